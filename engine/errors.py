@@ -1,0 +1,40 @@
+"""The one error hierarchy of terrane and the exit code each error maps to.
+
+Library code raises these; only the CLI entry point catches them, prints the
+message and exits with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1
+    CHANGES = 2
+    INVALID_INPUT = 3
+
+
+class TerraneError(Exception):
+    """Root of every error terrane reports to a user."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+
+class InvalidInputError(TerraneError):
+    """Bad flag, invalid spec, unknown environment or account: nothing was run."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class SpecError(InvalidInputError):
+    """One or more problems in a project file, each naming the file and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class EngineError(TerraneError):
+    """The program, the engine or a cloud failed while running."""
