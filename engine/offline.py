@@ -27,6 +27,8 @@ from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
 from engine.errors import EngineError
+from engine.project import Project
+from stacks.program import build_program
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -79,6 +81,73 @@ class Rendered:
             if resource.urn == urn:
                 return resource
         raise LookupError(urn)
+
+
+PLAN_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``terrane up`` would ask the engine to create, rendered offline."""
+
+    environment: str
+    cloud: str
+    account: str
+    region: str
+    resources: tuple[RenderedResource, ...]
+    outputs: dict[str, Any]
+
+    def count_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for resource in self.resources:
+            counts[resource.type] = counts.get(resource.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The schema_version 1 JSON document of ``terrane plan --json``."""
+        return {
+            "schema_version": PLAN_SCHEMA_VERSION,
+            "environment": self.environment,
+            "cloud": self.cloud,
+            "account": self.account,
+            "region": self.region,
+            "resources": [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "provider": r.provider,
+                    "custom": r.custom,
+                    "inputs": r.inputs,
+                    "depends_on": list(r.depends_on),
+                }
+                for r in self.resources
+            ],
+            "outputs": self.outputs,
+        }
+
+
+def plan(project: Project, name: str) -> Plan:
+    """Validate environment ``name`` and render its program with no cloud and no CLI."""
+    env = project.environment(name)
+    account = project.account_for(env)
+    region = env.resolved_region(account)
+    rendered = render(
+        build_program(env, account),
+        project=project.pulumi_project,
+        stack=env.name,
+        account_id=getattr(account, "account_id", "123456789012"),
+        region=region,
+    )
+    return Plan(
+        environment=env.name,
+        cloud=account.cloud,
+        account=env.account,
+        region=region,
+        resources=rendered.resources,
+        outputs=rendered.outputs,
+    )
 
 
 def render(
@@ -373,6 +442,17 @@ def _aws_caller(cloud: FakeCloud, _: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _aws_region(cloud: FakeCloud, args: dict[str, Any]) -> dict[str, Any]:
+    region = args.get("region") or cloud.region
+    return {
+        "region": region,
+        "name": region,
+        "id": region,
+        "endpoint": f"ec2.{region}.amazonaws.com",
+        "description": region,
+    }
+
+
 def _aws_partition(cloud: FakeCloud, _: dict[str, Any]) -> dict[str, Any]:
     return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
 
@@ -381,4 +461,5 @@ _INVOKES: dict[str, Callable[[FakeCloud, dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _aws_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _aws_caller,
     "aws:index/getPartition:getPartition": _aws_partition,
+    "aws:index/getRegion:getRegion": _aws_region,
 }

@@ -1,0 +1,304 @@
+"""An EKS cluster in private subnets: secrets encrypted with a rotating KMS key,
+control-plane logs on, IAM access entries instead of the aws-auth ConfigMap, an
+IRSA OIDC provider and managed node groups that require IMDSv2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+_NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
+
+
+@dataclass(frozen=True)
+class NodePoolArgs:
+    name: str
+    instance_type: str
+    min_size: int
+    max_size: int
+    disk_size_gb: int = 50
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    kubernetes_version: str
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets, for the control plane's interfaces and the nodes."""
+    endpoint_public: bool
+    authorized_cidrs: Sequence[str]
+    """Who may reach a public endpoint; ignored when the endpoint is private."""
+    service_cidr: str
+    node_pools: Sequence[NodePoolArgs]
+    deletion_protection: bool
+    region: str
+    """Region of the cluster, for the kubeconfig's ``aws eks get-token``."""
+    admin_role_arn: str | None = None
+    """The IAM role terrane deploys with: made cluster admin and assumed by the kubeconfig."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # AWS opens a public endpoint to 0.0.0.0/0 when no CIDR is given.
+        if self.endpoint_public and not self.authorized_cidrs:
+            raise ValueError("a public cluster endpoint needs at least one authorized CIDR")
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    """The issuer without ``https://``, as IAM trust policy conditions spell it."""
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("terrane:aws:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+
+        def managed_policy(policy: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy)
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            assume_role_policy=_trust("eks.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster",
+            role=cluster_role.name,
+            policy_arn=managed_policy("AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+        key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"Encrypts the Kubernetes secrets of EKS cluster {name}",
+            enable_key_rotation=True,
+            tags=tags,
+            opts=child,
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            # A fixed name lets the network tag its subnets for this cluster before it exists.
+            name=name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=args.endpoint_public,
+                public_access_cidrs=list(args.authorized_cidrs) if args.endpoint_public else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+            ),
+            enabled_cluster_log_types=_LOG_TYPES,
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                # With an admin role the access entry below grants admin; otherwise
+                # whoever creates the cluster must keep access to it.
+                bootstrap_cluster_creator_admin_permissions=args.admin_role_arn is None,
+            ),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=args.service_cidr,
+            ),
+            deletion_protection=args.deletion_protection,
+            tags=tags,
+            # EKS needs its role's permissions to create, and to clean up on delete.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_policy]),
+        )
+        issuer_url = cluster.identities.apply(lambda identities: identities[0].oidcs[0].issuer)
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=tags,
+            opts=child,
+        )
+        # Without the VPC CNI's network policy agent, NetworkPolicies are accepted but not enforced.
+        aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=cluster.name,
+            addon_name="vpc-cni",
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=tags,
+            opts=child,
+        )
+
+        if args.admin_role_arn is not None:
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin",
+                cluster_name=cluster.name,
+                principal_arn=args.admin_role_arn,
+                type="STANDARD",
+                tags=tags,
+                opts=child,
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=pulumi.Output.concat(
+                    "arn:", partition, ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+                ),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=child,
+            )
+
+        node_role = aws.iam.Role(
+            f"{name}-node",
+            assume_role_policy=_trust("ec2.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        node_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=node_role.name,
+                policy_arn=managed_policy(policy),
+                opts=child,
+            )
+            for policy in _NODE_POLICIES
+        ]
+        for pool in args.node_pools:
+            template = aws.ec2.LaunchTemplate(
+                f"{name}-{pool.name}",
+                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                    http_endpoint="enabled",
+                    http_tokens="required",
+                    # One hop keeps pods off the node's credentials; they get their own through IRSA.
+                    http_put_response_hop_limit=1,
+                ),
+                block_device_mappings=[
+                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                        device_name="/dev/xvda",
+                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                            volume_size=pool.disk_size_gb,
+                            volume_type="gp3",
+                            encrypted="true",
+                            delete_on_termination="true",
+                        ),
+                    )
+                ],
+                tag_specifications=[
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
+                    for kind in ("instance", "volume")
+                ],
+                tags=tags,
+                opts=child,
+            )
+            aws.eks.NodeGroup(
+                f"{name}-{pool.name}",
+                cluster_name=cluster.name,
+                node_role_arn=node_role.arn,
+                subnet_ids=args.subnet_ids,
+                instance_types=[pool.instance_type],
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    desired_size=min(max(pool.min_size, 1), pool.max_size),
+                    min_size=pool.min_size,
+                    max_size=pool.max_size,
+                ),
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id,
+                    version=template.latest_version.apply(str),
+                ),
+                update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+                tags=tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=node_policies,
+                    # The cluster autoscaler owns the desired size once the group exists.
+                    ignore_changes=["scalingConfig.desiredSize"],
+                ),
+            )
+
+        self.name = cluster.name
+        self.arn = cluster.arn
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.apply(lambda authority: authority.data)
+        self.oidc_provider_arn = oidc.arn
+        self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.name, self.endpoint, self.certificate_authority).apply(
+                lambda values: json.dumps(
+                    kubeconfig(
+                        cluster_name=values[0],
+                        endpoint=values[1],
+                        certificate_authority=values[2],
+                        region=args.region,
+                        role_arn=args.admin_role_arn,
+                    )
+                )
+            )
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "arn": self.arn,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+
+def kubeconfig(
+    *,
+    cluster_name: str,
+    endpoint: str,
+    certificate_authority: str,
+    region: str,
+    role_arn: str | None = None,
+) -> dict[str, Any]:
+    """A kubeconfig that authenticates with ``aws eks get-token``, so it holds no credential."""
+    get_token = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region]
+    if role_arn is not None:
+        get_token += ["--role-arn", role_arn]
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": cluster_name,
+                "cluster": {"server": endpoint, "certificate-authority-data": certificate_authority},
+            }
+        ],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+        "current-context": cluster_name,
+        "users": [
+            {
+                "name": cluster_name,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": get_token,
+                    }
+                },
+            }
+        ],
+    }
+
+
+def _trust(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )

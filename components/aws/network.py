@@ -1,0 +1,303 @@
+"""The AWS network an environment runs in: a VPC with a private and a public
+subnet per availability zone, NAT for the private subnets' egress, a locked
+down default security group and, optionally, VPC flow logs to an encrypted
+log group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr: str
+    private_subnet_cidrs: Sequence[str]
+    """One per availability zone; their number is the number of zones (1..3)."""
+    public_subnet_cidrs: Sequence[str]
+    nat: Literal["none", "single", "per_zone"]
+    flow_logs: bool
+    cluster_name: str | None = None
+    """Adds the EKS subnet discovery tags for this cluster when set."""
+    flow_log_retention_days: int = 365
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.private_subnet_cidrs) <= 3:
+            raise ValueError("a network spans 1 to 3 availability zones")
+        if len(self.public_subnet_cidrs) != len(self.private_subnet_cidrs):
+            raise ValueError("give one public and one private subnet CIDR per availability zone")
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
+    availability_zones: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("terrane:aws:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = partial(_tags, args.tags)
+
+        zone_count = len(args.private_subnet_cidrs)
+        zones = aws.get_availability_zones_output(
+            state="available",
+            # Local and Wavelength zones are opt-in and lack services EKS needs.
+            filters=[
+                aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"]),
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).names.apply(lambda names: _first_zones(names, zone_count))
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=tags(f"{name}-vpc"),
+            opts=child,
+        )
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            # Without rules nothing can use the default group by accident.
+            ingress=[],
+            egress=[],
+            tags=tags(f"{name}-default-sg"),
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags(f"{name}-igw"), opts=child)
+
+        cluster_tags = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"} if args.cluster_name else {}
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        for index, (public_cidr, private_cidr) in enumerate(
+            zip(args.public_subnet_cidrs, args.private_subnet_cidrs, strict=True)
+        ):
+            zone = zones.apply(lambda names, i=index: names[i])
+            public_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{index}",
+                    vpc_id=vpc.id,
+                    cidr_block=public_cidr,
+                    availability_zone=zone,
+                    # Only load balancers and NAT gateways live here; nodes are private.
+                    map_public_ip_on_launch=False,
+                    tags=tags(f"{name}-public-{index}", {**cluster_tags, "kubernetes.io/role/elb": "1"}),
+                    opts=child,
+                )
+            )
+            private_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{index}",
+                    vpc_id=vpc.id,
+                    cidr_block=private_cidr,
+                    availability_zone=zone,
+                    tags=tags(
+                        f"{name}-private-{index}", {**cluster_tags, "kubernetes.io/role/internal-elb": "1"}
+                    ),
+                    opts=child,
+                )
+            )
+
+        public_table = aws.ec2.RouteTable(
+            f"{name}-public", vpc_id=vpc.id, tags=tags(f"{name}-public"), opts=child
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for index, subnet in enumerate(public_subnets):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{index}", subnet_id=subnet.id, route_table_id=public_table.id, opts=child
+            )
+
+        nat_count = {"none": 0, "single": 1, "per_zone": zone_count}[args.nat]
+        nat_gateways: list[aws.ec2.NatGateway] = []
+        for index in range(nat_count):
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{index}", domain="vpc", tags=tags(f"{name}-nat-{index}"), opts=child
+            )
+            nat_gateways.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{index}",
+                    allocation_id=eip.id,
+                    subnet_id=public_subnets[index].id,
+                    tags=tags(f"{name}-nat-{index}"),
+                    # A NAT gateway only forwards once the VPC has its internet gateway.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
+
+        for index, subnet in enumerate(private_subnets):
+            table = aws.ec2.RouteTable(
+                f"{name}-private-{index}", vpc_id=vpc.id, tags=tags(f"{name}-private-{index}"), opts=child
+            )
+            if nat_gateways:
+                aws.ec2.Route(
+                    f"{name}-private-{index}-default",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat_gateways[min(index, len(nat_gateways) - 1)].id,
+                    opts=child,
+                )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=child
+            )
+
+        if args.flow_logs:
+            self._flow_logs(name, vpc, args)
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
+        self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
+        self.availability_zones = zones
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+                "availability_zones": self.availability_zones,
+            }
+        )
+
+    def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        tags = _tags(args.tags, f"{name}-flow-logs")
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        # (partition, region, account): what the key and trust policies are scoped to.
+        scope = pulumi.Output.all(
+            aws.get_partition_output(opts=invoke).partition,
+            aws.get_region_output(opts=invoke).region,
+            aws.get_caller_identity_output(opts=invoke).account_id,
+        )
+
+        key = aws.kms.Key(
+            f"{name}-flow-logs",
+            description=f"Encrypts the VPC flow logs of {name}",
+            enable_key_rotation=True,
+            policy=scope.apply(lambda values: _log_key_policy(*values)),
+            tags=tags,
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            kms_key_id=key.arn,
+            retention_in_days=args.flow_log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=scope.apply(lambda values: _flow_log_trust(*values)),
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
+                            ],
+                            "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            tags=tags,
+            opts=child,
+        )
+
+
+def _tags(
+    base: Mapping[str, str], resource_name: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    return {**base, **(extra or {}), "Name": resource_name}
+
+
+def _first_zones(names: Sequence[str], count: int) -> list[str]:
+    if len(names) < count:
+        raise ValueError(f"the region has {len(names)} available zones, the network needs {count}")
+    return list(names[:count])
+
+
+def _log_key_policy(partition: str, region: str, account: str) -> str:
+    # CloudWatch Logs may use the key only for this account's log groups in this region.
+    log_groups = f"arn:{partition}:logs:{region}:{account}:log-group:*"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "LogsEncrypt",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                },
+            ],
+        }
+    )
+
+
+def _flow_log_trust(partition: str, region: str, account: str) -> str:
+    # Source conditions keep another account's flow logs from borrowing this role.
+    flow_logs = f"arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": flow_logs},
+                    },
+                }
+            ],
+        }
+    )

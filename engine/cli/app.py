@@ -1,0 +1,31 @@
+"""The command tree of ``terrane`` and its global options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cli import envs, plan
+from engine.cli.context import Globals
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TERRANE_PROJECT",
+    help="Project directory (default: the current one; env TERRANE_PROJECT).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.version_option(package_name="terrane", prog_name="terrane")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, verbose: bool) -> None:
+    """Provision and check cloud environments described in YAML, on Pulumi.
+
+    Exit codes: 0 ok, 1 failure, 2 drift or pending changes, 3 invalid input.
+    """
+    ctx.obj = Globals(project_dir=project, verbose=verbose)
+
+
+cli.add_command(envs.group)
+cli.add_command(plan.command)

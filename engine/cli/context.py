@@ -1,0 +1,24 @@
+"""What every command gets from the global options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from engine.project import Project
+
+
+@dataclass(frozen=True)
+class Globals:
+    project_dir: Path | None
+    verbose: bool
+
+
+def project(ctx: click.Context) -> Project:
+    from engine.project import open_project
+
+    return open_project(ctx.find_object(Globals).project_dir)

@@ -1,0 +1,26 @@
+"""Writing to the terminal: machine output on stdout, everything else on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+
+# When stdout is a pipe or a file, lines are not cut to a made-up terminal width.
+_UNBOUNDED = 1_000
+
+
+def stdout() -> Console:
+    width = None if sys.stdout.isatty() else _UNBOUNDED
+    return Console(highlight=False, soft_wrap=True, width=width)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,168 @@
+"""An environment on AWS: one explicit provider for the account, then the components.
+
+This is the only place that maps spec fields to AWS component args.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as kubernetes
+
+from components.aws import (
+    Cluster,
+    ClusterArgs,
+    Network,
+    NetworkArgs,
+    NodePoolArgs,
+    SecretReaderArgs,
+    SecretStore,
+    SecretStoreArgs,
+)
+from components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from stacks import layout
+from stacks.program import standard_tags
+from stacks.spec import AwsAccount, Environment
+
+SECRETS_READER = "secrets-reader"
+
+
+def compose(env: Environment, account: AwsAccount) -> None:
+    region = env.resolved_region(account)
+    provider = account_provider(env, account, region)
+    opts = pulumi.ResourceOptions(provider=provider)
+
+    subnets = layout.zonal_subnets(env.network.cidr, env.network.zones)
+    network = Network(
+        env.name,
+        NetworkArgs(
+            cidr=str(env.network.cidr),
+            private_subnet_cidrs=[str(subnet) for subnet in subnets.private],
+            public_subnet_cidrs=[str(subnet) for subnet in subnets.public],
+            nat=env.network.nat,
+            flow_logs=env.network.flow_logs,
+            cluster_name=env.name if env.cluster else None,
+        ),
+        opts,
+    )
+    pulumi.export("region", region)
+    pulumi.export("vpc_id", network.vpc_id)
+    pulumi.export("private_subnet_ids", network.private_subnet_ids)
+    pulumi.export("public_subnet_ids", network.public_subnet_ids)
+
+    cluster = None
+    if env.cluster:
+        spec = env.cluster
+        role = account.auth.assume_role
+        cluster = Cluster(
+            env.name,
+            ClusterArgs(
+                kubernetes_version=spec.kubernetes_version,
+                subnet_ids=network.private_subnet_ids,
+                endpoint_public=spec.endpoint == "public",
+                authorized_cidrs=[str(cidr) for cidr in spec.authorized_cidrs],
+                service_cidr=str(spec.service_cidr),
+                node_pools=[
+                    NodePoolArgs(
+                        name=pool.name,
+                        instance_type=layout.machine_type("aws", pool),
+                        min_size=pool.min,
+                        max_size=pool.max,
+                    )
+                    for pool in spec.node_pools
+                ],
+                deletion_protection=spec.deletion_protection,
+                region=region,
+                admin_role_arn=role.role_arn if role else None,
+            ),
+            # Nodes must not start before the NAT routes they pull images through.
+            pulumi.ResourceOptions(provider=provider, depends_on=[network]),
+        )
+        pulumi.export("cluster_name", cluster.name)
+        pulumi.export("cluster_endpoint", cluster.endpoint)
+        pulumi.export("oidc_provider_arn", cluster.oidc_provider_arn)
+        pulumi.export("kubeconfig", cluster.kubeconfig)
+
+    namespaces = env.kubernetes.namespaces if env.kubernetes else []
+    reader_role_arn = None
+    if env.secrets:
+        reader = (
+            SecretReaderArgs(
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                service_accounts=[(namespace, SECRETS_READER) for namespace in namespaces],
+            )
+            if cluster and namespaces
+            else None
+        )
+        store = SecretStore(
+            env.name,
+            SecretStoreArgs(
+                secret_names=env.secrets.names,
+                name_prefix=f"{env.name}/",
+                recovery_days=env.secrets.recovery_days,
+                reader=reader,
+            ),
+            opts,
+        )
+        pulumi.export("secrets_key_arn", store.key_arn)
+        pulumi.export("secret_arns", store.secret_arns)
+        if reader:
+            reader_role_arn = store.reader_role_arn
+            pulumi.export("secrets_reader_role_arn", reader_role_arn)
+
+    if cluster and env.kubernetes:
+        cluster_provider = kubernetes.Provider(
+            f"{env.name}-k8s",
+            kubeconfig=cluster.kubeconfig,
+            # Only a new cluster replaces the provider: editing the cluster
+            # must not replace every Kubernetes object in it.
+            cluster_identifier=cluster.arn,
+        )
+        bootstrap = Bootstrap(
+            env.name,
+            BootstrapArgs(
+                namespaces=namespaces,
+                secrets_reader=ServiceAccountArgs(
+                    name=SECRETS_READER,
+                    annotations={"eks.amazonaws.com/role-arn": reader_role_arn},
+                )
+                if reader_role_arn
+                else None,
+            ),
+            pulumi.ResourceOptions(provider=cluster_provider),
+        )
+        pulumi.export("namespaces", bootstrap.namespaces)
+
+
+def account_provider(env: Environment, account: AwsAccount, region: str) -> aws.Provider:
+    """The one AWS provider of the environment, bound to the linked account.
+
+    Identity comes from the typed account; secret material (an external id kept
+    as a reference, static keys) from the stack's secret config, which the
+    engine sets from the account before every operation. Offline, none is set.
+    """
+    config = pulumi.Config("aws")
+    auth = account.auth
+    assume_roles = None
+    if auth.assume_role:
+        role = auth.assume_role
+        external_id: pulumi.Input[str] | None = role.external_id if isinstance(role.external_id, str) else None
+        configured = config.get_secret_object("assumeRoles")
+        if external_id is None and configured is not None:
+            external_id = configured.apply(lambda roles: roles[0].get("externalId"))
+        assume_roles = [
+            aws.ProviderAssumeRoleArgs(
+                role_arn=role.role_arn, session_name=role.session_name, external_id=external_id
+            )
+        ]
+    return aws.Provider(
+        env.account,
+        region=region,
+        allowed_account_ids=[account.account_id],
+        assume_roles=assume_roles,
+        profile=auth.profile,
+        access_key=config.get_secret("accessKey") if auth.static else None,
+        secret_key=config.get_secret("secretKey") if auth.static else None,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=standard_tags(env)),
+    )

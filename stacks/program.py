@@ -1,0 +1,31 @@
+"""The inline Pulumi program of an environment: ``build_program(env, account) -> PulumiFn``.
+
+The program is a closure over typed specs; nothing registers a resource until
+the engine runs it. Cloud SDKs are imported only then, so building a program
+(and the CLI that does it) stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from stacks.spec import Account, Environment
+
+PulumiFn = Callable[[], None]
+
+
+def build_program(env: Environment, account: Account) -> PulumiFn:
+    def program() -> None:
+        if account.cloud == "aws":
+            from stacks import aws
+
+            aws.compose(env, account)
+        else:
+            raise ValueError(f"no components for {account.cloud} environments yet")
+
+    return program
+
+
+def standard_tags(env: Environment) -> dict[str, str]:
+    """Tags every resource of an environment carries, on top of the spec's own."""
+    return {**env.tags, "terrane:environment": env.name, "managed-by": "terrane"}

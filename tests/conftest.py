@@ -1,0 +1,73 @@
+"""Shared fixtures: a copy of the sample project, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from engine.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class SampleProject:
+    """A temporary copy of the repository's sample project, safe to edit."""
+
+    root: Path
+
+    def env_path(self, name: str) -> Path:
+        return self.root / "environments" / f"{name}.yaml"
+
+    def load_env(self, name: str = "aws-dev") -> dict[str, Any]:
+        return yaml.safe_load(self.env_path(name).read_text())
+
+    def write_env(self, name: str, data: dict[str, Any]) -> None:
+        self.env_path(name).write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def edit_env(self, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+        data = self.load_env(name)
+        edit(data)
+        self.write_env(name, data)
+
+    def load_accounts(self) -> dict[str, Any]:
+        return yaml.safe_load((self.root / "accounts.yaml").read_text())
+
+    def write_accounts(self, data: dict[str, Any]) -> None:
+        (self.root / "accounts.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> SampleProject:
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("Pulumi.yaml", "accounts.yaml"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "environments", root / "environments")
+    return SampleProject(root)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``terrane ARGS...`` in-process; returns exit code, stdout and stderr."""
+
+    def run(*args: str | Path) -> Result:
+        capsys.readouterr()
+        code = main([str(arg) for arg in args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
