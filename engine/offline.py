@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -27,8 +26,10 @@ from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
 from engine.errors import EngineError
+from engine.fakes import FakeCloud
 from engine.project import Project
 from stacks.program import build_program
+from stacks.spec import Account, AwsAccount, AzureAccount
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -137,7 +138,7 @@ def plan(project: Project, name: str) -> Plan:
         build_program(env, account),
         project=project.pulumi_project,
         stack=env.name,
-        account_id=getattr(account, "account_id", "123456789012"),
+        account_id=_account_scope(account),
         region=region,
     )
     return Plan(
@@ -148,6 +149,15 @@ def plan(project: Project, name: str) -> Plan:
         resources=rendered.resources,
         outputs=rendered.outputs,
     )
+
+
+def _account_scope(account: Account) -> str:
+    """What the account's fake identifiers live under: account, subscription or project."""
+    if isinstance(account, AwsAccount):
+        return account.account_id
+    if isinstance(account, AzureAccount):
+        return account.subscription_id
+    return account.project
 
 
 def render(
@@ -279,187 +289,3 @@ def _plain(value: Any) -> Any:
         # protobuf Structs carry every number as a double.
         return int(value)
     return value
-
-
-class FakeCloud(mocks.Mocks):
-    """Answers the mock monitor with deterministic, realistic identifiers.
-
-    Identifiers derive from a hash of the resource's type and name, so the
-    same program renders the same plan every time.
-    """
-
-    def __init__(self, *, account_id: str, region: str) -> None:
-        self.account_id = account_id
-        self.region = region
-
-    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        digest = hashlib.sha256(f"{args.typ}::{args.name}".encode()).hexdigest()
-        package = args.typ.split(":", 1)[0]
-        fake = _FAKERS.get(package)
-        computed = fake(self, args, digest) if fake else {"id": f"{args.name}-{digest[:7]}"}
-        state = {**args.inputs, **computed}
-        return str(state.pop("id")), state
-
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        answer = _INVOKES.get(args.token)
-        if answer is None:
-            raise EngineError(f"offline plan cannot answer the data source {args.token}")
-        return answer(self, args.args), []
-
-
-def _physical_name(args: mocks.MockResourceArgs, digest: str) -> str:
-    # Pulumi auto-names a resource "<logical name>-<7 hex>" unless a name is given.
-    given = args.inputs.get("name")
-    return given if isinstance(given, str) and given else f"{args.name}-{digest[:7]}"
-
-
-def _uuid(digest: str) -> str:
-    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
-
-
-# aws: EC2 ids are "<prefix>-<17 hex>"; the ARN's resource part per type.
-_EC2_PREFIXES = {
-    "vpc": "vpc",
-    "subnet": "subnet",
-    "internetGateway": "igw",
-    "natGateway": "nat",
-    "eip": "eipalloc",
-    "routeTable": "rtb",
-    "routeTableAssociation": "rtbassoc",
-    "route": "r",
-    "defaultSecurityGroup": "sg",
-    "securityGroup": "sg",
-    "securityGroupRule": "sgr",
-    "flowLog": "fl",
-    "launchTemplate": "lt",
-}
-_EC2_ARN_KINDS = {
-    "vpc": "vpc",
-    "subnet": "subnet",
-    "internetGateway": "internet-gateway",
-    "natGateway": "natgateway",
-    "eip": "elastic-ip",
-    "routeTable": "route-table",
-    "defaultSecurityGroup": "security-group",
-    "securityGroup": "security-group",
-    "flowLog": "vpc-flow-log",
-    "launchTemplate": "launch-template",
-}
-
-
-def _fake_aws(cloud: FakeCloud, args: mocks.MockResourceArgs, digest: str) -> dict[str, Any]:
-    region, account = cloud.region, cloud.account_id
-    module = args.typ.split(":")[1].split("/")[0]
-    kind = args.typ.split(":")[1].split("/")[-1]
-    name = _physical_name(args, digest)
-    if args.typ.startswith("pulumi:providers:"):
-        return {"id": _uuid(digest)}
-    if module == "ec2" and kind in _EC2_PREFIXES:
-        ec2_id = f"{_EC2_PREFIXES[kind]}-{digest[:17]}"
-        state: dict[str, Any] = {"id": ec2_id}
-        if kind in _EC2_ARN_KINDS:
-            state["arn"] = f"arn:aws:ec2:{region}:{account}:{_EC2_ARN_KINDS[kind]}/{ec2_id}"
-        if kind == "eip":
-            state["publicIp"] = f"203.0.113.{int(digest[:2], 16) % 254 + 1}"
-        if kind == "launchTemplate":
-            state["latestVersion"] = 1
-        return state
-    if module == "kms" and kind == "key":
-        key_id = _uuid(digest)
-        return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
-    if module == "kms" and kind == "alias":
-        return {"id": name, "arn": f"arn:aws:kms:{region}:{account}:{name}"}
-    if module == "cloudwatch" and kind == "logGroup":
-        return {"id": name, "name": name, "arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}
-    if module == "iam" and kind in ("role", "policy"):
-        return {"id": name, "name": name, "arn": f"arn:aws:iam::{account}:{kind}/{name}"}
-    if module == "iam" and kind == "openIdConnectProvider":
-        url = str(args.inputs.get("url", "")).removeprefix("https://")
-        return {"id": f"arn:aws:iam::{account}:oidc-provider/{url}", "arn": f"arn:aws:iam::{account}:oidc-provider/{url}"}
-    if module == "eks" and kind == "cluster":
-        issuer_id = digest[:32].upper()
-        return {
-            "id": name,
-            "name": name,
-            "arn": f"arn:aws:eks:{region}:{account}:cluster/{name}",
-            "endpoint": f"https://{issuer_id}.gr7.{region}.eks.amazonaws.com",
-            "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="},
-            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{issuer_id}"}]}],
-            "status": "ACTIVE",
-        }
-    if module == "eks" and kind == "nodeGroup":
-        cluster = args.inputs.get("clusterName", "cluster")
-        group = args.inputs.get("nodeGroupName") or name
-        return {
-            "id": f"{cluster}:{group}",
-            "nodeGroupName": group,
-            "arn": f"arn:aws:eks:{region}:{account}:nodegroup/{cluster}/{group}/{_uuid(digest)}",
-        }
-    if module == "secretsmanager" and kind == "secret":
-        arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{name}-{digest[:6]}"
-        return {"id": arn, "arn": arn, "name": name}
-    return {"id": f"{name}" if module in ("iam", "eks") else f"{args.name}-{digest[:7]}"}
-
-
-def _fake_kubernetes(cloud: FakeCloud, args: mocks.MockResourceArgs, digest: str) -> dict[str, Any]:
-    if args.typ.startswith("pulumi:providers:"):
-        return {"id": _uuid(digest)}
-    metadata = args.inputs.get("metadata") or {}
-    name = metadata.get("name") or f"{args.name}-{digest[:8]}"
-    namespace = metadata.get("namespace")
-    return {
-        "id": f"{namespace}/{name}" if namespace else name,
-        "metadata": {**metadata, "name": name, "uid": _uuid(digest)},
-    }
-
-
-def _fake_pulumi(cloud: FakeCloud, args: mocks.MockResourceArgs, digest: str) -> dict[str, Any]:
-    return {"id": _uuid(digest)}
-
-
-_FAKERS: dict[str, Callable[[FakeCloud, mocks.MockResourceArgs, str], dict[str, Any]]] = {
-    "aws": _fake_aws,
-    "kubernetes": _fake_kubernetes,
-    "pulumi": _fake_pulumi,
-}
-
-
-def _aws_zones(cloud: FakeCloud, _: dict[str, Any]) -> dict[str, Any]:
-    letters = "abcdef"
-    return {
-        "names": [f"{cloud.region}{letter}" for letter in letters],
-        "zoneIds": [f"use1-az{index + 1}" for index in range(len(letters))],
-        "id": cloud.region,
-    }
-
-
-def _aws_caller(cloud: FakeCloud, _: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "accountId": cloud.account_id,
-        "arn": f"arn:aws:sts::{cloud.account_id}:assumed-role/terrane-provisioner/terrane",
-        "userId": "AROAEXAMPLEOFFLINE:terrane",
-        "id": cloud.account_id,
-    }
-
-
-def _aws_region(cloud: FakeCloud, args: dict[str, Any]) -> dict[str, Any]:
-    region = args.get("region") or cloud.region
-    return {
-        "region": region,
-        "name": region,
-        "id": region,
-        "endpoint": f"ec2.{region}.amazonaws.com",
-        "description": region,
-    }
-
-
-def _aws_partition(cloud: FakeCloud, _: dict[str, Any]) -> dict[str, Any]:
-    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
-
-
-_INVOKES: dict[str, Callable[[FakeCloud, dict[str, Any]], dict[str, Any]]] = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": _aws_zones,
-    "aws:index/getCallerIdentity:getCallerIdentity": _aws_caller,
-    "aws:index/getPartition:getPartition": _aws_partition,
-    "aws:index/getRegion:getRegion": _aws_region,
-}

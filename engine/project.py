@@ -79,7 +79,7 @@ class Project:
             problems.append(f"{relative}: name: '{env.name}' must equal the file name '{name}'")
         account = self.accounts.get(env.account)
         if account is None:
-            known = ", ".join(self.accounts) or f"none; link one with: terrane accounts link"
+            known = ", ".join(self.accounts) or "none; link one with: terrane accounts link"
             problems.append(f"{relative}: account: unknown account '{env.account}' ({ACCOUNTS_FILE} has: {known})")
         else:
             problems += [f"{relative}: {p.path}: {p.message}" for p in rules.check(env, account)]
