@@ -15,11 +15,11 @@ _UNBOUNDED = 1_000
 
 def stdout() -> Console:
     width = None if sys.stdout.isatty() else _UNBOUNDED
-    return Console(highlight=False, soft_wrap=True, width=width)
+    return Console(highlight=False, emoji=False, soft_wrap=True, width=width)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -115,6 +115,8 @@ def test_human_output_is_a_tree_with_counts(cli) -> None:
     assert "aws-dev-vpc aws:ec2/vpc:Vpc" in result.stdout
     assert re.search(r"^aws:ec2/subnet:Subnet +6 *$", result.stdout, re.MULTILINE)
     assert "kubeconfig: [secret]" in result.stdout
+    # ARNs hold ":secret:", which a terminal renderer must not turn into an emoji.
+    assert ":secret:aws-dev/db-password-" in result.stdout
     assert "nothing was read from or sent to a cloud" in result.stderr
 
 
