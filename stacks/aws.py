@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as kubernetes
 
 from components.aws import (
     Cluster,
@@ -19,13 +18,11 @@ from components.aws import (
     SecretStore,
     SecretStoreArgs,
 )
-from components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from components.kubernetes import ServiceAccountArgs
 from stacks import layout
+from stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from stacks.program import standard_tags
 from stacks.spec import AwsAccount, Environment
-
-SECRETS_READER = "secrets-reader"
-
 
 def compose(env: Environment, account: AwsAccount) -> None:
     region = env.resolved_region(account)
@@ -83,16 +80,16 @@ def compose(env: Environment, account: AwsAccount) -> None:
         pulumi.export("oidc_provider_arn", cluster.oidc_provider_arn)
         pulumi.export("kubeconfig", cluster.kubeconfig)
 
-    namespaces = env.kubernetes.namespaces if env.kubernetes else []
+    readers = secret_readers(env)
     reader_role_arn = None
     if env.secrets:
         reader = (
             SecretReaderArgs(
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer=cluster.oidc_issuer,
-                service_accounts=[(namespace, SECRETS_READER) for namespace in namespaces],
+                service_accounts=readers,
             )
-            if cluster and namespaces
+            if cluster and readers
             else None
         )
         store = SecretStore(
@@ -111,28 +108,17 @@ def compose(env: Environment, account: AwsAccount) -> None:
             reader_role_arn = store.reader_role_arn
             pulumi.export("secrets_reader_role_arn", reader_role_arn)
 
-    if cluster and env.kubernetes:
-        cluster_provider = kubernetes.Provider(
-            f"{env.name}-k8s",
+    if cluster:
+        bootstrap(
+            env,
             kubeconfig=cluster.kubeconfig,
-            # Only a new cluster replaces the provider: editing the cluster
-            # must not replace every Kubernetes object in it.
             cluster_identifier=cluster.arn,
+            secrets_reader=ServiceAccountArgs(
+                name=SECRETS_READER, annotations={"eks.amazonaws.com/role-arn": reader_role_arn}
+            )
+            if reader_role_arn
+            else None,
         )
-        bootstrap = Bootstrap(
-            env.name,
-            BootstrapArgs(
-                namespaces=namespaces,
-                secrets_reader=ServiceAccountArgs(
-                    name=SECRETS_READER,
-                    annotations={"eks.amazonaws.com/role-arn": reader_role_arn},
-                )
-                if reader_role_arn
-                else None,
-            ),
-            pulumi.ResourceOptions(provider=cluster_provider),
-        )
-        pulumi.export("namespaces", bootstrap.namespaces)
 
 
 def account_provider(env: Environment, account: AwsAccount, region: str) -> aws.Provider:

@@ -52,6 +52,27 @@ def zonal_subnets(cidr: IPv4Network, zones: int) -> SubnetLayout:
     return SubnetLayout(private=tuple(blocks[:zones]), public=tuple(public_blocks[:zones]))
 
 
+@dataclass(frozen=True)
+class VnetLayout:
+    """An Azure VNet: one large node subnet, and a smaller one for private endpoints."""
+
+    nodes: IPv4Network
+    endpoints: IPv4Network
+
+
+def vnet_subnets(cidr: IPv4Network) -> VnetLayout:
+    """The first half of ``cidr`` for nodes; private endpoints get a /24 (or less) of the second.
+
+    AKS pods live in ``cluster.pod_cidr`` (CNI overlay), so nodes need one address each.
+    """
+    nodes, rest = cidr.subnets(prefixlen_diff=1)
+    endpoints = next(rest.subnets(new_prefix=max(rest.prefixlen, 24)))
+    return VnetLayout(nodes=nodes, endpoints=endpoints)
+
+
+AZURE_ZONES = ("1", "2", "3")
+
+
 def fits(cidr: IPv4Network, zones: int) -> bool:
     return cidr.prefixlen + 2 * zones.bit_length() <= SMALLEST_SUBNET_PREFIX
 

@@ -7,6 +7,7 @@ the file name. Nothing here reads files or talks to a cloud.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from itertools import combinations
@@ -20,6 +21,7 @@ _MACHINE_TYPE = {
     "azure": re.compile(r"^Standard_[A-Za-z0-9_]+$"),
     "gcp": re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$"),
 }
+_CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
 _MACHINE_EXAMPLE = {"aws": "m6i.xlarge", "azure": "Standard_D4s_v5", "gcp": "e2-standard-4"}
 
 # AWS accepts VPC ranges from /16 to /28.
@@ -32,17 +34,37 @@ class Problem:
     message: str
 
 
-# Clouds whose components exist; the others are accepted in accounts.yaml already.
-SUPPORTED_CLOUDS = ("aws",)
+# How many CIDRs each cloud lets reach a public cluster endpoint.
+_AUTHORIZED_CIDRS_LIMIT = {"aws": 40, "azure": 200, "gcp": 50}
+
+_REGION = {
+    "aws": re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$"),
+    "azure": re.compile(r"^[a-z][a-z0-9]+$"),
+    "gcp": re.compile(r"^[a-z]+-[a-z]+\d+$"),
+}
+_REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "europe-west1"}
+
+_AZURE_TAG_KEY_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+_GCP_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 
 
 def check(env: Environment, account: Account) -> list[Problem]:
-    if account.cloud not in SUPPORTED_CLOUDS:
-        return [Problem("account", f"'{env.account}' is an {account.cloud} account; terrane provisions {', '.join(SUPPORTED_CLOUDS)} so far")]
-    problems = _structure(env) + _overlaps(env) + _machine_types(env, account.cloud)
-    if account.cloud == "aws":
-        problems += _aws(env)
-    return problems
+    cloud = account.cloud
+    return (
+        _region(env, cloud)
+        + _structure(env)
+        + _overlaps(env)
+        + _machine_types(env, cloud)
+        + _authorized_cidrs(env, cloud)
+        + _CLOUD_RULES[cloud](env)
+    )
+
+
+def _region(env: Environment, cloud: Cloud) -> list[Problem]:
+    if env.region is None or _REGION[cloud].match(env.region):
+        return []
+    return [Problem("region", f"'{env.region}' is not a region of {_CLOUD_NAMES[cloud]} (like {_REGION_EXAMPLE[cloud]})")]
 
 
 def _structure(env: Environment) -> list[Problem]:
@@ -81,11 +103,20 @@ def _machine_types(env: Environment, cloud: Cloud) -> list[Problem]:
         Problem(
             f"cluster.node_pools[{index}].size",
             f"'{pool.size}' is neither a neutral size (small, medium, large, xlarge) "
-            f"nor a {cloud} machine type like {_MACHINE_EXAMPLE[cloud]}",
+            f"nor a machine type of {_CLOUD_NAMES[cloud]} (like {_MACHINE_EXAMPLE[cloud]})",
         )
         for index, pool in enumerate(env.cluster.node_pools)
         if not pool.neutral_size and not _MACHINE_TYPE[cloud].match(pool.size)
     ]
+
+
+def _authorized_cidrs(env: Environment, cloud: Cloud) -> list[Problem]:
+    limit = _AUTHORIZED_CIDRS_LIMIT[cloud]
+    if env.cluster and len(env.cluster.authorized_cidrs) > limit:
+        return [
+            Problem("cluster.authorized_cidrs", f"{_CLOUD_NAMES[cloud]} allows at most {limit} CIDRs for a public endpoint")
+        ]
+    return []
 
 
 def _aws(env: Environment) -> list[Problem]:
@@ -102,3 +133,44 @@ def _aws(env: Environment) -> list[Problem]:
             )
         ]
     return []
+
+
+def _azure(env: Environment) -> list[Problem]:
+    problems = []
+    if env.network.cidr.prefixlen > 24:
+        problems.append(
+            Problem(
+                "network.cidr",
+                f"{env.network.cidr} is too small for Azure: the node and private-endpoint "
+                f"subnets need a /24 or larger",
+            )
+        )
+    if env.cluster and env.cluster.node_pools[0].min < 1:
+        problems.append(
+            Problem("cluster.node_pools[0].min", "the first pool is AKS's system pool and needs at least 1 node")
+        )
+    problems += [
+        Problem(f"tags.{key}", "Azure tag names cannot contain < > % & \\ ? /")
+        for key in env.tags
+        if _AZURE_TAG_KEY_FORBIDDEN.search(key)
+    ]
+    return problems
+
+
+def _gcp(env: Environment) -> list[Problem]:
+    problems = []
+    if not 8 <= env.network.cidr.prefixlen <= 29:
+        problems.append(Problem("network.cidr", f"{env.network.cidr}: a GCP subnet takes a range from /8 to /29"))
+    problems += [
+        Problem(
+            f"tags.{key}",
+            "GCP labels are lowercase letters, digits, '_' and '-' (keys start with a letter; "
+            "keys and values at most 63 characters)",
+        )
+        for key, value in env.tags.items()
+        if not _GCP_LABEL_KEY.match(key) or not _GCP_LABEL_VALUE.match(value)
+    ]
+    return problems
+
+
+_CLOUD_RULES: dict[Cloud, Callable[[Environment], list[Problem]]] = {"aws": _aws, "azure": _azure, "gcp": _gcp}

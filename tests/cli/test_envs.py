@@ -11,7 +11,9 @@ def test_list_json(sample: SampleProject, cli) -> None:
     assert json.loads(result.stdout) == {
         "schema_version": 1,
         "environments": [
-            {"name": "aws-dev", "account": "aws-sandbox", "cloud": "aws", "region": "us-east-1", "valid": True, "error": None}
+            {"name": "aws-dev", "account": "aws-sandbox", "cloud": "aws", "region": "us-east-1", "valid": True, "error": None},
+            {"name": "azure-dev", "account": "azure-sandbox", "cloud": "azure", "region": "westeurope", "valid": True, "error": None},
+            {"name": "gcp-dev", "account": "gcp-sandbox", "cloud": "gcp", "region": "europe-west1", "valid": True, "error": None},
         ],
     }
 
@@ -27,12 +29,12 @@ def test_list_shows_invalid_environments_too(sample: SampleProject, cli) -> None
 def test_project_from_environment_variable(sample: SampleProject, cli, monkeypatch) -> None:
     monkeypatch.setenv("TERRANE_PROJECT", str(sample.root))
     result = cli("envs", "validate")
-    assert (result.code, result.stdout) == (0, "aws-dev: valid\n")
+    assert (result.code, result.stdout) == (0, "aws-dev: valid\nazure-dev: valid\ngcp-dev: valid\n")
 
 
 def test_validate_json_lists_every_problem(sample: SampleProject, cli) -> None:
     sample.edit_env("aws-dev", lambda data: data["network"].update(zones=9, nat="sometimes"))
-    result = cli("--project", sample.root, "envs", "validate", "--json")
+    result = cli("--project", sample.root, "envs", "validate", "aws-dev", "--json")
     assert result.code == 3
     (report,) = json.loads(result.stdout)["environments"]
     assert report["valid"] is False

@@ -173,7 +173,7 @@ def test_yaml_error_does_not_echo_the_line(sample: SampleProject, cli) -> None:
 
 def test_unknown_environment(sample: SampleProject, cli) -> None:
     result = cli("--project", sample.root, "plan", "aws-prod")
-    _assert_one_clear_line(result, "unknown environment 'aws-prod': there is no environments/aws-prod.yaml (known: aws-dev)")
+    _assert_one_clear_line(result, "unknown environment 'aws-prod': there is no environments/aws-prod.yaml (known: aws-dev, azure-dev, gcp-dev)")
 
 
 def test_bad_flag_is_invalid_input(sample: SampleProject, cli) -> None:
@@ -192,3 +192,48 @@ def test_verbose_shows_the_traceback(sample: SampleProject, cli) -> None:
     result = cli("-v", "--project", sample.root, "plan", "aws-dev")
     assert result.code == 3
     assert "Traceback" in result.stderr
+
+
+def _public(cidrs: int):
+    def edit(data: dict[str, Any]) -> None:
+        data["cluster"].update(endpoint="public", authorized_cidrs=[f"198.51.{i // 256}.{i % 256}/32" for i in range(cidrs)])
+
+    return edit
+
+
+CLOUD_CASES = {
+    "azure network too small": ("azure-dev", _set("network.cidr", "10.20.0.0/25"), "network.cidr: 10.20.0.0/25 is too small for Azure"),
+    "aks system pool": (
+        "azure-dev",
+        _set("cluster.node_pools.0.min", 0),
+        "cluster.node_pools[0].min: the first pool is AKS's system pool and needs at least 1 node",
+    ),
+    "azure tag name": ("azure-dev", _set("tags.team/owner", "x"), "tags.team/owner: Azure tag names cannot contain"),
+    "azure machine type": (
+        "azure-dev",
+        _set("cluster.node_pools.0.size", "m6i.xlarge"),
+        "cluster.node_pools[0].size: 'm6i.xlarge' is neither a neutral size (small, medium, large, xlarge) "
+        "nor a machine type of Azure (like Standard_D4s_v5)",
+    ),
+    "aws region on azure": ("azure-dev", _set("region", "us-east-1"), "region: 'us-east-1' is not a region of Azure (like westeurope)"),
+    "gcp labels": ("gcp-dev", _set("tags.Team", "Platform"), "tags.Team: GCP labels are lowercase letters"),
+    "gcp subnet too small": ("gcp-dev", _set("network.cidr", "10.20.0.0/30"), "network.cidr: 10.20.0.0/30: a GCP subnet takes a range from /8 to /29"),
+    "gcp authorized networks": ("gcp-dev", _public(51), "cluster.authorized_cidrs: GCP allows at most 50 CIDRs for a public endpoint"),
+    "gcp machine type": ("gcp-dev", _set("cluster.node_pools.1.size", "Standard_D4s_v5"), "cluster.node_pools[1].size: 'Standard_D4s_v5' is neither"),
+    "aws authorized cidrs": ("aws-dev", _public(41), "cluster.authorized_cidrs: AWS allows at most 40 CIDRs for a public endpoint"),
+}
+
+
+@pytest.mark.parametrize("case", CLOUD_CASES, ids=list(CLOUD_CASES))
+def test_each_cloud_rules(sample: SampleProject, cli, case: str) -> None:
+    env, edit, expected = CLOUD_CASES[case]
+    sample.edit_env(env, edit)
+    result = cli("--project", sample.root, "envs", "validate", env)
+    _assert_one_clear_line(result, f"environments/{env}.yaml: {expected}")
+
+
+@pytest.mark.parametrize("env", ["aws-dev", "azure-dev", "gcp-dev"])
+def test_node_pool_names_follow_aks_and_gke_rules(sample: SampleProject, cli, env: str) -> None:
+    sample.edit_env(env, _set("cluster.node_pools.1.name", "batchworkers01"))
+    result = cli("--project", sample.root, "envs", "validate", env)
+    _assert_one_clear_line(result, f"environments/{env}.yaml: cluster.node_pools[1].name: should match pattern")

@@ -44,3 +44,13 @@ def test_fits_is_the_smallest_subnet_rule() -> None:
 )
 def test_machine_types(cloud, size: str, expected: str) -> None:
     assert layout.machine_type(cloud, NodePool(name="p", size=size)) == expected
+
+
+@pytest.mark.parametrize("cidr", ["10.20.0.0/16", "10.1.0.0/24"])
+def test_vnet_subnets_are_disjoint_inside_the_network(cidr: str) -> None:
+    network = IPv4Network(cidr)
+    vnet = layout.vnet_subnets(network)
+    assert vnet.nodes.subnet_of(network) and vnet.endpoints.subnet_of(network)
+    assert not vnet.nodes.overlaps(vnet.endpoints)
+    assert vnet.nodes.prefixlen == network.prefixlen + 1
+    assert vnet.endpoints.prefixlen == max(network.prefixlen + 1, 24)

@@ -1,0 +1,35 @@
+import re
+
+import pytest
+
+from stacks import names
+
+LONGEST = "a" + "b-c" * 12 + "defghi"  # 43 characters: longer than any cloud's limit but AKS's
+SHORT = "ab"
+SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
+
+KEY_VAULT = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+STORAGE = re.compile(r"^[a-z0-9]{3,24}$")
+RFC1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+SERVICE_ACCOUNT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+
+
+@pytest.mark.parametrize("env", [SHORT, "aws-dev", "payments-prod-eu", LONGEST[:40]])
+def test_derived_names_follow_each_cloud_rules(env: str) -> None:
+    assert KEY_VAULT.match(names.key_vault(env, SUBSCRIPTION))
+    assert STORAGE.match(names.storage_account(env, "flowlogs", SUBSCRIPTION))
+    cluster = names.gke_cluster(env)
+    assert RFC1035.match(cluster) and len(cluster) <= 40
+    assert SERVICE_ACCOUNT.match(names.gcp_service_account(env, "nodes"))
+
+
+def test_names_are_deterministic_and_scoped() -> None:
+    assert names.key_vault("dev", SUBSCRIPTION) == names.key_vault("dev", SUBSCRIPTION)
+    assert names.key_vault("dev", SUBSCRIPTION) != names.key_vault("dev", "33333333-3333-3333-3333-333333333333")
+
+
+def test_cut_names_stay_distinct() -> None:
+    first, second = "x" * 45 + "1", "x" * 45 + "2"
+    assert names.bounded(first, 40) != names.bounded(second, 40)
+    assert len(names.bounded(first, 40)) == 40
+    assert names.bounded("short", 40) == "short"
