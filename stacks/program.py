@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from stacks.spec import Account, Environment
+from stacks.spec import Account, AwsAccount, AzureAccount, Environment
 
 PulumiFn = Callable[[], None]
 
 
 def build_program(env: Environment, account: Account) -> PulumiFn:
     def program() -> None:
-        if account.cloud == "aws":
+        # Each cloud's module imports its provider SDK, which takes a while:
+        # only the one the account needs is loaded.
+        if isinstance(account, AwsAccount):
             from stacks import aws
 
             aws.compose(env, account)
+        elif isinstance(account, AzureAccount):
+            from stacks import azure
+
+            azure.compose(env, account)
         else:
-            raise ValueError(f"no components for {account.cloud} environments yet")
+            from stacks import gcp
+
+            gcp.compose(env, account)
 
     return program
 

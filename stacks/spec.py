@@ -227,6 +227,10 @@ class NetworkSpec(Spec):
     flow_logs: bool = True
 
 
+DEFAULT_POD_CIDR = ipaddress.IPv4Network("100.64.0.0/14")
+DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("172.20.0.0/16")
+DEFAULT_CONTROL_PLANE_CIDR = ipaddress.IPv4Network("172.16.0.32/28")
+
 PoolName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,11}$")]
 
 
@@ -258,9 +262,9 @@ class ClusterSpec(Spec):
     )
     deletion_protection: bool = True
     # Ranges the cluster uses besides the network's; they must not overlap it.
-    pod_cidr: Cidr = ipaddress.IPv4Network("100.64.0.0/14")
-    service_cidr: Cidr = ipaddress.IPv4Network("172.20.0.0/16")
-    control_plane_cidr: Cidr = ipaddress.IPv4Network("172.16.0.32/28")
+    pod_cidr: Cidr = DEFAULT_POD_CIDR
+    service_cidr: Cidr = DEFAULT_SERVICE_CIDR
+    control_plane_cidr: Cidr = DEFAULT_CONTROL_PLANE_CIDR
 
     @field_validator("node_pools")
     @classmethod

@@ -12,6 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.kubeconfig import exec_kubeconfig
+
 _LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 _NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
 
@@ -269,30 +271,12 @@ def kubeconfig(
     get_token = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region]
     if role_arn is not None:
         get_token += ["--role-arn", role_arn]
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": cluster_name,
-                "cluster": {"server": endpoint, "certificate-authority-data": certificate_authority},
-            }
-        ],
-        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-        "current-context": cluster_name,
-        "users": [
-            {
-                "name": cluster_name,
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "aws",
-                        "args": get_token,
-                    }
-                },
-            }
-        ],
-    }
+    return exec_kubeconfig(
+        name=cluster_name,
+        server=endpoint,
+        certificate_authority=certificate_authority,
+        exec_plugin={"command": "aws", "args": get_token},
+    )
 
 
 def _trust(service: str) -> str:

@@ -132,6 +132,30 @@ def test_plans_are_deterministic(document: dict[str, Any]) -> None:
     assert plan(open_project(REPO), "aws-dev").to_dict() == document
 
 
+@pytest.mark.parametrize(("env", "cloud"), [("aws-dev", "aws"), ("azure-dev", "azure"), ("gcp-dev", "gcp")])
+def test_every_sample_environment_plans_completely(cli, env: str, cloud: str) -> None:
+    result = cli("--project", REPO, "plan", env, "--json")
+    assert result.code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert (document["environment"], document["cloud"]) == (env, cloud)
+    tokens = {r["type"] for r in document["resources"] if not r["custom"]}
+    assert {f"terrane:{cloud}:Network", f"terrane:{cloud}:Cluster", f"terrane:{cloud}:SecretStore"} <= tokens
+    assert "terrane:kubernetes:Bootstrap" in tokens
+    assert document["outputs"]["kubeconfig"] == "[secret]"
+
+
+def test_cloud_wide_names_are_scoped_to_the_environment() -> None:
+    project = open_project(REPO)
+    gcp = plan(project, "gcp-dev").to_dict()
+    assert sorted(s["inputs"]["secretId"] for s in _of_type(gcp, "gcp:secretmanager/secret:Secret")) == [
+        "gcp-dev-api-token",
+        "gcp-dev-db-password",
+    ]
+    azure = plan(project, "azure-dev").to_dict()
+    vault = _one(azure, "azure-native:keyvault:Vault")["inputs"]["vaultName"]
+    assert vault.startswith("kv-azure-dev-") and len(vault) <= 24
+
+
 # --- the plan follows the spec ---------------------------------------------------------------
 
 

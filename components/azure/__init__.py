@@ -1,0 +1,16 @@
+"""Azure components: the network, AKS cluster and Key Vault secret store of an environment."""
+
+from components.azure.cluster import Cluster, ClusterArgs, NodePoolArgs
+from components.azure.network import Network, NetworkArgs
+from components.azure.secret_store import SecretReaderArgs, SecretStore, SecretStoreArgs
+
+__all__ = [
+    "Cluster",
+    "ClusterArgs",
+    "Network",
+    "NetworkArgs",
+    "NodePoolArgs",
+    "SecretReaderArgs",
+    "SecretStore",
+    "SecretStoreArgs",
+]
