@@ -11,12 +11,11 @@ equal to terrane's, down to empty ``tags``, so ``plan_bench`` can check that the
 two stay the same plan while the components evolve.
 
 Run as a script, it renders itself once offline and prints its resource count
-(``--json``: the registrations and stack outputs, for that check).
+(``--json``: the registrations and stack outputs, for that check; see ``_baseline``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
@@ -29,6 +28,8 @@ ACCOUNT = "aws-sandbox"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 ADMIN_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/terrane-provisioner"
+# The provisioner may only manage roles under this path.
+IAM_PATH = "/terrane/"
 DEFAULT_TAGS = {"team": "platform", "cost-center": "1234", "terrane:environment": ENV, "managed-by": "terrane"}
 
 VPC_CIDR = "10.20.0.0/16"
@@ -149,6 +150,7 @@ def program() -> None:
     )
     flow_role = aws.iam.Role(
         f"{ENV}-flow-logs",
+        path=IAM_PATH,
         assume_role_policy=pulumi.Output.all(partition, region, account_id).apply(lambda a: _flow_log_trust(*a)),
         tags=flow_tags,
         opts=opts,
@@ -187,7 +189,9 @@ def program() -> None:
     )
 
     # EKS cluster
-    cluster_role = aws.iam.Role(f"{ENV}-cluster", assume_role_policy=_trust("eks.amazonaws.com"), tags={}, opts=opts)
+    cluster_role = aws.iam.Role(
+        f"{ENV}-cluster", path=IAM_PATH, assume_role_policy=_trust("eks.amazonaws.com"), tags={}, opts=opts
+    )
     cluster_policy = aws.iam.RolePolicyAttachment(
         f"{ENV}-cluster",
         role=cluster_role.name,
@@ -250,7 +254,9 @@ def program() -> None:
         access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
         opts=opts,
     )
-    node_role = aws.iam.Role(f"{ENV}-node", assume_role_policy=_trust("ec2.amazonaws.com"), tags={}, opts=opts)
+    node_role = aws.iam.Role(
+        f"{ENV}-node", path=IAM_PATH, assume_role_policy=_trust("ec2.amazonaws.com"), tags={}, opts=opts
+    )
     node_policies = [
         aws.iam.RolePolicyAttachment(
             f"{ENV}-node-{policy}",
@@ -331,6 +337,7 @@ def program() -> None:
     subjects = [f"system:serviceaccount:{namespace}:{SECRETS_READER}" for namespace in NAMESPACES]
     reader = aws.iam.Role(
         f"{ENV}-reader",
+        path=IAM_PATH,
         assume_role_policy=pulumi.Output.all(oidc.arn, oidc_issuer).apply(
             lambda v: _web_identity_trust(v[0], v[1], subjects)
         ),
@@ -535,22 +542,7 @@ def _kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str) ->
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Render the hand-written aws-dev program offline.")
-    parser.add_argument("--json", action="store_true", help="print the registrations and outputs as JSON")
-    args = parser.parse_args()
-    # Imported here: program() itself needs nothing but the Pulumi SDKs.
-    from engine.offline import render
-
-    rendered = render(program, project="terrane", stack=ENV, account_id=ACCOUNT_ID, region=REGION)
-    if args.json:
-        resources = [
-            {"type": r.type, "name": r.name, "custom": r.custom, "inputs": r.inputs} for r in rendered.resources
-        ]
-        print(json.dumps({"resources": resources, "outputs": rendered.outputs}, default=str))
-    else:
-        print(f"{len(rendered.resources)} resources")
-
-
 if __name__ == "__main__":
-    main()
+    from _baseline import main
+
+    main(program, stack=ENV, account_id=ACCOUNT_ID, region=REGION)

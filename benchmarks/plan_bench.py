@@ -2,18 +2,20 @@
 
 Every sample is a fresh interpreter, as a user's invocation is: wall time from
 spawn to exit, and the child's own peak RSS (``os.wait4``). One warm-up round
-(which also checks the hand-written baseline still renders the same plan) is
-followed by ``--runs`` interleaved rounds of:
+(which also checks each hand-written baseline still renders the same plan) is
+followed by ``--runs`` interleaved rounds of, for each environment measured,
 
 - ``terrane plan ENV --json`` (cwd: the repository root),
 - the environment's hand-written baseline (``BASELINES``), rendered the same way,
-- ``terrane --help``, and ``python -c pass`` as the interpreter's floor,
 
-and a probe checks that ``terrane --help`` imports no ``pulumi*`` module.
-It prints figures and whether the targets are met; it asserts nothing, and
-exits 1 only when a measured command fails. POSIX only (``os.wait4``).
+and, once per round, ``terrane --help`` and ``python -c pass`` as the
+interpreter's floor; a probe checks that ``terrane --help`` imports no
+``pulumi*`` module. ``--env all`` (the default) measures every environment in
+``BASELINES``. It prints one section per environment, the start-up figures and
+whether the targets are met; it asserts nothing, and exits 1 only when a
+measured command fails. POSIX only (``os.wait4``).
 
-    python benchmarks/plan_bench.py [--runs N] [--env NAME]
+    python benchmarks/plan_bench.py [--runs N] [--env NAME|all]
 """
 
 from __future__ import annotations
@@ -26,23 +28,49 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
 
-# Environment -> its hand-written Pulumi program (run with --json, see handwritten_aws.py).
-BASELINES: dict[str, Path] = {
-    "aws-dev": REPO / "benchmarks" / "handwritten_aws.py",
+
+@dataclass(frozen=True)
+class Baseline:
+    """An environment's hand-written Pulumi program (run with ``--json``, see ``_baseline.py``)."""
+
+    script: Path
+
+
+BASELINES: dict[str, Baseline] = {
+    "aws-dev": Baseline(BENCHMARKS / "handwritten_aws.py"),
+    "azure-dev": Baseline(BENCHMARKS / "handwritten_azure.py"),
+    "gcp-dev": Baseline(BENCHMARKS / "handwritten_gcp.py"),
 }
+ALL = "all"
+# A round of all three environments takes about 18 s: warm-up and 3 rounds stay near 1.5 minutes.
+RUNS_ONE_ENV = 5
+RUNS_ALL_ENVS = 3
 
 PLAN_OVER_BASELINE_TARGET = 1.5
 PLAN_PEAK_RSS_TARGET_MB = 300.0
 
 # Top-level packages worth naming when --help loads them (all slow to import).
-_HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "grpc", "google", "pydantic", "yaml", "rich", "boto3")
+_HEAVY = (
+    "pulumi",
+    "pulumi_aws",
+    "pulumi_azure_native",
+    "pulumi_gcp",
+    "pulumi_kubernetes",
+    "grpc",
+    "google",
+    "pydantic",
+    "yaml",
+    "rich",
+    "boto3",
+)
 
 # Runs the CLI entry point as the console script does, then lists what got imported.
 _HELP_PROBE = """
@@ -90,6 +118,38 @@ class Series:
         return max(s.peak_rss_mb for s in self.samples)
 
 
+@dataclass(frozen=True)
+class Suite:
+    """What is measured for one environment."""
+
+    env: str
+    plan: Command
+    baseline: Baseline | None
+    hand: Command | None
+
+    @classmethod
+    def of(cls, env: str) -> Suite:
+        baseline = BASELINES.get(env)
+        hand = None
+        if baseline:
+            hand = Command(f"hand-written ({baseline.script.name})", [sys.executable, str(baseline.script), "--json"])
+        return cls(env, Command(f"terrane plan {env} --json", terrane("plan", env, "--json")), baseline, hand)
+
+    @property
+    def commands(self) -> list[Command]:
+        return [self.plan, *([self.hand] if self.hand else [])]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One environment's figures against the targets."""
+
+    env: str
+    ratio: float | None
+    peak_rss_mb: float
+    parity_ok: bool | None
+
+
 def run(argv: list[str]) -> tuple[Sample, str]:
     """Run ``argv`` once in a fresh process; return its wall time, peak RSS and stdout."""
     # Files rather than pipes: nothing has to drain them while wait4 blocks.
@@ -124,20 +184,34 @@ def help_imports() -> list[str]:
 
 
 def parity(plan_json: str, baseline_json: str) -> list[str]:
-    """How the baseline's custom resources and outputs differ from the plan's (empty: none)."""
+    """How the baseline's custom resources and outputs differ from the plan's (empty: none).
+
+    Resources are matched by type and logical name; one type and name
+    registered more than once counts each registration.
+    """
     plan, baseline = json.loads(plan_json), json.loads(baseline_json)
 
-    def custom(doc: dict[str, Any]) -> dict[tuple[str, str], Any]:
-        return {(r["type"], r["name"]): r["inputs"] for r in doc["resources"] if r["custom"]}
+    def custom(doc: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+        found: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for r in doc["resources"]:
+            if r["custom"]:
+                found[(r["type"], r["name"])].append(json.dumps(r["inputs"], sort_keys=True))
+        return {key: sorted(inputs) for key, inputs in found.items()}
 
     ours, theirs = custom(plan), custom(baseline)
     problems = []
-    counts, baseline_counts = Counter(t for t, _ in ours), Counter(t for t, _ in theirs)
+    counts, baseline_counts = Counter(), Counter()
+    for (type_, _), inputs in ours.items():
+        counts[type_] += len(inputs)
+    for (type_, _), inputs in theirs.items():
+        baseline_counts[type_] += len(inputs)
     for type_ in sorted(counts.keys() | baseline_counts.keys()):
         if counts[type_] != baseline_counts[type_]:
             problems.append(f"{type_}: {counts[type_]} in the plan, {baseline_counts[type_]} hand-written")
     for key in sorted(ours.keys() & theirs.keys()):
-        if ours[key] != theirs[key]:
+        if len(ours[key]) != len(theirs[key]):
+            problems.append(f"{key[0]} {key[1]}: {len(ours[key])} in the plan, {len(theirs[key])} hand-written")
+        elif ours[key] != theirs[key]:
             problems.append(f"{key[0]} {key[1]}: inputs differ")
     for key in sorted(ours.keys() ^ theirs.keys()):
         problems.append(f"{key[0]} {key[1]}: only {'in the plan' if key in ours else 'hand-written'}")
@@ -148,27 +222,32 @@ def parity(plan_json: str, baseline_json: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="timed samples per command (default: 7)")
-    parser.add_argument("--env", default="aws-dev", help="environment to plan (default: aws-dev)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        help=f"timed samples per command (default: {RUNS_ONE_ENV}, or {RUNS_ALL_ENVS} with --env {ALL})",
+    )
+    parser.add_argument(
+        "--env",
+        default=ALL,
+        help=f"environment to plan, or {ALL!r} for every one with a baseline: {', '.join(BASELINES)} (default: all)",
+    )
     args = parser.parse_args()
-    if args.runs < 1:
+    runs = args.runs if args.runs is not None else RUNS_ALL_ENVS if args.env == ALL else RUNS_ONE_ENV
+    if runs < 1:
         parser.error("--runs must be at least 1")
 
-    baseline = BASELINES.get(args.env)
-    plan_cmd = Command(f"terrane plan {args.env} --json", terrane("plan", args.env, "--json"))
-    commands = [plan_cmd]
-    if baseline:
-        commands.append(Command(f"hand-written ({baseline.name})", [sys.executable, str(baseline), "--json"]))
-    commands += [
-        Command("terrane --help", terrane("--help")),
-        Command("python -c pass", [sys.executable, "-c", "pass"]),
-    ]
+    suites = [Suite.of(env) for env in (BASELINES if args.env == ALL else [args.env])]
+    help_cmd = Command("terrane --help", terrane("--help"))
+    bare_cmd = Command("python -c pass", [sys.executable, "-c", "pass"])
+    commands = [command for suite in suites for command in suite.commands] + [help_cmd, bare_cmd]
 
+    started = time.perf_counter()
     try:
         # Warm-up: compiles bytecode and warms the page cache; its output is the parity check.
         first = {c.label: run(c.argv)[1] for c in commands}
         series = {c.label: Series(c, []) for c in commands}
-        for _ in range(args.runs):
+        for _ in range(runs):
             for command in commands:
                 series[command.label].samples.append(run(command.argv)[0])
         loaded = help_imports()
@@ -176,50 +255,78 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         print(exc.stderr, file=sys.stderr, end="")
         return 1
+    elapsed = time.perf_counter() - started
 
-    print(f"env {args.env}: {args.runs} runs per command, each in a fresh interpreter ({Path(sys.executable)})\n")
+    print(f"{runs} runs per command, each in a fresh interpreter ({Path(sys.executable)}), "
+          f"{elapsed:.0f} s in all")
     width = max(len(c.label) for c in commands)
-    print(f"{'command':<{width}}  {'median ms':>9}  {'min ms':>7}  {'peak RSS MB':>11}")
-    for command in commands:
-        s = series[command.label]
-        print(f"{command.label:<{width}}  {s.median_ms:>9.0f}  {s.min_ms:>7.0f}  {s.peak_rss_mb:>11.1f}")
-    print()
+    outcomes = [_report_env(suite, series, first, width) for suite in suites]
 
-    plan = series[plan_cmd.label]
-    help_, bare = series["terrane --help"], series["python -c pass"]
-    ratio = None
-    if baseline:
-        hand = series[commands[1].label]
-        ratio = plan.median_ms / hand.median_ms
-        print(f"plan / hand-written:    {ratio:.2f}x  ({plan.median_ms - hand.median_ms:+.0f} ms, "
-              f"{plan.peak_rss_mb - hand.peak_rss_mb:+.1f} MB peak RSS)")
-        problems = parity(first[plan_cmd.label], first[commands[1].label])
-        if problems:
-            print(f"baseline parity:        DIFFERS from the plan, update {baseline.name}:")
-            for problem in problems[:10]:
-                print(f"  - {problem}")
-        else:
-            resources = sum(1 for r in json.loads(first[plan_cmd.label])["resources"] if r["custom"])
-            print(f"baseline parity:        same {resources} custom resources, inputs and outputs as the plan")
+    help_, bare = series[help_cmd.label], series[bare_cmd.label]
+    print("\nstart-up")
+    _table([help_, bare], width)
     print(f"--help / bare python:   {help_.median_ms / bare.median_ms:.1f}x  "
           f"({help_.median_ms - bare.median_ms:+.0f} ms, {help_.peak_rss_mb:.1f} MB peak RSS)")
     pulumi_modules = [name for name in loaded if name.startswith("pulumi")]
     heavy = [name for name in loaded if name in _HEAVY]
     print(f"--help imports:         {len(loaded)} top-level modules; slow ones: {', '.join(heavy) or 'none'}")
-    print()
 
-    print("targets")
-    if ratio is None:
-        print(f"  plan <= {PLAN_OVER_BASELINE_TARGET}x hand-written:  not measured "
-              f"(no baseline for {args.env}: add one to BASELINES)")
-    else:
-        print(f"  plan <= {PLAN_OVER_BASELINE_TARGET}x hand-written:  {ratio:.2f}x  "
-              f"{_verdict(ratio <= PLAN_OVER_BASELINE_TARGET)}")
-    print(f"  plan peak RSS < {PLAN_PEAK_RSS_TARGET_MB:.0f} MB:      {plan.peak_rss_mb:.0f} MB  "
-          f"{_verdict(plan.peak_rss_mb < PLAN_PEAK_RSS_TARGET_MB)}")
-    print(f"  --help loads no pulumi*:     {', '.join(pulumi_modules) or 'none loaded'}  "
-          f"{_verdict(not pulumi_modules)}")
+    _report_targets(outcomes, pulumi_modules)
     return 0
+
+
+def _report_env(suite: Suite, series: dict[str, Series], first: dict[str, str], width: int) -> Outcome:
+    """Print one environment's section; return its figures against the targets."""
+    plan = series[suite.plan.label]
+    print(f"\n{suite.env}")
+    _table([plan, *([series[suite.hand.label]] if suite.hand else [])], width)
+    if suite.baseline is None or suite.hand is None:
+        print(f"baseline:               none for {suite.env} (add one to BASELINES)")
+        return Outcome(suite.env, None, plan.peak_rss_mb, None)
+
+    hand = series[suite.hand.label]
+    ratio = plan.median_ms / hand.median_ms
+    print(f"plan / hand-written:    {ratio:.2f}x  ({plan.median_ms - hand.median_ms:+.0f} ms, "
+          f"{plan.peak_rss_mb - hand.peak_rss_mb:+.1f} MB peak RSS)")
+    problems = parity(first[suite.plan.label], first[suite.hand.label])
+    if problems:
+        print(f"baseline parity:        DIFFERS from the plan, update {suite.baseline.script.name}:")
+        for problem in problems[:10]:
+            print(f"  - {problem}")
+        if len(problems) > 10:
+            print(f"  - and {len(problems) - 10} more")
+    else:
+        resources = sum(1 for r in json.loads(first[suite.plan.label])["resources"] if r["custom"])
+        print(f"baseline parity:        same {resources} custom resources, inputs and outputs as the plan")
+    return Outcome(suite.env, ratio, plan.peak_rss_mb, not problems)
+
+
+def _table(rows: list[Series], width: int) -> None:
+    print(f"{'command':<{width}}  {'median ms':>9}  {'min ms':>7}  {'peak RSS MB':>11}")
+    for s in rows:
+        print(f"{s.command.label:<{width}}  {s.median_ms:>9.0f}  {s.min_ms:>7.0f}  {s.peak_rss_mb:>11.1f}")
+
+
+def _report_targets(outcomes: list[Outcome], pulumi_modules: list[str]) -> None:
+    ratio_head = f"plan <= {PLAN_OVER_BASELINE_TARGET}x hand-written"
+    rss_head = f"plan peak RSS < {PLAN_PEAK_RSS_TARGET_MB:.0f} MB"
+    rows = []
+    for o in outcomes:
+        if o.ratio is None:
+            ratio = "not measured (no baseline)"
+        else:
+            ratio = f"{o.ratio:.2f}x  {_verdict(o.ratio <= PLAN_OVER_BASELINE_TARGET)}"
+            if not o.parity_ok:
+                ratio += " (baseline differs)"
+        rows.append((o.env, ratio, f"{o.peak_rss_mb:.0f} MB  {_verdict(o.peak_rss_mb < PLAN_PEAK_RSS_TARGET_MB)}"))
+    env_width = max(len("--help loads no pulumi*"), *(len(env) for env, _, _ in rows))
+    ratio_width = max(len(ratio_head), *(len(ratio) for _, ratio, _ in rows))
+    print("\ntargets")
+    print(f"  {'':<{env_width}}  {ratio_head:<{ratio_width}}  {rss_head}")
+    for env, ratio, rss in rows:
+        print(f"  {env:<{env_width}}  {ratio:<{ratio_width}}  {rss}")
+    print(f"  {'--help loads no pulumi*':<{env_width}}  {', '.join(pulumi_modules) or 'none loaded'}  "
+          f"{_verdict(not pulumi_modules)}")
 
 
 def _verdict(met: bool) -> str:

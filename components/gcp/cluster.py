@@ -107,7 +107,7 @@ class Cluster(pulumi.ComponentResource):
         # GKE encrypts with its service agent's identity; the cluster fails to create without the grant.
         secrets_key = service_key(
             self,
-            name,
+            f"{name}-gke",
             project=args.project,
             location=args.region,
             key_ring_name=args.key_ring_name,

@@ -65,7 +65,7 @@ class SecretStore(pulumi.ComponentResource):
         )
         cmek = service_key(
             self,
-            name,
+            f"{name}-secrets",
             project=args.project,
             location=args.region,
             key_ring_name=args.key_ring_name,
