@@ -29,7 +29,6 @@ from engine.errors import EngineError
 from engine.fakes import FakeCloud
 from engine.project import Project
 from stacks.program import build_program
-from stacks.spec import Account, AwsAccount, AzureAccount
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -138,7 +137,7 @@ def plan(project: Project, name: str) -> Plan:
         build_program(env, account),
         project=project.pulumi_project,
         stack=env.name,
-        account_id=_account_scope(account),
+        account_id=account.scope_id,
         region=region,
     )
     return Plan(
@@ -149,15 +148,6 @@ def plan(project: Project, name: str) -> Plan:
         resources=rendered.resources,
         outputs=rendered.outputs,
     )
-
-
-def _account_scope(account: Account) -> str:
-    """What the account's fake identifiers live under: account, subscription or project."""
-    if isinstance(account, AwsAccount):
-        return account.account_id
-    if isinstance(account, AzureAccount):
-        return account.subscription_id
-    return account.project
 
 
 def render(

@@ -49,7 +49,7 @@ class Project:
     def pulumi_project(self) -> str:
         """The Pulumi project name from Pulumi.yaml: it is part of every URN."""
         settings = self.root / "Pulumi.yaml"
-        name = _read_yaml(settings, "Pulumi.yaml").get("name") if settings.is_file() else None
+        name = read_yaml(settings, "Pulumi.yaml").get("name") if settings.is_file() else None
         return name if isinstance(name, str) and name else "terrane"
 
     def environment_names(self) -> list[str]:
@@ -61,7 +61,7 @@ class Project:
         path = self.root / ACCOUNTS_FILE
         if not path.is_file():
             return {}
-        raw = _read_yaml(path, ACCOUNTS_FILE)
+        raw = read_yaml(path, ACCOUNTS_FILE)
         return _parse_accounts(raw, ACCOUNTS_FILE)
 
     def environment(self, name: str) -> Environment:
@@ -73,7 +73,7 @@ class Project:
                 f"unknown environment '{name}': there is no {ENVIRONMENTS_DIR}/{name}.yaml (known: {known})"
             )
         relative = f"{ENVIRONMENTS_DIR}/{name}.yaml"
-        env = _validate(Environment, _read_yaml(path, relative), relative)
+        env = _validate(Environment, read_yaml(path, relative), relative)
         problems = []
         if env.name != name:
             problems.append(f"{relative}: name: '{env.name}' must equal the file name '{name}'")
@@ -124,11 +124,16 @@ def _validate(model: type[M], raw: Any, relative: str) -> M:
 
 
 def _problems(exc: ValidationError, relative: str, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    return [f"{relative}: {line}" for line in validation_problems(exc, prefix)]
+
+
+def validation_problems(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    """One "field.path: message" line per problem; never the rejected value."""
     lines = []
     for error in exc.errors(include_input=False, include_url=False):
         path = _path((*prefix, *error["loc"]))
         message = _message(error)
-        lines.append(f"{relative}: {path}: {message}" if path else f"{relative}: {message}")
+        lines.append(f"{path}: {message}" if path else message)
     return lines
 
 
@@ -163,7 +168,7 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _read_yaml(path: Path, relative: str) -> dict[str, Any]:
+def read_yaml(path: Path, relative: str) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as stream:
             data = yaml.load(stream, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass

@@ -133,7 +133,9 @@ def account_provider(env: Environment, account: AwsAccount, region: str) -> aws.
     assume_roles = None
     if auth.assume_role:
         role = auth.assume_role
-        external_id: pulumi.Input[str] | None = role.external_id if isinstance(role.external_id, str) else None
+        external_id: pulumi.Input[str] | None = (
+            pulumi.Output.secret(role.external_id) if isinstance(role.external_id, str) else None
+        )
         configured = config.get_secret_object("assumeRoles")
         if external_id is None and configured is not None:
             external_id = configured.apply(lambda roles: roles[0].get("externalId"))

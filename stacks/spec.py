@@ -33,6 +33,9 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,}(-[a-z0-9]+)+$|^[a-z]+[0-9]*$")]
+
+
 # --- secret references --------------------------------------------------------------
 
 
@@ -51,11 +54,13 @@ class FileRef(Spec):
 
 
 class AwsSecretRef(Spec):
-    aws_secret: Annotated[str, StringConstraints(min_length=1)]
-    region: str | None = None
+    aws_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
+    key: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """Selects one key of a JSON secret."""
+    region: Region | None = None
 
     def __str__(self) -> str:
-        return f"aws-secret:{self.aws_secret}"
+        return f"aws-secret:{self.aws_secret}" + (f"#{self.key}" if self.key else "")
 
 
 _REF_TYPES: dict[str, type[Spec]] = {"env": EnvRef, "file": FileRef, "aws_secret": AwsSecretRef}
@@ -80,6 +85,7 @@ def _secret_reference(value: Any) -> Any:
 
 
 SecretRef = Annotated[EnvRef | FileRef | AwsSecretRef, BeforeValidator(_secret_reference)]
+Reference = EnvRef | FileRef | AwsSecretRef
 
 
 def _value_or_reference(value: Any) -> Any:
@@ -160,14 +166,17 @@ class GcpAuth(_ExactlyOne):
     application_default: Empty | None = None
 
 
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,}(-[a-z0-9]+)+$|^[a-z]+[0-9]*$")]
-
 
 class AwsAccount(Spec):
     cloud: Literal["aws"]
     account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
     region: Region
     auth: AwsAuth
+
+    @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the account id."""
+        return self.account_id
 
     @property
     def default_region(self) -> str:
@@ -182,6 +191,11 @@ class AzureAccount(Spec):
     auth: AzureAuth
 
     @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the subscription id."""
+        return self.subscription_id
+
+    @property
     def default_region(self) -> str:
         return self.location
 
@@ -191,6 +205,11 @@ class GcpAccount(Spec):
     project: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: Region
     auth: GcpAuth
+
+    @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the project."""
+        return self.project
 
     @property
     def default_region(self) -> str:

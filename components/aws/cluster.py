@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws._iam import IAM_PATH
 from components.kubeconfig import exec_kubeconfig
 
 _LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -71,6 +72,7 @@ class Cluster(pulumi.ComponentResource):
 
         cluster_role = aws.iam.Role(
             f"{name}-cluster",
+            path=IAM_PATH,
             assume_role_policy=_trust("eks.amazonaws.com"),
             tags=tags,
             opts=child,
@@ -162,6 +164,7 @@ class Cluster(pulumi.ComponentResource):
 
         node_role = aws.iam.Role(
             f"{name}-node",
+            path=IAM_PATH,
             assume_role_policy=_trust("ec2.amazonaws.com"),
             tags=tags,
             opts=child,

@@ -14,6 +14,8 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.aws._iam import IAM_PATH
+
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -199,6 +201,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            path=IAM_PATH,
             assume_role_policy=scope.apply(lambda values: _flow_log_trust(*values)),
             tags=tags,
             opts=child,

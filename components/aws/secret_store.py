@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws._iam import IAM_PATH
+
 
 @dataclass(frozen=True)
 class SecretReaderArgs:
@@ -107,6 +109,7 @@ class SecretStore(pulumi.ComponentResource):
         subjects = [f"system:serviceaccount:{namespace}:{sa}" for namespace, sa in reader.service_accounts]
         role = aws.iam.Role(
             f"{name}-reader",
+            path=IAM_PATH,
             assume_role_policy=pulumi.Output.all(reader.oidc_provider_arn, reader.oidc_issuer).apply(
                 lambda values: _web_identity_trust(values[0], values[1], subjects)
             ),

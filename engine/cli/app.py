@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli import envs, plan
+from engine.cli import accounts, envs, plan
 from engine.cli.context import Globals
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,5 +27,6 @@ def cli(ctx: click.Context, project: Path | None, verbose: bool) -> None:
     ctx.obj = Globals(project_dir=project, verbose=verbose)
 
 
+cli.add_command(accounts.group)
 cli.add_command(envs.group)
 cli.add_command(plan.command)

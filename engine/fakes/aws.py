@@ -50,7 +50,9 @@ def resource(request: Request) -> dict[str, Any]:
     if module == "cloudwatch" and kind == "logGroup":
         return {"id": name, "name": name, "arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}
     if module == "iam" and kind in ("role", "policy"):
-        return {"id": name, "name": name, "arn": f"arn:aws:iam::{account}:{kind}/{name}"}
+        # IAM puts the path between the kind and the name: role/terrane/<name>.
+        path = request.inputs.get("path") or "/"
+        return {"id": name, "name": name, "path": path, "arn": f"arn:aws:iam::{account}:{kind}{path}{name}"}
     if module == "iam" and kind == "openIdConnectProvider":
         arn = f"arn:aws:iam::{account}:oidc-provider/{str(request.inputs.get('url', '')).removeprefix('https://')}"
         return {"id": arn, "arn": arn}

@@ -111,6 +111,8 @@ def test_cluster_settings(private: Rendered) -> None:
 
 def test_cluster_role_is_for_eks_with_the_cluster_policy(private: Rendered) -> None:
     role = _named(private, "aws:iam/role:Role", "dev-cluster")
+    assert role.inputs["path"] == "/terrane/"
+    assert _eks(private).inputs["roleArn"].startswith("arn:aws:iam::123456789012:role/terrane/dev-cluster-")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "eks.amazonaws.com"}]
     attachment = _named(private, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "dev-cluster")
@@ -154,6 +156,9 @@ def test_without_admin_role_the_creator_stays_admin(private: Rendered) -> None:
 
 def test_node_role_has_exactly_the_worker_policies(private: Rendered) -> None:
     role = _named(private, "aws:iam/role:Role", "dev-node")
+    assert role.inputs["path"] == "/terrane/"
+    for group in private.of_type("aws:eks/nodeGroup:NodeGroup"):
+        assert group.inputs["nodeRoleArn"].startswith("arn:aws:iam::123456789012:role/terrane/dev-node-")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "ec2.amazonaws.com"}]
     attached = {

@@ -207,6 +207,10 @@ def test_flow_log_key_lets_only_regional_logs_and_the_account_use_it(per_zone: R
 
 def test_flow_log_role_writes_only_to_its_log_group(per_zone: Rendered) -> None:
     role = per_zone.one("aws:iam/role:Role")
+    # The bootstrap's provisioner policy manages only roles under /terrane/.
+    assert role.inputs["path"] == "/terrane/"
+    role_arn = per_zone.one("aws:ec2/flowLog:FlowLog").inputs["iamRoleArn"]
+    assert role_arn.startswith("arn:aws:iam::123456789012:role/terrane/net-flow-logs-")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "vpc-flow-logs.amazonaws.com"}]
     assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}

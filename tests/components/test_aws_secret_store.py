@@ -86,7 +86,9 @@ def test_no_reader_role_without_a_reader(without_reader: Rendered) -> None:
 
 def test_reader_role_trusts_only_the_named_service_accounts(with_reader: Rendered) -> None:
     role = with_reader.one("aws:iam/role:Role")
-    assert with_reader.outputs["reader_role_arn"].startswith("arn:aws:iam::123456789012:role/")
+    # The bootstrap's provisioner policy manages only roles under /terrane/.
+    assert role.inputs["path"] == "/terrane/"
+    assert with_reader.outputs["reader_role_arn"].startswith("arn:aws:iam::123456789012:role/terrane/secrets-reader-")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Federated": PROVIDER_ARN}
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
