@@ -1,12 +1,13 @@
-"""terrane's engine: projects, offline plans and (soon) stack operations.
+"""terrane's engine: projects, offline plans, stack operations and account checks.
 
 The public Python API is re-exported here. It is loaded lazily, so importing
 ``engine`` (which the CLI does) pulls in neither Pulumi nor a cloud SDK.
 
-    >>> from engine import open_project, plan
-    >>> result = plan(open_project("."), "aws-dev")
-    >>> result.count_by_type()["aws:ec2/subnet:Subnet"]
+    >>> from engine import Engine
+    >>> engine = Engine(".")
+    >>> engine.plan("aws-dev").count_by_type()["aws:ec2/subnet:Subnet"]
     6
+    >>> [result] = engine.preview("aws-dev")     # needs the Pulumi CLI
 """
 
 from __future__ import annotations
@@ -17,22 +18,42 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import EngineError, ExitCode, InvalidInputError, SpecError, TerraneError
 
 if TYPE_CHECKING:
+    from engine.api import Engine
+    from engine.driver import OperationResult, Output, Progress
     from engine.offline import Plan, plan
     from engine.project import Project, open_project
+    from engine.verify import Verification, verify
 
 __all__ = [
+    "Engine",
     "EngineError",
     "ExitCode",
     "InvalidInputError",
+    "OperationResult",
+    "Output",
     "Plan",
+    "Progress",
     "Project",
     "SpecError",
     "TerraneError",
+    "Verification",
     "open_project",
     "plan",
+    "verify",
 ]
 
-_LAZY = {"Plan": "engine.offline", "plan": "engine.offline", "Project": "engine.project", "open_project": "engine.project"}
+_LAZY = {
+    "Engine": "engine.api",
+    "OperationResult": "engine.driver",
+    "Output": "engine.driver",
+    "Progress": "engine.driver",
+    "Plan": "engine.offline",
+    "plan": "engine.offline",
+    "Project": "engine.project",
+    "open_project": "engine.project",
+    "Verification": "engine.verify",
+    "verify": "engine.verify",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -17,9 +17,13 @@ class ExitCode(IntEnum):
 
 
 class TerraneError(Exception):
-    """Root of every error terrane reports to a user."""
+    """Root of every error terrane reports to a user; ``hint`` says how to fix it."""
 
     exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class InvalidInputError(TerraneError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from engine.cli import main
+from tests.standin import ROOT, StandIn
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,3 +101,36 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     return moto_server
+
+
+# --- the stand-in Pulumi CLI, with the sample accounts' secrets in place ---------------------
+
+EXTERNAL_ID = "ext-id-value-7f3a"
+AZURE_SECRET = "azure-client-secret-9c1d"
+GCP_KEY = json.dumps({"type": "service_account", "project_id": "sandbox-project-123",
+                      "client_email": "terrane@sandbox-project-123.iam.gserviceaccount.com", "private_key": "k-5e2b"})
+STANDIN_SECRETS = (EXTERNAL_ID, AZURE_SECRET, "k-5e2b")
+
+
+@pytest.fixture
+def standin(sample: SampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    home = tmp_path / "pulumi-home"
+    home.mkdir()
+    operator_home = tmp_path / "operator"
+    (operator_home / ".config" / "terrane").mkdir(parents=True)
+    (operator_home / ".config" / "terrane" / "gcp-sa.json").write_text(GCP_KEY)
+    monkeypatch.setenv("HOME", str(operator_home))
+    monkeypatch.setenv("TERRANE_PULUMI_ROOT", str(ROOT))
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+    monkeypatch.setenv("TERRANE_PROJECT", str(sample.root))
+    monkeypatch.setenv("TERRANE_AWS_EXTERNAL_ID", EXTERNAL_ID)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", AZURE_SECRET)
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "TERRANE_BACKEND_URL",
+                 "TERRANE_SECRETS_PROVIDER", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # The operator's own credentials, which must not reach another cloud's stack.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATOR")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "operator-aws-secret")
+    monkeypatch.setenv("ARM_CLIENT_SECRET", "operator-arm-secret")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(operator_home / "adc.json"))
+    return StandIn(home)

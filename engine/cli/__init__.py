@@ -37,8 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TerraneError as exc:
         if verbose:
             traceback.print_exc()
-        for line in str(exc).splitlines():
+        lines = str(exc).splitlines()
+        for line in lines[:-1]:
             _error(line)
+        _error(lines[-1] if lines else type(exc).__name__, hint=exc.hint)
         return exc.exit_code
     except Exception as exc:
         if verbose:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli import accounts, envs, plan
+from engine.cli import accounts, doctor, envs, operations, plan
 from engine.cli.context import Globals
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,3 +30,6 @@ def cli(ctx: click.Context, project: Path | None, verbose: bool) -> None:
 cli.add_command(accounts.group)
 cli.add_command(envs.group)
 cli.add_command(plan.command)
+for command in (operations.preview, operations.up, operations.refresh, operations.destroy, operations.outputs,
+                operations.cancel, doctor.doctor, doctor.install_cli):
+    cli.add_command(command)

@@ -1,0 +1,5 @@
+"""The Pulumi program of this project, for plain `pulumi up -s ENV`: terrane's program for environments/ENV.yaml."""
+
+from engine.entry import run
+
+run()

@@ -1,0 +1,153 @@
+"""``terrane preview|up|refresh|destroy ENV...|--all``, ``outputs ENV`` and ``cancel ENV``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from engine.cli import context, output
+from engine.errors import ExitCode, InvalidInputError, TerraneError
+
+if TYPE_CHECKING:
+    from engine.api import Engine
+    from engine.driver import OperationResult
+
+
+def _operation_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.argument("names", nargs=-1, metavar="ENV..."),
+        click.option("--all", "all_", is_flag=True, help="Every environment of the project."),
+        click.option("--parallel", default=1, show_default=True, type=click.IntRange(min=1),
+                     help="How many environments run at once, each in its own process."),
+        click.option("--wait", "wait", default=0.0, type=click.FloatRange(min=0), metavar="SECONDS",
+                     help="Retry a locked stack with backoff for up to SECONDS."),
+        click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout."),
+    ]):
+        function = option(function)
+    return function
+
+
+_yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+
+
+@click.command("preview")
+@_operation_options
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending.")
+@click.pass_context
+def preview(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
+            detailed_exitcode: bool) -> int:
+    """Show what up would change in each environment."""
+    results = _run(ctx, "preview", names, all_, parallel, wait, as_json)
+    code = _exit_code(results)
+    if code == ExitCode.OK and detailed_exitcode and any(result.pending_changes for result in results):
+        return ExitCode.CHANGES
+    return code
+
+
+@click.command("up")
+@_operation_options
+@_yes_option
+@click.pass_context
+def up(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
+       yes: bool) -> int:
+    """Create or update each environment's resources."""
+    return _exit_code(_run(ctx, "up", names, all_, parallel, wait, as_json, confirm=not yes))
+
+
+@click.command("refresh")
+@_operation_options
+@click.pass_context
+def refresh(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool) -> int:
+    """Read each environment's resources from the cloud into its state."""
+    return _exit_code(_run(ctx, "refresh", names, all_, parallel, wait, as_json))
+
+
+@click.command("destroy")
+@_operation_options
+@_yes_option
+@click.pass_context
+def destroy(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
+            yes: bool) -> int:
+    """Delete every resource of each environment (refused for protect: true)."""
+    return _exit_code(_run(ctx, "destroy", names, all_, parallel, wait, as_json, confirm=not yes))
+
+
+@click.command("outputs")
+@click.argument("name", metavar="ENV")
+@click.option("--json", "as_json", is_flag=True, help="Print the outputs as JSON on stdout.")
+@click.option("--show-secrets", is_flag=True, help="Show secret outputs (the kubeconfig) in plain text.")
+@click.pass_context
+def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) -> None:
+    """Print ENV's stack outputs; secrets show as [secret]."""
+    values = {key: value.shown(show_secrets) for key, value in _engine(ctx).outputs(name).items()}
+    if as_json:
+        output.print_json(values)
+        return
+    console = output.stdout()
+    for key, value in sorted(values.items()):
+        console.print(f"{key}: {value}", markup=False)
+
+
+@click.command("cancel")
+@click.argument("name", metavar="ENV")
+@click.pass_context
+def cancel(ctx: click.Context, name: str) -> None:
+    """Cancel ENV's running update, or clear the lock a killed one left behind."""
+    _engine(ctx).cancel(name)
+    output.stderr().print(f"{name}: cancelled; run 'terrane refresh {name}' to check its state", markup=False)
+
+
+def _engine(ctx: click.Context) -> Engine:
+    from engine.api import Engine
+
+    return Engine(ctx.find_object(context.Globals).project_dir)
+
+
+def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
+         as_json: bool, *, confirm: bool = False) -> list[OperationResult]:
+    from engine.cli.progress import ProgressView, summary
+
+    engine = _engine(ctx)
+    chosen = [env.name for env in engine.environments(names, all=all_)]
+    if confirm:
+        _confirm(operation, chosen)
+    with ProgressView(operation, chosen) as view:
+        engine.on_progress = view
+        results = getattr(engine, operation)(*chosen, parallel=parallel, wait=wait)
+    if as_json:
+        output.print_json({"schema_version": 1, "operation": operation,
+                           "results": [result.to_dict() for result in results]})
+    else:
+        output.stdout().print(summary(results))
+    for result in results:
+        if not result.ok:
+            _report(result)
+    return results
+
+
+def _confirm(operation: str, names: list[str]) -> None:
+    listed = ", ".join(names)
+    if not sys.stdin.isatty():
+        raise InvalidInputError(f"{operation} changes infrastructure: pass --yes to run it without a terminal")
+    if not click.confirm(f"{operation} {listed}?", default=False, err=True):
+        raise TerraneError("aborted: nothing was changed")
+
+
+def _report(result: OperationResult) -> None:
+    err = output.stderr()
+    name = result.environment
+    if result.status == "locked":
+        err.print(f"error: {name} is locked by another update ({result.error}). Wait for it (--wait SECONDS "
+                  f"retries), or if none is running, clear the lock with: terrane cancel {name}", markup=False)
+    elif result.status == "cancelled":
+        err.print(f"error: {name}: {result.operation} cancelled; operations in flight finished and the state "
+                  f"was saved. Run 'terrane preview {name}' to see what is left.", markup=False)
+    else:
+        err.print(f"error: {name}: {result.error}", markup=False)
+
+
+def _exit_code(results: list[OperationResult]) -> int:
+    return ExitCode.OK if all(result.ok for result in results) else ExitCode.FAILURE

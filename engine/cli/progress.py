@@ -1,0 +1,112 @@
+"""Live progress of stack operations on stderr, and the summary that follows.
+
+On a terminal, a table redraws in place: per environment, resources done,
+what is running now, and the elapsed time. Elsewhere (CI logs), one line per
+finished or failed resource.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from engine.cli import output
+from engine.driver import OperationResult, Progress
+
+_PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced", "same": "unchanged",
+         "refresh": "refreshed", "read": "read", "create-replacement": "created", "delete-replaced": "deleted"}
+_ING = {"create": "creating", "update": "updating", "delete": "deleting", "replace": "replacing", "same": "checking",
+        "refresh": "refreshing", "read": "reading", "create-replacement": "creating", "delete-replaced": "deleting"}
+
+
+@dataclass
+class _Environment:
+    started: float = field(default_factory=time.monotonic)
+    done: int = 0
+    failed: int = 0
+    current: str = "starting"
+
+
+class ProgressView:
+    """Receives ``Progress`` from driver threads; draws it on stderr."""
+
+    def __init__(self, operation: str, names: Sequence[str]) -> None:
+        self.operation = operation
+        self._state = {name: _Environment() for name in names}
+        self._lock = threading.Lock()
+        self._console = output.stderr()
+        self._live = Live(self._table(), console=self._console, refresh_per_second=4, transient=True) if (
+            sys.stderr.isatty()
+        ) else None
+
+    def __enter__(self) -> ProgressView:
+        if self._live:
+            self._live.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._live:
+            self._live.stop()
+
+    def __call__(self, progress: Progress) -> None:
+        with self._lock:
+            state = self._state[progress.environment]
+            line = self._apply(state, progress)
+            if self._live:
+                self._live.update(self._table())
+            elif line:
+                self._console.print(f"{progress.environment}: {line}", markup=False)
+
+    def _apply(self, state: _Environment, progress: Progress) -> str | None:
+        what = f"{progress.resource_type} {progress.name}"
+        if progress.phase == "start":
+            state.current = f"{_ING.get(progress.op or '', progress.op)} {what}"
+            return None
+        if progress.phase == "done":
+            state.done += 1
+            return f"{_PAST.get(progress.op or '', progress.op)} {what} ({state.done} done, {_elapsed(state)})"
+        if progress.phase == "failed":
+            state.failed += 1
+            return f"failed to {progress.op} {what}"
+        if progress.phase == "waiting":
+            state.current = progress.message or "waiting"
+            return progress.message
+        return f"error: {progress.message}"
+
+    def _table(self) -> Table:
+        table = Table("ENVIRONMENT", "DONE", "NOW", "ELAPSED", box=None, pad_edge=False, title=self.operation)
+        for name, state in self._state.items():
+            failed = f" [red]{state.failed} failed[/]" if state.failed else ""
+            table.add_row(name, f"{state.done}{failed}", escape(state.current), _elapsed(state))
+        return table
+
+
+def _elapsed(state: _Environment) -> str:
+    seconds = int(time.monotonic() - state.started)
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def summary(results: Sequence[OperationResult]) -> Table:
+    table = Table("ENVIRONMENT", "RESULT", "CREATED", "UPDATED", "DELETED", "SAME", "DURATION", box=None, pad_edge=False)
+    for result in results:
+        changes = result.changes
+        replaced = changes.get("replace", 0)
+        table.add_row(
+            result.environment,
+            result.status,
+            str(changes.get("create", 0)),
+            str(changes.get("update", 0) + replaced),
+            str(changes.get("delete", 0)),
+            str(changes.get("same", 0)),
+            f"{result.duration:.1f}s",
+        )
+    return table

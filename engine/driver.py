@@ -1,0 +1,231 @@
+"""Stack operations on environments: one worker process per environment, at most N at once.
+
+Everything that can be checked is checked before the first worker starts: the
+environments validate, their accounts' secret references resolve, the Pulumi
+CLI is there. Then each environment runs in its own process (``engine.worker``)
+with its own allow-listed environment; one failing does not stop the others.
+A locked stack is retried with backoff for up to ``wait`` seconds. Ctrl-C is
+forwarded to the running workers, whose Pulumi CLI cancels gracefully.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine import pulumi_cli, workspace
+from engine.errors import InvalidInputError
+from engine.project import Project
+from engine.secrets import MASK, Secret
+from engine.stack_config import provider_config
+from stacks.spec import Environment
+
+Operation = Literal["preview", "up", "refresh", "destroy", "outputs", "cancel"]
+Status = Literal["succeeded", "failed", "locked", "cancelled"]
+
+# Backoff between attempts on a locked stack.
+_FIRST_RETRY_SECONDS = 1.0
+_MAX_RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Something a running environment reported: a resource started/done/failed, an error, a wait."""
+
+    environment: str
+    phase: Literal["start", "done", "failed", "diagnostic", "waiting"]
+    op: str | None = None
+    urn: str | None = None
+    resource_type: str | None = None
+    message: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.urn.rsplit("::", 1)[-1] if self.urn else None
+
+
+@dataclass(frozen=True)
+class Output:
+    value: Any
+    secret: bool
+
+    def shown(self, show_secrets: bool = False) -> Any:
+        return MASK if self.secret and not show_secrets else self.value
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """How one environment's operation ended."""
+
+    environment: str
+    operation: Operation
+    status: Status
+    changes: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)
+    duration: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+    @property
+    def pending_changes(self) -> bool:
+        return any(count for op, count in self.changes.items() if op != "same")
+
+    def to_dict(self, show_secrets: bool = False) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "operation": self.operation,
+            "status": self.status,
+            "changes": self.changes,
+            "duration_seconds": self.duration,
+            "outputs": {key: output.shown(show_secrets) for key, output in self.outputs.items()},
+            "error": self.error,
+        }
+
+
+OnProgress = Callable[[Progress], None]
+
+
+class Driver:
+    def __init__(self, project: Project, on_progress: OnProgress | None = None) -> None:
+        self.project = project
+        self.on_progress = on_progress or (lambda _: None)
+        self._running: dict[str, subprocess.Popen[str]] = {}
+        self._lock = threading.Lock()
+
+    def run(
+        self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0
+    ) -> list[OperationResult]:
+        if parallel < 1:
+            raise InvalidInputError("--parallel must be at least 1")
+        cli = pulumi_cli.locate()
+        backend = workspace.backend(self.project)
+        # Resolve every environment's references first: a missing one is invalid
+        # input, and must stop the run before anything has changed.
+        jobs = {env.name: self._job(operation, env, cli, backend) for env in environments}
+        results: dict[str, OperationResult] = {}
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
+            futures: dict[Future[OperationResult], str] = {
+                pool.submit(self._attempts, name, job, wait_seconds): name for name, job in jobs.items()
+            }
+            pending = set(futures)
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    self._interrupt()
+                    continue
+                for future in done:
+                    results[futures[future]] = future.result()
+        return [results[env.name] for env in environments]
+
+    def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli,
+             backend: workspace.Backend) -> tuple[dict[str, Any], dict[str, str]]:
+        account = self.project.account_for(env)
+        # Only operations that run the program need the account's credentials.
+        needs_config = operation in ("preview", "up", "refresh", "destroy")
+        config = provider_config(account, env.resolved_region(account)) if needs_config else {}
+        job = {
+            "project": str(self.project.root),
+            "environment": env.name,
+            "operation": operation,
+            "pulumi_root": str(cli.root) if cli.root else None,
+            "secrets_provider": backend.secrets_provider,
+            "config": {
+                key: {"value": value.reveal() if isinstance(value, Secret) else value, "secret": isinstance(value, Secret)}
+                for key, value in config.items()
+            },
+        }
+        return job, workspace.allowed_environment(account, backend)
+
+    def _attempts(self, name: str, job: tuple[dict[str, Any], dict[str, str]], wait_seconds: float) -> OperationResult:
+        deadline = time.monotonic() + wait_seconds
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            result = self._once(name, *job)
+            remaining = deadline - time.monotonic()
+            if result.status != "locked" or remaining <= 0:
+                return result
+            pause = min(delay, remaining)
+            self.on_progress(Progress(name, "waiting", message=f"locked by another update; retrying in {pause:.0f}s"))
+            time.sleep(pause)
+            delay = min(delay * 2, _MAX_RETRY_SECONDS)
+
+    def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
+        started = time.monotonic()
+        operation: Operation = job["operation"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "engine.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=self.project.root,
+            text=True,
+            # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
+            # through _interrupt, once, so the CLI can cancel gracefully.
+            start_new_session=True,
+        )
+        with self._lock:
+            self._running[name] = process
+        stderr: list[str] = []
+        reader = threading.Thread(target=lambda: stderr.extend(process.stderr or []), daemon=True)
+        reader.start()
+        try:
+            assert process.stdin and process.stdout
+            process.stdin.write(json.dumps(job))
+            process.stdin.close()
+            outcome: dict[str, Any] | None = None
+            for line in process.stdout:
+                message = json.loads(line)
+                if message["type"] in ("result", "error"):
+                    outcome = message
+                else:
+                    self.on_progress(_progress(name, message))
+            process.wait()
+            reader.join()
+        finally:
+            with self._lock:
+                self._running.pop(name, None)
+        duration = round(time.monotonic() - started, 3)
+        if outcome is None:
+            detail = "".join(stderr).strip().splitlines()
+            return OperationResult(name, operation, "failed", duration=duration,
+                                   error=f"the worker stopped unexpectedly: {detail[-1] if detail else process.returncode}")
+        if outcome["type"] == "error":
+            status: Status = outcome["kind"] if outcome["kind"] in ("locked", "cancelled") else "failed"
+            return OperationResult(name, operation, status, duration=duration, error=outcome["message"])
+        return OperationResult(
+            name,
+            operation,
+            "succeeded",
+            changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
+            outputs={key: Output(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
+            duration=outcome.get("duration", duration),
+        )
+
+    def _interrupt(self) -> None:
+        with self._lock:
+            running = list(self._running.values())
+        for process in running:
+            try:
+                os.killpg(process.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+
+def _progress(name: str, message: dict[str, Any]) -> Progress:
+    if message["type"] == "diagnostic":
+        return Progress(name, "diagnostic", urn=message.get("urn"), message=message["message"])
+    return Progress(name, message["phase"], op=message["op"], urn=message["urn"], resource_type=message["resource_type"])

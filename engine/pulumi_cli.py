@@ -1,0 +1,62 @@
+"""Finding the Pulumi CLI the engine drives, and installing the pinned version on request."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from importlib import metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import EngineError
+
+ROOT_ENV = "TERRANE_PULUMI_ROOT"
+# The oldest CLI terrane's driver is tested against; `terrane install-cli` installs the
+# version matching the installed Pulumi SDK, which pyproject.toml pins.
+MINIMUM_VERSION = "3.205.0"
+INSTALL_HINT = (
+    "install it with 'terrane install-cli', or from https://www.pulumi.com/docs/iac/download-install/, "
+    f"or set {ROOT_ENV} to a directory holding bin/pulumi"
+)
+
+
+@dataclass(frozen=True)
+class PulumiCli:
+    """Where the CLI is: ``root`` (holding ``bin/pulumi``) for PulumiCommand, or on PATH."""
+
+    executable: Path
+    root: Path | None
+
+
+def locate(environ: dict[str, str] | None = None) -> PulumiCli:
+    environ = dict(os.environ if environ is None else environ)
+    root = environ.get(ROOT_ENV)
+    if root:
+        executable = Path(root).expanduser() / "bin" / "pulumi"
+        if not os.access(executable, os.X_OK):
+            raise EngineError(f"the Pulumi CLI is not at {executable} ({ROOT_ENV})", hint=INSTALL_HINT)
+        return PulumiCli(executable=executable, root=Path(root).expanduser())
+    found = shutil.which("pulumi", path=environ.get("PATH"))
+    if found is not None:
+        return PulumiCli(executable=Path(found), root=None)
+    installed = default_root()
+    if os.access(installed / "bin" / "pulumi", os.X_OK):
+        return PulumiCli(executable=installed / "bin" / "pulumi", root=installed)
+    raise EngineError(f"the Pulumi CLI is not installed (not on PATH, {ROOT_ENV} unset)", hint=INSTALL_HINT)
+
+
+def default_root() -> Path:
+    """Where ``PulumiCommand.install`` puts the CLI matching the installed Pulumi SDK."""
+    return Path.home() / ".pulumi" / "versions" / metadata.version("pulumi")
+
+
+def install(root: Path | None = None) -> Path:
+    """Install the CLI matching the Pulumi SDK with the Automation API; returns its root."""
+    from pulumi.automation import PulumiCommand
+
+    root = root or default_root()
+    try:
+        PulumiCommand.install(root=str(root))
+    except Exception as exc:
+        raise EngineError(f"could not install the Pulumi CLI into {root}: {exc}") from exc
+    return root

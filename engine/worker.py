@@ -1,0 +1,139 @@
+"""One stack operation in its own process: ``python -m engine.worker``.
+
+The driver starts a worker per environment with the allow-listed environment
+of ``engine.workspace`` (so the Automation API, which hands its own environment
+to the Pulumi CLI, cannot leak anything else), and sends the job on stdin:
+resolved provider config included, since no secret may travel in an
+environment variable. The worker answers on stdout with JSON lines: progress
+events as the engine reports them, then exactly one ``result`` or ``error``.
+
+SIGINT does not kill the worker: the Pulumi CLI (in the same process group)
+cancels the update gracefully, and the worker reports it as cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+
+def main() -> int:
+    job = json.load(sys.stdin)
+    lock = threading.Lock()
+
+    def emit(message: dict[str, Any]) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(message, default=str) + "\n")
+            sys.stdout.flush()
+
+    cancelled = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: cancelled.set())
+    emit(_outcome(job, emit, cancelled))
+    return 0
+
+
+def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dict[str, Any]:
+    from pulumi import automation as auto
+
+    from engine.errors import TerraneError
+
+    try:
+        return {"type": "result", **_run(job, emit)}
+    except auto.StackNotFoundError:
+        name = job["environment"]
+        return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
+    except auto.ConcurrentUpdateError as exc:
+        return {"type": "error", "kind": "locked", "message": _error_lines(exc)}
+    except auto.CommandError as exc:
+        return {"type": "error", "kind": "cancelled" if cancelled.is_set() else "failed", "message": _error_lines(exc)}
+    except TerraneError as exc:
+        return {"type": "error", "kind": "invalid" if exc.exit_code == 3 else "failed", "message": str(exc)}
+
+
+def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
+    from pulumi import automation as auto
+
+    from engine.project import open_project
+    from engine.workspace import open_stack
+    from stacks.program import build_program
+
+    project = open_project(job["project"])
+    env = project.environment(job["environment"])
+    operation = job["operation"]
+    stack = open_stack(
+        project,
+        env.name,
+        build_program(env, project.account_for(env)),
+        secrets_provider=job["secrets_provider"],
+        pulumi_root=job.get("pulumi_root"),
+        # Reading a stack must not create it.
+        create=operation not in ("outputs", "cancel"),
+    )
+    if operation == "outputs":
+        return {"outputs": _outputs(stack.outputs())}
+    if operation == "cancel":
+        stack.cancel()
+        return {}
+    config = {key: auto.ConfigValue(item["value"], secret=item["secret"]) for key, item in job["config"].items()}
+    # Pulumi keeps config in Pulumi.<stack>.yaml; set it fresh every time so a
+    # changed account or rotated secret is what the operation uses.
+    stack.set_all_config(config, path=True)
+    on_event = _Progress(emit)
+    started = time.monotonic()
+    if operation == "preview":
+        preview = stack.preview(on_event=on_event)
+        changes = dict(preview.change_summary)
+        outputs: dict[str, Any] = {}
+    else:
+        run = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}[operation]
+        done = run(on_event=on_event)
+        changes = dict(done.summary.resource_changes or {})
+        outputs = _outputs(done.outputs) if operation == "up" else {}
+    return {"changes": changes, "outputs": outputs, "duration": round(time.monotonic() - started, 3)}
+
+
+class _Progress:
+    """Turns engine events into the few facts progress needs, as JSON lines."""
+
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
+
+    def __call__(self, event: Any) -> None:
+        if event.resource_pre_event:
+            self._resource("start", event.resource_pre_event.metadata)
+        elif event.res_outputs_event:
+            self._resource("done", event.res_outputs_event.metadata)
+        elif event.res_op_failed_event:
+            self._resource("failed", event.res_op_failed_event.metadata)
+        elif event.diagnostic_event and event.diagnostic_event.severity == "error":
+            message = event.diagnostic_event.message.strip()
+            self.emit({"type": "diagnostic", "severity": "error", "urn": event.diagnostic_event.urn, "message": message})
+
+    def _resource(self, phase: str, metadata: Any) -> None:
+        op = getattr(metadata.op, "value", metadata.op)
+        self.emit({"type": "event", "phase": phase, "op": op, "urn": metadata.urn, "resource_type": metadata.type})
+
+
+def _outputs(outputs: Any) -> dict[str, Any]:
+    # Secret outputs go back to the driver as secrets; it decides what to show.
+    return {key: {"value": value.value, "secret": value.secret} for key, value in outputs.items()}
+
+
+def _error_lines(exc: Exception) -> str:
+    """The CLI's own error lines, without the stdout/stderr dump of the exception's text."""
+    # The text is " code: N\n stdout: ...\n stderr: ...": the streams' first lines carry a label.
+    lines = [line.strip().removeprefix("stdout: ").removeprefix("stderr: ") for line in str(exc).splitlines()]
+    errors = [line.removeprefix("error: ") for line in lines if line.startswith("error:")]
+    return "; ".join(dict.fromkeys(errors)) or next((line for line in reversed(lines) if line), "the Pulumi CLI failed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

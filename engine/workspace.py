@@ -1,0 +1,155 @@
+"""Where an environment's stack lives, and what the Pulumi CLI running it may see.
+
+- Backend: ``TERRANE_BACKEND_URL`` (``s3://``, ``gs://``, ``azblob://``, Pulumi
+  Cloud), else Pulumi's file backend at ``<project>/.terrane/state``.
+- Secrets provider: ``TERRANE_SECRETS_PROVIDER`` (``awskms://``,
+  ``azurekeyvault://``, ``gcpkms://``), else a passphrase: the operator's
+  ``PULUMI_CONFIG_PASSPHRASE`` (or ``_FILE``), else a generated
+  ``<project>/.terrane/passphrase`` (mode 0600) handed over as a file.
+- Environment: built from an allow-list. Credentials of another cloud never
+  reach a stack; the stack's own cloud's ambient credentials pass only when
+  its auth method needs them (the base identity of an assumed role, a profile).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.project import Project
+from stacks.spec import Account
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
+
+STATE_DIR = ".terrane"
+BACKEND_ENV = "TERRANE_BACKEND_URL"
+SECRETS_PROVIDER_ENV = "TERRANE_SECRETS_PROVIDER"
+
+# Never credentials: what any process needs to run, reach the network and find its tools.
+_BASE = {
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK",
+    "VIRTUAL_ENV", "PYTHONPATH",
+}
+_BASE_PREFIXES = ("LC_",)
+
+# Ambient credentials of each cloud, by the auth method that needs them.
+_AWS_CHAIN = {
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_STS_REGIONAL_ENDPOINTS",
+}
+_AWS_ENDPOINTS = {"AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"}
+_AWS_FILES = {"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"}
+_GOOGLE_AMBIENT = {"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}
+_BY_AUTH: dict[tuple[str, str], set[str]] = {
+    ("aws", "assume_role"): _AWS_CHAIN | _AWS_ENDPOINTS,
+    ("aws", "profile"): _AWS_FILES | _AWS_ENDPOINTS,
+    ("aws", "static"): _AWS_ENDPOINTS,
+    ("azure", "service_principal"): {"AZURE_AUTHORITY_HOST"},
+    ("azure", "oidc"): {"AZURE_AUTHORITY_HOST", "AZURE_FEDERATED_TOKEN_FILE"},
+    ("azure", "cli"): {"AZURE_CONFIG_DIR"},
+    ("gcp", "service_account_key"): set(),
+    ("gcp", "impersonate"): _GOOGLE_AMBIENT,
+    ("gcp", "application_default"): _GOOGLE_AMBIENT,
+}
+
+# What the state backend or secrets provider itself needs to be reached, by URL scheme.
+_BY_SCHEME: dict[str, set[str]] = {
+    "s3": _AWS_CHAIN | _AWS_ENDPOINTS,
+    "awskms": _AWS_CHAIN | _AWS_ENDPOINTS,
+    "gs": _GOOGLE_AMBIENT,
+    "gcpkms": _GOOGLE_AMBIENT,
+    "azblob": {"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CONFIG_DIR"},
+    "azurekeyvault": {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CONFIG_DIR"},
+    "https": {"PULUMI_ACCESS_TOKEN"},
+}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where state lives and how secrets in it are encrypted, as the CLI's environment says it."""
+
+    url: str
+    secrets_provider: str
+    env: dict[str, str]
+
+    @property
+    def is_local(self) -> bool:
+        return self.url.startswith("file://")
+
+
+def backend(project: Project, environ: Mapping[str, str] = os.environ) -> Backend:
+    state = project.root / STATE_DIR
+    url = environ.get(BACKEND_ENV) or _file_backend(state)
+    provider = environ.get(SECRETS_PROVIDER_ENV) or "passphrase"
+    env = {"PULUMI_BACKEND_URL": url}
+    if provider == "passphrase":
+        if "PULUMI_CONFIG_PASSPHRASE_FILE" in environ:
+            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = environ["PULUMI_CONFIG_PASSPHRASE_FILE"]
+        elif "PULUMI_CONFIG_PASSPHRASE" in environ:
+            env["PULUMI_CONFIG_PASSPHRASE"] = environ["PULUMI_CONFIG_PASSPHRASE"]
+        else:
+            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase_file(state))
+    return Backend(url=url, secrets_provider=provider, env=env)
+
+
+def _file_backend(state: Path) -> str:
+    directory = state / "state"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory.as_uri()
+
+
+def passphrase_file(state: Path) -> Path:
+    """The project's generated passphrase, created once with mode 0600."""
+    path = state / "passphrase"
+    if not path.exists():
+        state.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(secrets.token_urlsafe(32))
+    return path
+
+
+def allowed_environment(account: Account, backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment the stack's Pulumi CLI (and its program) runs with."""
+    names = _BASE | _BY_AUTH[(account.cloud, account.auth.method)]
+    for url in (backend.url, backend.secrets_provider):
+        names |= _BY_SCHEME.get(url.split("://", 1)[0], set())
+    chosen = {name: value for name, value in environ.items() if name in names or name.startswith(_BASE_PREFIXES)}
+    return {**chosen, **backend.env}
+
+
+
+def open_stack(
+    project: Project,
+    name: str,
+    program: Callable[[], None],
+    *,
+    secrets_provider: str,
+    pulumi_root: str | None = None,
+    create: bool = True,
+) -> auto.Stack:
+    """The environment's stack, with the project directory as its work dir.
+
+    The backend and passphrase come from this process's environment, which the
+    driver built with ``backend`` and ``allowed_environment``.
+    """
+    from pulumi import automation as auto
+
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project.root),
+        secrets_provider=secrets_provider,
+        pulumi_command=auto.PulumiCommand(root=pulumi_root) if pulumi_root else auto.PulumiCommand(),
+    )
+    select = auto.create_or_select_stack if create else auto.select_stack
+    return select(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)

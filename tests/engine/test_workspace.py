@@ -1,0 +1,110 @@
+"""Backend, secrets provider and the environment allow-list of each stack's Pulumi CLI."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from engine import pulumi_cli, workspace
+from engine.errors import EngineError
+from engine.project import open_project
+from stacks.spec import ACCOUNT_MODELS
+from tests.conftest import SampleProject
+
+AMBIENT = {
+    "PATH": "/usr/bin", "HOME": "/home/op", "LC_ALL": "C.UTF-8", "PULUMI_HOME": "/home/op/.pulumi",
+    "AWS_ACCESS_KEY_ID": "AKIAOPERATOR", "AWS_SECRET_ACCESS_KEY": "operator-aws", "AWS_PROFILE": "operator",
+    "AWS_CONFIG_FILE": "/home/op/.aws/config",
+    "ARM_CLIENT_SECRET": "operator-arm", "AZURE_CLIENT_SECRET": "operator-azure", "AZURE_CONFIG_DIR": "/home/op/.azure",
+    "AZURE_FEDERATED_TOKEN_FILE": "/var/run/azure/token",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/home/op/gcp.json", "CLOUDSDK_CONFIG": "/home/op/.config/gcloud",
+    "TERRANE_AWS_EXTERNAL_ID": "ext-operator", "GITHUB_TOKEN": "ghp-operator",
+}
+BASE = {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"}
+
+
+def _account(cloud: str, auth: dict):
+    ids = {
+        "aws": {"account_id": "123456789012", "region": "us-east-1"},
+        "azure": {"tenant_id": "11111111-1111-1111-1111-111111111111",
+                  "subscription_id": "22222222-2222-2222-2222-222222222222", "location": "westeurope"},
+        "gcp": {"project": "sandbox-project-123", "region": "europe-west1"},
+    }[cloud]
+    return ACCOUNT_MODELS[cloud].model_validate({"cloud": cloud, **ids, "auth": auth})
+
+
+ROLE = {"assume_role": {"role_arn": "arn:aws:iam::123456789012:role/terrane-provisioner"}}
+CASES = {
+    "aws role: the base identity passes": (
+        "aws", ROLE, {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CONFIG_FILE"},
+    ),
+    "aws profile: only the config files": ("aws", {"profile": "sandbox"}, {"AWS_CONFIG_FILE"}),
+    "aws static keys: nothing ambient": (
+        "aws", {"static": {"access_key_id": {"env": "K"}, "secret_access_key": {"env": "S"}}}, set(),
+    ),
+    "azure service principal: nothing ambient": (
+        "azure", {"service_principal": {"client_id": "33333333-3333-3333-3333-333333333333",
+                                        "client_secret": {"env": "AZURE_CLIENT_SECRET"}}}, set(),
+    ),
+    "azure oidc: the token file": (
+        "azure", {"oidc": {"client_id": "33333333-3333-3333-3333-333333333333", "token": {"env": "T"}}},
+        {"AZURE_FEDERATED_TOKEN_FILE"},
+    ),
+    "azure cli: its login": ("azure", {"cli": {}}, {"AZURE_CONFIG_DIR"}),
+    "gcp key: nothing ambient": ("gcp", {"service_account_key": {"file": "/k.json"}}, set()),
+    "gcp application default": ("gcp", {"application_default": {}}, {"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_allow_list(sample: SampleProject, case: str) -> None:
+    cloud, auth, own = CASES[case]
+    backend = workspace.backend(open_project(sample.root), environ={})
+    env = workspace.allowed_environment(_account(cloud, auth), backend, environ=AMBIENT)
+    assert set(env) == BASE | own
+    assert env["PULUMI_BACKEND_URL"] == (sample.root / ".terrane" / "state").as_uri()
+
+
+def test_an_object_store_backend_brings_what_it_needs(sample: SampleProject) -> None:
+    backend = workspace.backend(open_project(sample.root), environ={"TERRANE_BACKEND_URL": "gs://terrane-state",
+                                                                    "TERRANE_SECRETS_PROVIDER": "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"})
+    env = workspace.allowed_environment(_account("azure", {"cli": {}}), backend, environ=AMBIENT)
+    assert set(env) == {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "AZURE_CONFIG_DIR",
+                        "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}
+    assert env["PULUMI_BACKEND_URL"] == "gs://terrane-state"
+    assert backend.secrets_provider.startswith("gcpkms://")
+
+
+def test_the_generated_passphrase_is_private_and_stable(sample: SampleProject) -> None:
+    project = open_project(sample.root)
+    first = workspace.backend(project, environ={})
+    path = Path(first.env["PULUMI_CONFIG_PASSPHRASE_FILE"])
+    assert path == sample.root / ".terrane" / "passphrase"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_text()) >= 32
+    content = path.read_text()
+    assert workspace.backend(project, environ={}).env == first.env
+    assert path.read_text() == content
+
+
+def test_an_operator_passphrase_wins(sample: SampleProject) -> None:
+    backend = workspace.backend(open_project(sample.root), environ={"PULUMI_CONFIG_PASSPHRASE": "theirs"})
+    assert backend.env == {"PULUMI_BACKEND_URL": (sample.root / ".terrane" / "state").as_uri(),
+                           "PULUMI_CONFIG_PASSPHRASE": "theirs"}
+    assert not (sample.root / ".terrane" / "passphrase").exists()
+
+
+def test_locate_the_cli(tmp_path: Path) -> None:
+    binary = tmp_path / "root" / "bin" / "pulumi"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    assert pulumi_cli.locate({"TERRANE_PULUMI_ROOT": str(tmp_path / "root")}).executable == binary
+    assert pulumi_cli.locate({"PATH": str(binary.parent), "HOME": str(tmp_path)}).root is None
+    with pytest.raises(EngineError, match="not installed") as missing:
+        pulumi_cli.locate({"PATH": str(tmp_path), "HOME": str(tmp_path)})
+    assert "terrane install-cli" in (missing.value.hint or "")
+    with pytest.raises(EngineError, match="is not at"):
+        pulumi_cli.locate({"TERRANE_PULUMI_ROOT": str(tmp_path / "nowhere")})
