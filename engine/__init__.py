@@ -15,7 +15,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import EngineError, ExitCode, InvalidInputError, SpecError, TerraneError
+from engine.errors import (
+    EngineError,
+    ExitCode,
+    InvalidInputError,
+    SpecError,
+    TerraneError,
+)
 
 if TYPE_CHECKING:
     from engine.api import Engine

@@ -18,7 +18,13 @@ import yaml
 from pydantic import ValidationError
 
 from engine.errors import InvalidInputError, SpecError
-from engine.project import ACCOUNTS_FILE, ENVIRONMENTS_DIR, Project, read_yaml, validation_problems
+from engine.project import (
+    ACCOUNTS_FILE,
+    ENVIRONMENTS_DIR,
+    Project,
+    read_yaml,
+    validation_problems,
+)
 from stacks.spec import ACCOUNT_MODELS, Account
 
 if TYPE_CHECKING:

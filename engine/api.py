@@ -17,12 +17,50 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
+from engine.drift import (
+    DriftReport,
+    EnvironmentDrift,
+    ResourceDrift,
+    apply_ignore_rules,
+    in_shard,
+)
+from engine.drift_reports import last_states
 from engine.driver import Driver, OnProgress, Operation, OperationResult, Output
 from engine.errors import EngineError, InvalidInputError
 from engine.offline import Plan, plan
 from engine.project import ENVIRONMENTS_DIR, open_project
+from engine.workspace import STATE_DIR
 from stacks.spec import Environment
+
+DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
+
+
+@dataclass(frozen=True)
+class Remediation:
+    mode: Literal["up", "refresh"]
+    results: tuple[OperationResult, ...]
+    protected: tuple[str, ...]
+    """Drifted environments left alone because they are protected."""
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    environment: str
+    cloud: str
+    account: str
+    region: str
+    last_update: dict[str, Any] | None
+    """kind, result, start_time, end_time and resources of the stack's last update; None: never deployed."""
+    error: str | None
+    last_drift: dict[str, Any] | None
+    """The environment's latest entry in the drift history."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
 
 
 class Engine:
@@ -67,6 +105,50 @@ class Engine:
             raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in {files} first")
         return self._driver.run("destroy", environments, parallel=parallel, wait_seconds=wait)
 
+    def drift(
+        self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None
+    ) -> DriftReport:
+        """Check environments (all when none is named) for drift; changes nothing.
+
+        ``shard`` = (I, N) keeps the stable 1/N of them that is shard I.
+        """
+        environments = self.environments(names, all=not names)
+        if shard:
+            environments = [env for env in environments if in_shard(env.name, shard)]
+        started = _now()
+        results = self._driver.run("drift", environments, parallel=parallel)
+        finished = _now()
+        today = today or datetime.now(UTC).date()
+        checked = tuple(_environment_drift(env, result, today) for env, result in zip(environments, results, strict=True))
+        return DriftReport(started_at=started, finished_at=finished, environments=checked)
+
+    def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1) -> Remediation:
+        """Reconcile drifted environments: ``up`` back to the code, or ``refresh`` to accept the cloud.
+
+        Protected environments are never touched, only reported.
+        """
+        drifted = [self.project.environment(env.environment) for env in report.environments if env.status == "drifted"]
+        protected = tuple(env.name for env in drifted if env.protect)
+        chosen = [env for env in drifted if not env.protect]
+        results = self._driver.run(mode, chosen, parallel=parallel) if chosen else []
+        return Remediation(mode=mode, results=tuple(results), protected=protected)
+
+    def status(self, *, parallel: int = 4) -> list[EnvironmentStatus]:
+        """Every environment: cloud, account, region, last update, resources and last drift check."""
+        environments = self.environments(all=True)
+        results = self._driver.run("status", environments, parallel=parallel)
+        drift = last_states(self.project.root / DRIFT_HISTORY)
+        statuses = []
+        for env, result in zip(environments, results, strict=True):
+            account = self.project.account_for(env)
+            statuses.append(EnvironmentStatus(
+                environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account),
+                last_update=result.details.get("last_update") if result.ok else None,
+                error=None if result.ok else result.error,
+                last_drift=drift.get(env.name),
+            ))
+        return statuses
+
     def outputs(self, name: str) -> dict[str, Output]:
         return self._single("outputs", name).outputs
 
@@ -84,3 +166,15 @@ class Engine:
         if not result.ok:
             raise EngineError(f"{name}: {result.error}")
         return result
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _environment_drift(env: Environment, result: OperationResult, today: date) -> EnvironmentDrift:
+    if not result.ok:
+        return EnvironmentDrift(env.name, "error", error=result.error or result.status)
+    found = [ResourceDrift.from_dict(item) for item in result.details.get("drift", [])]
+    kept, ignored = apply_ignore_rules(found, env.drift.ignore, today)
+    return EnvironmentDrift(env.name, "drifted" if kept else "in_sync", resources=tuple(kept), ignored=ignored)

@@ -29,7 +29,7 @@ from engine.secrets import MASK, Secret
 from engine.stack_config import provider_config
 from stacks.spec import Environment
 
-Operation = Literal["preview", "up", "refresh", "destroy", "outputs", "cancel"]
+Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel", "status"]
 Status = Literal["succeeded", "failed", "locked", "cancelled"]
 
 # Backoff between attempts on a locked stack.
@@ -73,6 +73,8 @@ class OperationResult:
     outputs: dict[str, Output] = field(default_factory=dict)
     duration: float = 0.0
     error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the operation found besides changes: drifted resources, the last update."""
 
     @property
     def ok(self) -> bool:
@@ -134,7 +136,7 @@ class Driver:
              backend: workspace.Backend) -> tuple[dict[str, Any], dict[str, str]]:
         account = self.project.account_for(env)
         # Only operations that run the program need the account's credentials.
-        needs_config = operation in ("preview", "up", "refresh", "destroy")
+        needs_config = operation in ("preview", "up", "refresh", "destroy", "drift")
         config = provider_config(account, env.resolved_region(account)) if needs_config else {}
         job = {
             "project": str(self.project.root),
@@ -213,6 +215,7 @@ class Driver:
             changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
             outputs={key: Output(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
             duration=outcome.get("duration", duration),
+            details=outcome.get("details", {}),
         )
 
     def _interrupt(self) -> None:

@@ -205,7 +205,11 @@ def _external_id(check: _Check, value: str | Reference | None) -> str | None:
 
 
 def _caller_identity(check: _Check, session: boto3.Session, who: str, hint: str) -> dict[str, str]:
-    from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+    from botocore.exceptions import (
+        ClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
 
     try:
         return _sts(session).get_caller_identity()

@@ -49,6 +49,8 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
         return {"type": "result", **_run(job, emit)}
     except auto.StackNotFoundError:
         name = job["environment"]
+        if job["operation"] == "status":
+            return {"type": "result", "details": {"last_update": None}}
         return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
     except auto.ConcurrentUpdateError as exc:
         return {"type": "error", "kind": "locked", "message": _error_lines(exc)}
@@ -75,10 +77,12 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         secrets_provider=job["secrets_provider"],
         pulumi_root=job.get("pulumi_root"),
         # Reading a stack must not create it.
-        create=operation not in ("outputs", "cancel"),
+        create=operation not in ("outputs", "cancel", "status"),
     )
     if operation == "outputs":
         return {"outputs": _outputs(stack.outputs())}
+    if operation == "status":
+        return {"details": {"last_update": _last_update(stack)}}
     if operation == "cancel":
         stack.cancel()
         return {}
@@ -88,6 +92,20 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     stack.set_all_config(config, path=True)
     on_event = _Progress(emit)
     started = time.monotonic()
+    if operation == "drift":
+        from engine.drift import drifted_resources
+
+        events: list[Any] = []
+
+        def record(event: Any) -> None:
+            events.append(event)
+            on_event(event)
+
+        # Preview only: nothing is written to the state. The program runs, so
+        # the providers use the account's current credentials.
+        stack.preview_refresh(on_event=record, run_program=True)
+        drifted = [resource.to_dict() for resource in drifted_resources(events)]
+        return {"details": {"drift": drifted}, "duration": round(time.monotonic() - started, 3)}
     if operation == "preview":
         preview = stack.preview(on_event=on_event)
         changes = dict(preview.change_summary)
@@ -120,6 +138,21 @@ class _Progress:
     def _resource(self, phase: str, metadata: Any) -> None:
         op = getattr(metadata.op, "value", metadata.op)
         self.emit({"type": "event", "phase": phase, "op": op, "urn": metadata.urn, "resource_type": metadata.type})
+
+
+def _last_update(stack: Any) -> dict[str, Any] | None:
+    history = stack.history(page_size=1, show_secrets=False)
+    if not history:
+        return None
+    last = history[0]
+    changes = dict(last.resource_changes or {})
+    return {
+        "kind": last.kind,
+        "result": last.result,
+        "start_time": last.start_time.isoformat(),
+        "end_time": last.end_time.isoformat() if last.end_time else None,
+        "resources": sum(count for op, count in changes.items() if op != "delete"),
+    }
 
 
 def _outputs(outputs: Any) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli import accounts, doctor, envs, operations, plan
+from engine.cli import accounts, doctor, drift, envs, operations, plan
 from engine.cli.context import Globals
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -31,5 +32,5 @@ cli.add_command(accounts.group)
 cli.add_command(envs.group)
 cli.add_command(plan.command)
 for command in (operations.preview, operations.up, operations.refresh, operations.destroy, operations.outputs,
-                operations.cancel, doctor.doctor, doctor.install_cli):
+                operations.cancel, drift.drift, drift.status, doctor.doctor, doctor.install_cli):
     cli.add_command(command)

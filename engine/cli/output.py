@@ -8,7 +8,6 @@ from typing import Any
 
 from rich.console import Console
 
-
 # When stdout is a pipe or a file, lines are not cut to a made-up terminal width.
 _UNBOUNDED = 1_000
 

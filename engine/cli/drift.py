@@ -1,0 +1,127 @@
+"""``terrane drift`` (the scheduled job) and ``terrane status`` (one view of every environment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from engine.cli import context, output
+from engine.errors import ExitCode
+
+if TYPE_CHECKING:
+    from engine.api import Remediation
+    from engine.drift import DriftReport
+
+
+@click.command("drift")
+@click.argument("names", nargs=-1, metavar="[ENV]...")
+@click.option("--all", "all_", is_flag=True, help="Every environment (the default when none is named).")
+@click.option("--json", "as_json", is_flag=True, help="Print the schema_version 1 report as JSON on stdout.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write a Markdown report (for a CI step summary).")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write a JUnit XML report: one test case per environment.")
+@click.option("--notify", metavar="URL", help="POST a JSON notification when an environment's drift state changes.")
+@click.option("--remediate", type=click.Choice(["up", "refresh"]),
+              help="up: reconcile drifted environments to the code; refresh: accept the cloud's state.")
+@click.option("--shard", metavar="I/N", help="Check only shard I (0-based) of N, a stable split by name.")
+@click.option("--parallel", default=1, show_default=True, type=click.IntRange(min=1),
+              help="How many environments are checked at once, each in its own process.")
+@click.pass_context
+def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool, markdown: Path | None,
+          junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
+    """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
+    from engine import drift_reports
+    from engine.api import DRIFT_HISTORY, Engine
+    from engine.cli.progress import ProgressView
+    from engine.drift import parse_shard
+    from engine.errors import InvalidInputError
+
+    if names and all_:
+        raise InvalidInputError("name environments or use --all, not both")
+    chosen_shard = parse_shard(shard) if shard else None
+    if notify:
+        drift_reports.check_webhook_url(notify)
+    engine = Engine(ctx.find_object(context.Globals).project_dir)
+    listed = [env.name for env in engine.environments(names, all=not names)]
+    with ProgressView("drift", listed) as view:
+        engine.on_progress = view
+        report = engine.drift(*names, parallel=parallel, shard=chosen_shard)
+    history = engine.project.root / DRIFT_HISTORY
+    previous = drift_reports.last_states(history)
+    drift_reports.append_history(history, report)
+    if markdown:
+        markdown.write_text(drift_reports.markdown(report), encoding="utf-8")
+    if junit:
+        junit.write_text(drift_reports.junit(report), encoding="utf-8")
+    if as_json:
+        output.print_json(report.to_dict())
+    else:
+        _print_report(report)
+    if notify:
+        drift_reports.notify(notify, drift_reports.notifications(report, previous))
+    if remediate:
+        remediation = engine.remediate(report, remediate, parallel=parallel)  # type: ignore[arg-type]
+        _print_remediation(remediation)
+        if not all(result.ok for result in remediation.results):
+            return ExitCode.FAILURE
+    return report.exit_code
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@click.option("--parallel", default=4, show_default=True, type=click.IntRange(min=1),
+              help="How many stacks are read at once.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool, parallel: int) -> int:
+    """One view of every environment: cloud, account, region, last update, resources, drift."""
+    from rich.table import Table
+
+    from engine.api import Engine
+
+    rows = Engine(ctx.find_object(context.Globals).project_dir).status(parallel=parallel)
+    if as_json:
+        output.print_json({"schema_version": 1, "environments": [row.to_dict() for row in rows]})
+    else:
+        table = Table("ENVIRONMENT", "CLOUD", "ACCOUNT", "REGION", "LAST UPDATE", "RESOURCES", "DRIFT",
+                      box=None, pad_edge=False)
+        for row in rows:
+            update = row.last_update
+            when = f"{update['end_time'] or update['start_time']} {update['kind']} {update['result']}" if update else (
+                f"error: {row.error}" if row.error else "never deployed")
+            drift = row.last_drift
+            checked = f"{drift['status']} ({drift['checked_at']})" if drift else "never checked"
+            table.add_row(row.environment, row.cloud, row.account, row.region, when,
+                          str(update["resources"]) if update else "-", checked)
+        output.stdout().print(table)
+    return ExitCode.FAILURE if any(row.error for row in rows) else ExitCode.OK
+
+
+def _print_report(report: DriftReport) -> None:
+    console = output.stdout()
+    for env in report.environments:
+        ignored = f", {env.ignored} ignored" if env.ignored else ""
+        if env.status == "error":
+            console.print(f"{env.environment}: could not be checked: {env.error}", markup=False)
+            continue
+        console.print(f"{env.environment}: {env.status.replace('_', ' ')} "
+                      f"({len(env.resources)} resource(s) drifted{ignored})", markup=False)
+        for resource in env.resources:
+            console.print(f"  {resource.change} {resource.type} {resource.name}", markup=False)
+            for prop in resource.properties:
+                console.print(f"    {prop.path} ({prop.kind}): expected {prop.expected!r}, actual {prop.actual!r}",
+                              markup=False)
+    drifted = sum(1 for env in report.environments if env.status == "drifted")
+    failed = sum(1 for env in report.environments if env.status == "error")
+    console.print(f"{len(report.environments)} environment(s) checked: {drifted} drifted, {failed} could not be checked.")
+
+
+def _print_remediation(remediation: Remediation) -> None:
+    err = output.stderr()
+    for name in remediation.protected:
+        err.print(f"{name}: drifted but protected (protect: true); not remediated", markup=False)
+    for result in remediation.results:
+        outcome = "done" if result.ok else f"failed: {result.error}"
+        err.print(f"{result.environment}: remediation by {remediation.mode} {outcome}", markup=False)

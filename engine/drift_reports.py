@@ -1,0 +1,413 @@
+"""What a drift run leaves behind: CI reports, a history of runs, and notifications on change.
+
+``markdown`` and ``junit`` render a ``DriftReport`` for a CI step summary and a
+test-results view. ``append_history`` records one JSON line per run under
+``.terrane/drift/history.jsonl``; ``last_states`` reads back the latest entry
+per environment, and ``notifications`` compares a new report with it, so that a
+scheduled job speaks only when an environment's drift *changes* (new, changed,
+resolved, failing) rather than every hour about the same drift. ``notify``
+posts those to a webhook (Slack-compatible ``text`` plus structured data).
+
+Nothing here prints or decides where files go: the CLI does. Property values
+appear only in the CI reports (secrets are already ``[secret]`` in the report);
+history and notifications carry names and paths only.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from http.client import HTTPException
+from pathlib import Path
+from typing import Any, Literal
+
+from engine.drift import DriftReport, EnvironmentDrift, ResourceDrift
+from engine.errors import EngineError, InvalidInputError
+
+__all__ = [
+    "Notification",
+    "append_history",
+    "check_webhook_url",
+    "junit",
+    "last_states",
+    "markdown",
+    "notifications",
+    "notify",
+]
+
+# A report cell or a chat line has to stay readable; a policy document drifting is still one row.
+_MAX_VALUE_CHARS = 200
+_MAX_RESOURCES_IN_TEXT = 5
+_MAX_PATHS_IN_TEXT = 5
+_MAX_ERROR_CHARS = 300
+
+
+# --- Markdown (CI step summary) ----------------------------------------------------------------
+
+
+def markdown(report: DriftReport) -> str:
+    """A GitHub-flavoured Markdown summary: verdict, one row per environment, one table per drift."""
+    envs = report.environments
+    lines = ["## terrane drift", "", f"**{_verdict(report)}**", "",
+             f"Checked from {_text(report.started_at)} to {_text(report.finished_at)}.", ""]
+    if envs:
+        lines += ["| Environment | Status | Drifted resources | Ignored changes | Error |",
+                  "|---|---|---:|---:|---|"]
+        for env in envs:
+            lines.append(_row(_text(env.environment), _STATUS_WORDS[env.status],
+                              str(len(env.resources)) if env.status != "error" else "",
+                              str(env.ignored), _text(env.error or "")))
+        lines.append("")
+    for env in envs:
+        if env.status != "drifted":
+            continue
+        lines += [f"### {_text(env.environment)}", "",
+                  "| Resource | Property | Kind | Expected | Actual |", "|---|---|---|---|---|"]
+        for resource in env.resources:
+            name = f"{_code(resource.name)} {_code(resource.type)}"
+            if resource.change == "delete" or not resource.properties:
+                what = "resource deleted" if resource.change == "delete" else resource.change
+                lines.append(_row(name, "(whole resource)", what, "", ""))
+            for prop in resource.properties:
+                expected = "" if prop.kind == "add" else _code(_json(prop.expected))
+                actual = "" if prop.kind == "delete" else _code(_json(prop.actual))
+                lines.append(_row(name, _code(prop.path), prop.kind, expected, actual))
+        lines.append("")
+    return "\n".join(lines)
+
+
+_STATUS_WORDS = {"in_sync": "in sync", "drifted": "drifted", "error": "could not be checked"}
+
+
+def _verdict(report: DriftReport) -> str:
+    total = len(report.environments)
+    if not total:
+        return "No environments were checked."
+    drifted = sum(env.status == "drifted" for env in report.environments)
+    failed = sum(env.status == "error" for env in report.environments)
+    if not drifted and not failed:
+        return f"All {_count(total, 'environment')} in sync."
+    parts = []
+    if drifted:
+        parts.append(f"{drifted} of {_count(total, 'environment')} drifted")
+    if failed:
+        parts.append(f"{failed} of {_count(total, 'environment')} could not be checked")
+    return "; ".join(parts) + "."
+
+
+def _row(*cells: str) -> str:
+    # In a GFM table a pipe ends the cell even inside a code span; "\|" is the one escape that works in both.
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _text(value: str) -> str:
+    """Plain text in a table cell or heading: no HTML, no line breaks that would end the row."""
+    escaped = html.escape(_plain(value), quote=False)
+    return re.sub(r"\r\n|\r|\n", "<br>", escaped)
+
+
+def _code(value: str) -> str:
+    """A code span that survives backticks in the value (a longer fence) and newlines (spaces)."""
+    value = re.sub(r"[\r\n]+", " ", value)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain(text: str) -> str:
+    """Engine errors come with terminal colours; a report or a chat line wants the words."""
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# --- JUnit XML ----------------------------------------------------------------------------------
+
+
+def junit(report: DriftReport) -> str:
+    """JUnit XML: one test case per environment; drift is a failure, a check that failed an error."""
+    envs = report.environments
+    failures = sum(env.status == "drifted" for env in envs)
+    errors = sum(env.status == "error" for env in envs)
+    suite = ET.Element("testsuite", {
+        "name": "terrane drift", "tests": str(len(envs)), "failures": str(failures), "errors": str(errors),
+        "skipped": "0", "timestamp": _xml(report.started_at),
+        "time": _seconds(report.started_at, report.finished_at),
+    })
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", {"name": "ignored", "value": str(sum(env.ignored for env in envs))})
+    for env in envs:
+        # The report has no per-environment timing; the suite carries the run's duration.
+        case = ET.SubElement(suite, "testcase", {"classname": "terrane.drift", "name": _xml(env.environment),
+                                                 "time": "0"})
+        case_properties = ET.SubElement(case, "properties")
+        ET.SubElement(case_properties, "property", {"name": "ignored", "value": str(env.ignored)})
+        if env.status == "drifted":
+            failure = ET.SubElement(case, "failure", {
+                "message": f"{_count(len(env.resources), 'resource')} drifted", "type": "drift"})
+            failure.text = _xml("\n".join(_failure_lines(env.resources)))
+        elif env.status == "error":
+            error_text = _plain(env.error or "") or "could not be checked"
+            error = ET.SubElement(case, "error", {"message": _xml(error_text.splitlines()[0] if error_text.strip()
+                                                                  else error_text), "type": "error"})
+            error.text = _xml(error_text)
+        if env.ignored:
+            out = ET.SubElement(case, "system-out")
+            out.text = f"{_count(env.ignored, 'change')} ignored by drift.ignore rules"
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _failure_lines(resources: Sequence[ResourceDrift]) -> list[str]:
+    lines = []
+    for resource in resources:
+        head = f"{resource.type} {resource.name}"
+        if resource.change == "delete" or not resource.properties:
+            lines.append(f"{head}: {'deleted' if resource.change == 'delete' else resource.change}")
+        for prop in resource.properties:
+            expected = "(absent)" if prop.kind == "add" else _json(prop.expected)
+            actual = "(absent)" if prop.kind == "delete" else _json(prop.actual)
+            lines.append(f"{head}: {prop.path} ({prop.kind}): expected {expected}, actual {actual}")
+    return lines
+
+
+# ElementTree escapes markup but not characters XML 1.0 forbids (ANSI colour codes in an engine error).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml(text: str) -> str:
+    return _XML_INVALID.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+
+
+def _seconds(started: str, finished: str) -> str:
+    try:
+        elapsed = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    except (TypeError, ValueError):
+        return "0"
+    return f"{max(elapsed, 0):.3f}"
+
+
+# --- History ------------------------------------------------------------------------------------
+
+
+def append_history(path: Path, report: DriftReport) -> None:
+    """Append one JSON line for this run to ``path`` (``.terrane/drift/history.jsonl``)."""
+    entry = {
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "environments": [
+            {"environment": env.environment, "status": env.status, "error": env.error,
+             "drifted": len(env.resources), "ignored": env.ignored, "fingerprint": env.fingerprint}
+            for env in report.environments
+        ],
+    }
+    data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_APPEND and one unbuffered write: runs that finish together do not interleave within a line.
+    with open(path, "ab", buffering=0) as file:
+        if file.tell() and not _ends_with_newline(path):
+            # A run that died mid-write left half a line; start ours on a fresh one.
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            view = view[file.write(view):]
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as file:
+        file.seek(-1, 2)
+        return file.read(1) == b"\n"
+
+
+def last_states(path: Path) -> dict[str, dict[str, Any]]:
+    """Environment -> its latest entry in the history, plus ``checked_at`` (that run's ``finished_at``).
+
+    An environment left out of later runs (another shard, not named) keeps its
+    previous entry. A missing file is an empty history; a corrupt line is skipped.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = file.readlines()
+    except FileNotFoundError:
+        return {}
+    states: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        try:
+            run = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(run, dict) or not isinstance(run.get("environments"), list):
+            continue
+        for entry in run["environments"]:
+            if isinstance(entry, dict) and isinstance(entry.get("environment"), str):
+                states[entry["environment"]] = {**entry, "checked_at": run.get("finished_at")}
+    return states
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notification:
+    environment: str
+    kind: Literal["new", "changed", "resolved", "failing"]
+    text: str
+    """One short line for a chat channel: names and property paths, never values."""
+    environment_drift: EnvironmentDrift
+
+
+def notifications(report: DriftReport, previous: Mapping[str, Mapping[str, Any]]) -> list[Notification]:
+    """What changed since each environment's last recorded state; nothing for what did not.
+
+    - ``new``: drifted, and before it was in sync, never checked, or could not be checked;
+    - ``changed``: still drifted, but other resources or properties (another fingerprint);
+    - ``resolved``: in sync again after drift or a failed check;
+    - ``failing``: could not be checked, and the previous check could.
+    """
+    notes = []
+    for env in report.environments:
+        before = previous.get(env.environment) or {}
+        was = before.get("status")
+        kind: Literal["new", "changed", "resolved", "failing"] | None = None
+        if env.status == "error":
+            kind = None if was == "error" else "failing"
+        elif env.status == "in_sync":
+            kind = "resolved" if was in ("drifted", "error") else None
+        elif was == "drifted":
+            kind = None if _canonical(before.get("fingerprint")) == _canonical(env.fingerprint) else "changed"
+        else:
+            # After a failed check the last word the team heard was "failing", so drift found now is news.
+            kind = "new"
+        if kind:
+            notes.append(Notification(env.environment, kind, _note_text(kind, env), env))
+    return notes
+
+
+def _canonical(fingerprint: Any) -> str:
+    # A fingerprint read back from JSON must compare equal to one computed now.
+    return json.dumps(fingerprint, sort_keys=True)
+
+
+def _note_text(kind: str, env: EnvironmentDrift) -> str:
+    name = env.environment
+    if kind == "resolved":
+        return f"terrane drift: {name} resolved: in sync again"
+    if kind == "failing":
+        error = _plain(env.error or "").strip().splitlines() or ["unknown error"]
+        reason = error[0] if len(error[0]) <= _MAX_ERROR_CHARS else error[0][: _MAX_ERROR_CHARS - 1] + "…"
+        return f"terrane drift: {name} could not be checked: {reason}"
+    verb = "drifted" if kind == "new" else "drift changed"
+    return f"terrane drift: {name} {verb}: {_count(len(env.resources), 'resource')} ({_summary(env.resources)})"
+
+
+def _summary(resources: Sequence[ResourceDrift]) -> str:
+    parts = []
+    for resource in resources[:_MAX_RESOURCES_IN_TEXT]:
+        if resource.change == "delete" or not resource.properties:
+            what = "deleted" if resource.change == "delete" else resource.change
+        else:
+            paths = [prop.path for prop in resource.properties]
+            what = ", ".join(paths[:_MAX_PATHS_IN_TEXT])
+            if len(paths) > _MAX_PATHS_IN_TEXT:
+                what += f" and {len(paths) - _MAX_PATHS_IN_TEXT} more"
+        parts.append(f"{resource.type} {resource.name}: {what}")
+    if len(resources) > _MAX_RESOURCES_IN_TEXT:
+        parts.append(f"and {_count(len(resources) - _MAX_RESOURCES_IN_TEXT, 'more resource')}")
+    return "; ".join(parts)
+
+
+def check_webhook_url(url: str) -> str:
+    """Validate a webhook URL before anything runs; returns its ``scheme://host`` (safe to show).
+
+    Never echoes the path or query: webhook URLs carry their token there.
+    """
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port, host = None, None
+    else:
+        host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise InvalidInputError("--notify: expected an http:// or https:// URL with a host",
+                                hint="e.g. a Slack incoming webhook: https://hooks.slack.com/services/...")
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
+
+
+def notify(url: str, notes: Sequence[Notification], *, timeout: float = 10) -> None:
+    """POST all of a run's notifications to a webhook at once; nothing when there are none.
+
+    The body is Slack-compatible (``text``) and carries the environments for other receivers.
+    """
+    if not notes:
+        return
+    origin = check_webhook_url(url)
+    body = {
+        "text": "\n".join(_slack_escape(note.text) for note in notes),
+        "environments": [
+            {"environment": note.environment, "kind": note.kind, "status": note.environment_drift.status,
+             "resources": [resource.urn for resource in note.environment_drift.resources]}
+            for note in notes
+        ],
+    }
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "terrane"},
+    )
+    hint = "check the webhook URL given to --notify and that it is reachable"
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise EngineError(f"could not notify {origin}: HTTP {exc.code} {_scrub(str(exc.reason), url)}",
+                          hint=hint) from exc
+    except urllib.error.URLError as exc:
+        raise EngineError(f"could not notify {origin}: {_scrub(_reason(exc.reason), url)}", hint=hint) from exc
+    except OSError as exc:
+        raise EngineError(f"could not notify {origin}: {_scrub(_reason(exc), url)}", hint=hint) from exc
+    except (HTTPException, ValueError) as exc:
+        # These (http.client.InvalidURL, ...) quote the URL, token and all: keep them out of any traceback.
+        raise EngineError(f"could not notify {origin}: {type(exc).__name__}", hint=hint) from None
+
+
+def _reason(reason: object) -> str:
+    if isinstance(reason, TimeoutError):
+        return "timed out"
+    if isinstance(reason, OSError):
+        return reason.strerror or str(getattr(reason, "reason", "") or "") or type(reason).__name__
+    return str(reason)
+
+
+def _scrub(reason: str, url: str) -> str:
+    """Belt and braces: whatever the reason says, not the part of the URL that holds the token."""
+    parts = urllib.parse.urlsplit(url)
+    for secret in (parts.path, parts.query, parts.fragment, parts.username, parts.password):
+        if secret and len(secret) > 1:
+            reason = reason.replace(secret, "…")
+    return reason
+
+
+def _slack_escape(text: str) -> str:
+    # Slack reads <...> as links and mentions: an error text with "<!channel>" must not page everyone.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
