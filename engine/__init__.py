@@ -24,15 +24,18 @@ from engine.errors import (
 )
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.api import Engine, EnvironmentStatus, Remediation
+    from engine.drift import DriftReport
     from engine.driver import OperationResult, Output, Progress
     from engine.offline import Plan, plan
     from engine.project import Project, open_project
     from engine.verify import Verification, verify
 
 __all__ = [
+    "DriftReport",
     "Engine",
     "EngineError",
+    "EnvironmentStatus",
     "ExitCode",
     "InvalidInputError",
     "OperationResult",
@@ -40,6 +43,7 @@ __all__ = [
     "Plan",
     "Progress",
     "Project",
+    "Remediation",
     "SpecError",
     "TerraneError",
     "Verification",
@@ -49,7 +53,10 @@ __all__ = [
 ]
 
 _LAZY = {
+    "DriftReport": "engine.drift",
     "Engine": "engine.api",
+    "EnvironmentStatus": "engine.api",
+    "Remediation": "engine.api",
     "OperationResult": "engine.driver",
     "Output": "engine.driver",
     "Progress": "engine.driver",

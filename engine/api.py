@@ -7,6 +7,8 @@
     result.changes                              # {"create": 71}
     engine.up("aws-dev", "gcp-dev", parallel=2)
     engine.outputs("aws-dev")["vpc_id"].value
+    report = engine.drift()                     # DriftReport of every environment; report.exit_code
+    engine.status()                             # EnvironmentStatus per environment
 
 Every method validates first (environments, accounts, secret references, the
 Pulumi CLI) and raises ``InvalidInputError`` or ``EngineError`` before anything

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -222,10 +223,8 @@ class Driver:
         with self._lock:
             running = list(self._running.values())
         for process in running:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
 
 
 def _progress(name: str, message: dict[str, Any]) -> Progress:
