@@ -50,8 +50,6 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
         engine.on_progress = view
         report = engine.drift(*names, parallel=parallel, shard=chosen_shard)
     history = engine.project.root / DRIFT_HISTORY
-    previous = drift_reports.last_states(history)
-    drift_reports.append_history(history, report)
     if markdown:
         markdown.write_text(drift_reports.markdown(report), encoding="utf-8")
     if junit:
@@ -61,7 +59,10 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
     else:
         _print_report(report)
     if notify:
-        drift_reports.notify(notify, drift_reports.notifications(report, previous))
+        # Notify before recording the run: a message that could not be sent is
+        # sent again next time, since the history still holds the old state.
+        drift_reports.notify(notify, drift_reports.notifications(report, drift_reports.last_states(history)))
+    drift_reports.append_history(history, report)
     if remediate:
         remediation = engine.remediate(report, remediate, parallel=parallel)  # type: ignore[arg-type]
         _print_remediation(remediation)

@@ -68,6 +68,11 @@ class ProgressView:
 
     def _apply(self, state: _Environment, progress: Progress) -> str | None:
         what = f"{progress.resource_type} {progress.name}"
+        if self.operation == "drift" and progress.phase == "done":
+            # A preview-only refresh changes nothing: it finds a resource in sync, drifted or gone.
+            state.done += 1
+            found = {"update": "drifted", "delete": "gone from the cloud"}.get(progress.op or "", "checked")
+            return f"{found}: {what} ({state.done} done, {_elapsed(state)})" if found != "checked" else None
         if progress.phase == "start":
             state.current = f"{_ING.get(progress.op or '', progress.op)} {what}"
             return None

@@ -181,6 +181,17 @@ def test_notifications_only_when_the_drift_state_changes(deployed: StandIn, cli,
     assert len(hooks.bodies) == 2 and "resolved" in hooks.bodies[1]["text"]
 
 
+def test_a_notification_that_failed_is_sent_next_time(sample: SampleProject, deployed: StandIn, cli, webhook) -> None:
+    url, hooks = webhook
+    deployed.scenario("aws-dev", refresh_events=TAGS_CHANGED)
+    failed = cli("drift", "aws-dev", "--notify", "http://127.0.0.1:9/hooks/T0KEN")
+    assert failed.code == 1
+    assert "T0KEN" not in failed.stderr
+    assert not (sample.root / ".terrane" / "drift" / "history.jsonl").exists()
+    assert cli("drift", "aws-dev", "--notify", url).code == 2
+    assert len(hooks.bodies) == 1
+
+
 def test_remediation_skips_protected_environments(sample: SampleProject, deployed: StandIn, cli) -> None:
     sample.edit_env("aws-dev", lambda data: data.update(protect=True))
     deployed.scenario("aws-dev", refresh_events=TAGS_CHANGED)
