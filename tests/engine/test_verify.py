@@ -144,14 +144,14 @@ def test_static_keys_from_env(aws: str, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_rejected_static_keys(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     secret_key = "wJalrXUtnFEMI/LeakCanary/bPxRfiCY"
-    monkeypatch.setenv("TERRANE_TEST_KEY_ID", "AKIAUNKNOWNLEAKCANARY")
+    monkeypatch.setenv("TERRANE_TEST_KEY_ID", "AKIA_UNKNOWN_LEAK_CANARY")
     monkeypatch.setenv("TERRANE_TEST_SECRET_KEY", secret_key)
     auth = STATIC_KEYS
     with enable_iam_authentication(), pytest.raises(EngineError) as caught:
         verify("aws-ci", aws_account(auth, account_id=MOTO_ACCOUNT))
     assert "AWS rejected the static keys (env:TERRANE_TEST_KEY_ID, env:TERRANE_TEST_SECRET_KEY)" in str(caught.value)
     assert "(InvalidClientTokenId)" in str(caught.value)
-    assert_not_leaked(["AKIAUNKNOWNLEAKCANARY", secret_key], caught.value)
+    assert_not_leaked(["AKIA_UNKNOWN_LEAK_CANARY", secret_key], caught.value)
 
 
 def test_a_trust_policy_that_refuses_the_base_identity(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
