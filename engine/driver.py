@@ -43,7 +43,7 @@ class Progress:
     """Something a running environment reported: a resource started/done/failed, an error, a wait."""
 
     environment: str
-    phase: Literal["start", "done", "failed", "diagnostic", "waiting"]
+    phase: Literal["start", "done", "failed", "diagnostic", "waiting", "finished"]
     op: str | None = None
     urn: str | None = None
     resource_type: str | None = None
@@ -159,6 +159,7 @@ class Driver:
             result = self._once(name, *job)
             remaining = deadline - time.monotonic()
             if result.status != "locked" or remaining <= 0:
+                self.on_progress(Progress(name, "finished", message=result.status))
                 return result
             pause = min(delay, remaining)
             self.on_progress(Progress(name, "waiting", message=f"locked by another update; retrying in {pause:.0f}s"))

@@ -1,7 +1,7 @@
 """Live progress of stack operations on stderr, and the summary that follows.
 
-On a terminal, a table redraws in place: per environment, resources done,
-what is running now, and the elapsed time. Elsewhere (CI logs), one line per
+On a terminal, a table redraws in place: per environment, resources done out
+of those announced so far, what is running now, and the elapsed time. Elsewhere (CI logs), one line per
 finished or failed resource.
 """
 
@@ -33,6 +33,12 @@ class _Environment:
     done: int = 0
     failed: int = 0
     current: str = "starting"
+    seen: set[str] = field(default_factory=set)
+    """Resources the engine has announced: the total so far, as a program registers them as it runs."""
+
+    @property
+    def count(self) -> str:
+        return f"{self.done}/{len(self.seen)}"
 
 
 class ProgressView:
@@ -68,30 +74,35 @@ class ProgressView:
 
     def _apply(self, state: _Environment, progress: Progress) -> str | None:
         what = f"{progress.resource_type} {progress.name}"
+        if progress.urn:
+            state.seen.add(progress.urn)
         if self.operation == "drift" and progress.phase == "done":
             # A preview-only refresh changes nothing: it finds a resource in sync, drifted or gone.
             state.done += 1
             found = {"update": "drifted", "delete": "gone from the cloud"}.get(progress.op or "", "checked")
-            return f"{found}: {what} ({state.done} done, {_elapsed(state)})" if found != "checked" else None
+            return f"{found}: {what} ({state.count} done, {_elapsed(state)})" if found != "checked" else None
         if progress.phase == "start":
             state.current = f"{_ING.get(progress.op or '', progress.op)} {what}"
             return None
         if progress.phase == "done":
             state.done += 1
-            return f"{_PAST.get(progress.op or '', progress.op)} {what} ({state.done} done, {_elapsed(state)})"
+            return f"{_PAST.get(progress.op or '', progress.op)} {what} ({state.count} done, {_elapsed(state)})"
         if progress.phase == "failed":
             state.failed += 1
             return f"failed to {progress.op} {what}"
         if progress.phase == "waiting":
             state.current = progress.message or "waiting"
             return progress.message
+        if progress.phase == "finished":
+            state.current = progress.message or "finished"
+            return None
         return f"error: {progress.message}"
 
     def _table(self) -> Table:
         table = Table("ENVIRONMENT", "DONE", "NOW", "ELAPSED", box=None, pad_edge=False, title=self.operation)
         for name, state in self._state.items():
             failed = f" [red]{state.failed} failed[/]" if state.failed else ""
-            table.add_row(name, f"{state.done}{failed}", escape(state.current), _elapsed(state))
+            table.add_row(name, f"{state.count}{failed}", escape(state.current), _elapsed(state))
         return table
 
 

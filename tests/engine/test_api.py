@@ -18,7 +18,8 @@ def test_preview_and_up_return_typed_results(sample: SampleProject, standin: Sta
     assert preview.pending_changes and preview.changes["create"] >= 1
     [up] = engine.up("aws-dev")
     assert up.ok and up.changes["create"] == preview.changes["create"]
-    assert {progress.phase for progress in seen} >= {"start", "done"}
+    assert {progress.phase for progress in seen} >= {"start", "done", "finished"}
+    assert seen[-1] == Progress("aws-dev", "finished", message="succeeded")
     assert all(progress.environment == "aws-dev" for progress in seen)
     assert any(progress.name == "network" and progress.resource_type == "aws:ec2/vpc:Vpc" for progress in seen)
 
