@@ -86,6 +86,8 @@ class ProgressView:
             return None
         if progress.phase == "done":
             state.done += 1
+            if self.operation == "preview":
+                return f"would {progress.op} {what} ({state.count} planned, {_elapsed(state)})"
             return f"{_PAST.get(progress.op or '', progress.op)} {what} ({state.count} done, {_elapsed(state)})"
         if progress.phase == "failed":
             state.failed += 1

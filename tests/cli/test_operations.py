@@ -117,7 +117,9 @@ def test_progress_summary_and_json(standin: StandIn, cli) -> None:
 
 def test_detailed_exitcode(standin: StandIn, cli) -> None:
     standin.scenario("aws-dev", resources=[{"type": "aws:ec2/vpc:Vpc", "name": "aws-dev-vpc"}])
-    assert cli("preview", "aws-dev", "--detailed-exitcode").code == 2
+    pending = cli("preview", "aws-dev", "--detailed-exitcode")
+    assert pending.code == 2
+    assert "aws-dev: would create aws:ec2/vpc:Vpc aws-dev-vpc (1/2 planned" in pending.stderr
     assert cli("preview", "aws-dev").code == 0
     assert cli("up", "aws-dev", "--yes").code == 0
     assert cli("preview", "aws-dev", "--detailed-exitcode").code == 0
