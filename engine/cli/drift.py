@@ -45,8 +45,7 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
     if notify:
         drift_reports.check_webhook_url(notify)
     engine = Engine(ctx.find_object(context.Globals).project_dir)
-    listed = [env.name for env in engine.environments(names, all=not names)]
-    with ProgressView("drift", listed) as view:
+    with ProgressView("drift") as view:
         engine.on_progress = view
         report = engine.drift(*names, parallel=parallel, shard=chosen_shard)
     history = engine.project.root / DRIFT_HISTORY

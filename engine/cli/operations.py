@@ -111,12 +111,11 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
     from engine.cli.progress import ProgressView, summary
 
     engine = _engine(ctx)
-    chosen = [env.name for env in engine.environments(names, all=all_)]
     if confirm:
-        _confirm(operation, chosen)
-    with ProgressView(operation, chosen) as view:
+        _confirm(operation, [env.name for env in engine.environments(names, all=all_)])
+    with ProgressView(operation) as view:
         engine.on_progress = view
-        results = getattr(engine, operation)(*chosen, parallel=parallel, wait=wait)
+        results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait)
     if as_json:
         output.print_json({"schema_version": 1, "operation": operation,
                            "results": [result.to_dict() for result in results]})

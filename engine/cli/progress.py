@@ -44,12 +44,13 @@ class _Environment:
 class ProgressView:
     """Receives ``Progress`` from driver threads; draws it on stderr."""
 
-    def __init__(self, operation: str, names: Sequence[str]) -> None:
+    def __init__(self, operation: str) -> None:
         self.operation = operation
-        self._state = {name: _Environment() for name in names}
+        # Rows appear as environments report: only those the engine actually runs.
+        self._state: dict[str, _Environment] = {}
         self._lock = threading.Lock()
         self._console = output.stderr()
-        self._live = Live(self._table(), console=self._console, refresh_per_second=4, transient=True) if (
+        self._live = Live(self.table(), console=self._console, refresh_per_second=4, transient=True) if (
             sys.stderr.isatty()
         ) else None
 
@@ -65,10 +66,10 @@ class ProgressView:
 
     def __call__(self, progress: Progress) -> None:
         with self._lock:
-            state = self._state[progress.environment]
+            state = self._state.setdefault(progress.environment, _Environment())
             line = self._apply(state, progress)
             if self._live:
-                self._live.update(self._table())
+                self._live.update(self.table())
             elif line:
                 self._console.print(f"{progress.environment}: {line}", markup=False)
 
@@ -100,7 +101,7 @@ class ProgressView:
             return None
         return f"error: {progress.message}"
 
-    def _table(self) -> Table:
+    def table(self) -> Table:
         table = Table("ENVIRONMENT", "DONE", "NOW", "ELAPSED", box=None, pad_edge=False, title=self.operation)
         for name, state in self._state.items():
             failed = f" [red]{state.failed} failed[/]" if state.failed else ""
