@@ -267,6 +267,21 @@ def _code(exc: Any) -> str:
     return str(exc.response.get("Error", {}).get("Code") or "unknown error")
 
 
+def _unconfirmed(
+    check: _Check, account: AzureAccount | GcpAccount, identity: str | None, cloud_name: str, *, extra: str
+) -> Verification:
+    """What can be said without the cloud's SDK: references resolve and identifiers are well-formed."""
+    return Verification(
+        account=check.name,
+        cloud=account.cloud,
+        verified=False,
+        identity=identity,
+        account_id=account.scope_id,
+        note="references resolve and identifiers are well-formed; the identity was not confirmed "
+        f"with {cloud_name} (install terrane[{extra}] to confirm)",
+    )
+
+
 # --- Azure ----------------------------------------------------------------------------
 
 
@@ -283,15 +298,7 @@ def _verify_azure(check: _Check, account: AzureAccount) -> Verification:
         identity = "azure cli"
 
     if not _installed(AZURE_SDK):
-        return Verification(
-            account=check.name,
-            cloud="azure",
-            verified=False,
-            identity=identity,
-            account_id=account.subscription_id,
-            note="references resolve and identifiers are well-formed; the identity was not confirmed "
-            "with Azure (install terrane[azure] to confirm)",
-        )
+        return _unconfirmed(check, account, identity, "Azure", extra="azure")
     _azure_token(check, account, secret)
     return Verification(
         account=check.name,
@@ -354,15 +361,7 @@ def _verify_gcp(check: _Check, account: GcpAccount) -> Verification:
         identity = None
 
     if not (_installed(GCP_SDK) and _installed("requests")):
-        return Verification(
-            account=check.name,
-            cloud="gcp",
-            verified=False,
-            identity=identity,
-            account_id=account.project,
-            note="references resolve and identifiers are well-formed; the identity was not confirmed "
-            "with Google Cloud (install terrane[gcp] to confirm)",
-        )
+        return _unconfirmed(check, account, identity, "Google Cloud", extra="gcp")
     identity = _gcp_refresh(check, account, key) or identity
     return Verification(
         account=check.name,
