@@ -32,6 +32,7 @@ from engine.drift import (
 )
 from engine.drift_reports import last_states
 from engine.driver import Driver, OnProgress, Operation, OperationResult, Output
+from engine import programs
 from engine.errors import EngineError, InvalidInputError
 from engine.offline import Plan, plan
 from engine.project import ENVIRONMENTS_DIR, open_project
@@ -66,9 +67,11 @@ class EnvironmentStatus:
 
 
 class Engine:
-    def __init__(self, project_dir: str | os.PathLike[str] | None = None, *, on_progress: OnProgress | None = None):
+    def __init__(self, project_dir: str | os.PathLike[str] | None = None, *, on_progress: OnProgress | None = None,
+                 program: str = programs.DEFAULT):
+        """``program`` names the factory of each environment's program (``package.module:factory``)."""
         self.project = open_project(project_dir)
-        self._driver = Driver(self.project, on_progress)
+        self._driver = Driver(self.project, on_progress, program=program)
 
     @property
     def on_progress(self) -> OnProgress | None:
@@ -132,7 +135,9 @@ class Engine:
         drifted = [self.project.environment(env.environment) for env in report.environments if env.status == "drifted"]
         protected = tuple(env.name for env in drifted if env.protect)
         chosen = [env for env in drifted if not env.protect]
-        results = self._driver.run(mode, chosen, parallel=parallel) if chosen else []
+        # A drift check changes no state, so the state still holds what the code
+        # last applied: ``up`` must read the cloud first to see what to put back.
+        results = self._driver.run(mode, chosen, parallel=parallel, refresh=mode == "up") if chosen else []
         return Remediation(mode=mode, results=tuple(results), protected=protected)
 
     def status(self, *, parallel: int = 4) -> list[EnvironmentStatus]:
@@ -177,6 +182,8 @@ def _now() -> str:
 def _environment_drift(env: Environment, result: OperationResult, today: date) -> EnvironmentDrift:
     if not result.ok:
         return EnvironmentDrift(env.name, "error", error=result.error or result.status)
+    if result.details.get("not_deployed"):
+        return EnvironmentDrift(env.name, "not_deployed")
     found = [ResourceDrift.from_dict(item) for item in result.details.get("drift", [])]
     kept, ignored = apply_ignore_rules(found, env.drift.ignore, today)
     return EnvironmentDrift(env.name, "drifted" if kept else "in_sync", resources=tuple(kept), ignored=ignored)

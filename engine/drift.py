@@ -23,8 +23,8 @@ from engine.secrets import MASK
 from stacks.spec import IgnoreRule
 
 SCHEMA_VERSION = 1
-Status = Literal["in_sync", "drifted", "error"]
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+Status = Literal["in_sync", "drifted", "error", "not_deployed"]
+"""not_deployed: the environment has no stack; nothing was checked, and it does not affect the exit code."""
 
 
 @dataclass(frozen=True)
@@ -98,62 +98,145 @@ class DriftReport:
 # --- from engine events (in the worker) --------------------------------------------------------
 
 
+class RefreshReader:
+    """Reads a preview refresh's engine events as they arrive, and keeps what the refresh found.
+
+    With ``--run-program`` the engine interleaves two kinds of steps per
+    resource. Only the refresh step speaks for the cloud: a pre event with op
+    ``refresh``, then an outputs event whose op is its result (``same``,
+    ``update`` or ``delete`` with no new state). The program's own steps follow
+    for the same URN (``same``, even for a resource just found deleted, as the
+    skipped re-create) and say nothing about the cloud, so they are not read.
+    """
+
+    def __init__(self) -> None:
+        self._checking: set[str] = set()
+        self.found: dict[str, ResourceDrift] = {}
+
+    def read(self, event: Any) -> RefreshStep | None:
+        """The refresh step ``event`` starts or ends, with what it found; None for any other event."""
+        if event.resource_pre_event:
+            metadata = event.resource_pre_event.metadata
+            if _op(metadata) != "refresh":
+                return None
+            self._checking.add(metadata.urn)
+            return RefreshStep("start", metadata.urn, metadata.type, None)
+        if event.res_outputs_event:
+            metadata = event.res_outputs_event.metadata
+            if metadata.urn not in self._checking:
+                return None
+            self._checking.discard(metadata.urn)
+            drift = _resource(metadata)
+            if drift is not None:
+                self.found[drift.urn] = drift
+            return RefreshStep("done", metadata.urn, metadata.type, drift)
+        return None
+
+
+@dataclass(frozen=True)
+class RefreshStep:
+    phase: Literal["start", "done"]
+    urn: str
+    type: str
+    drift: ResourceDrift | None
+    """What a finished step found; None: in sync."""
+
+
 def drifted_resources(events: Iterable[Any]) -> list[ResourceDrift]:
     """The resources a preview refresh found changed or gone, from its ``EngineEvent``s."""
-    found: dict[str, ResourceDrift] = {}
+    reader = RefreshReader()
     for event in events:
-        step = event.res_outputs_event or event.resource_pre_event
-        if step is None:
-            continue
-        drift = _resource(step.metadata)
-        if drift is not None:
-            found[drift.urn] = drift
-        elif event.res_outputs_event:
-            # The final word on a resource is its outputs event.
-            found.pop(step.metadata.urn, None)
-    return list(found.values())
+        reader.read(event)
+    return list(reader.found.values())
+
+
+def _op(metadata: Any) -> str:
+    return str(getattr(metadata.op, "value", metadata.op))
 
 
 def _resource(metadata: Any) -> ResourceDrift | None:
-    op = getattr(metadata.op, "value", metadata.op)
-    if metadata.type.startswith("pulumi:") or op in ("same", "read"):
+    """The drift a finished refresh step found, if any.
+
+    Components, providers and the stack "change" in a refresh only in name:
+    only custom resources are read from the cloud.
+    """
+    state = metadata.old or metadata.new
+    if metadata.type.startswith("pulumi:") or not (state and state.custom):
         return None
-    old = metadata.old.outputs if metadata.old else None
-    new = metadata.new.outputs if metadata.new else None
-    if op == "delete" or (old is not None and metadata.new is None):
+    op = _op(metadata)
+    if op == "delete" or metadata.new is None:
         return ResourceDrift(metadata.urn, metadata.type, "delete")
-    detailed = metadata.detailed_diff or {}
-    paths: dict[str, str] = {path: getattr(diff.diff_kind, "value", diff.diff_kind) for path, diff in detailed.items()}
-    if not paths:
-        paths = {key: "update" for key in metadata.diffs or ()}
-    if not paths and op == "update" and old is not None and new is not None:
-        paths = {key: "update" for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)}
-    if op not in ("update", "refresh") or not paths:
+    if op != "update":
         return None
-    properties = tuple(
-        PropertyDrift(path, kind.removesuffix("-replace"), _masked(_at(old, path)), _masked(_at(new, path)))  # type: ignore[arg-type]
-        for path, kind in sorted(paths.items())
-    )
-    return ResourceDrift(metadata.urn, metadata.type, "update", properties)
+    # Keys are property paths of the inputs (``inputDiff``) or the outputs; the
+    # engine has already inverted the diff, so "add" means present only in the cloud.
+    detailed = metadata.detailed_diff or {key: _TOP_LEVEL for key in metadata.diffs or ()}
+    properties = []
+    for path, diff in sorted(detailed.items()):
+        side = "inputs" if diff.input_diff else "outputs"
+        kind = str(getattr(diff.diff_kind, "value", diff.diff_kind)).removesuffix("-replace")
+        properties.append(PropertyDrift(path, kind, _at(getattr(metadata.old, side), path),  # type: ignore[arg-type]
+                                        _at(getattr(metadata.new, side), path)))
+    return ResourceDrift(metadata.urn, metadata.type, "update", tuple(properties)) if properties else None
+
+
+@dataclass(frozen=True)
+class _TopLevelDiff:
+    """A changed top-level key that came without a detailed diff."""
+
+    diff_kind: str = "update"
+    input_diff: bool = False
+
+
+_TOP_LEVEL = _TopLevelDiff()
+
+# Pulumi's property path syntax: name, .name, [index], ["any key"] (with \" and \\ escaped).
+_PATH_PART = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+
+
+def property_path(path: str) -> list[str | int] | None:
+    """The keys of a property path such as ``tags["kubernetes.io/role"]`` or ``rules[0].cidrs[1]``."""
+    keys: list[str | int] = []
+    position = 0
+    while position < len(path):
+        match = _PATH_PART.match(path, position)
+        if match is None or (match[1] is not None and position and path[position] != "."):
+            return None
+        name, index, quoted = match.groups()
+        keys.append(int(index) if index is not None else name if name is not None else re.sub(r"\\(.)", r"\1", quoted))
+        position = match.end()
+    return keys
 
 
 def _at(state: Mapping[str, Any] | None, path: str) -> Any:
-    """The value at a property path such as ``tags.owner`` or ``ingress[0].cidrBlocks[1]``."""
+    """The value at ``path`` in a state, with secrets (at any depth) as ``[secret]``; None when absent."""
+    keys = property_path(path)
     value: Any = state
-    for key in re.findall(r'[^.\[\]"]+', path):
-        if isinstance(value, Mapping):
+    for key in keys if keys is not None else [path]:
+        if _is_secret(value):
+            return MASK
+        if isinstance(value, Mapping) and isinstance(key, str):
             value = value.get(key)
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
+        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
         else:
             return None
-    return value
+    return _masked(value)
+
+
+# Pulumi's wire form of a secret: {SIG_KEY: SECRET_SIG, "value" | "ciphertext": ...} (pinned by a test).
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG
 
 
 def _masked(value: Any) -> Any:
+    if _is_secret(value):
+        return MASK
     if isinstance(value, Mapping):
-        if value.get("4dabf18193072939515e22adb298388d") == _SECRET_SIG:
-            return MASK
         return {key: _masked(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_masked(item) for item in value]

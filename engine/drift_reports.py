@@ -63,7 +63,7 @@ def markdown(report: DriftReport) -> str:
                   "|---|---|---:|---:|---|"]
         for env in envs:
             lines.append(_row(_text(env.environment), _STATUS_WORDS[env.status],
-                              str(len(env.resources)) if env.status != "error" else "",
+                              str(len(env.resources)) if env.status in ("in_sync", "drifted") else "",
                               str(env.ignored), _text(env.error or "")))
         lines.append("")
     for env in envs:
@@ -84,7 +84,8 @@ def markdown(report: DriftReport) -> str:
     return "\n".join(lines)
 
 
-_STATUS_WORDS = {"in_sync": "in sync", "drifted": "drifted", "error": "could not be checked"}
+_STATUS_WORDS = {"in_sync": "in sync", "drifted": "drifted", "error": "could not be checked",
+                 "not_deployed": "not deployed"}
 
 
 def _verdict(report: DriftReport) -> str:
@@ -93,9 +94,12 @@ def _verdict(report: DriftReport) -> str:
         return "No environments were checked."
     drifted = sum(env.status == "drifted" for env in report.environments)
     failed = sum(env.status == "error" for env in report.environments)
-    if not drifted and not failed:
+    absent = sum(env.status == "not_deployed" for env in report.environments)
+    if not drifted and not failed and not absent:
         return f"All {_count(total, 'environment')} in sync."
     parts = []
+    if absent:
+        parts.append(f"{absent} of {_count(total, 'environment')} not deployed")
     if drifted:
         parts.append(f"{drifted} of {_count(total, 'environment')} drifted")
     if failed:
@@ -148,9 +152,10 @@ def junit(report: DriftReport) -> str:
     envs = report.environments
     failures = sum(env.status == "drifted" for env in envs)
     errors = sum(env.status == "error" for env in envs)
+    skipped = sum(env.status == "not_deployed" for env in envs)
     suite = ET.Element("testsuite", {
         "name": "terrane drift", "tests": str(len(envs)), "failures": str(failures), "errors": str(errors),
-        "skipped": "0", "timestamp": _xml(report.started_at),
+        "skipped": str(skipped), "timestamp": _xml(report.started_at),
         "time": _seconds(report.started_at, report.finished_at),
     })
     properties = ET.SubElement(suite, "properties")
@@ -161,7 +166,9 @@ def junit(report: DriftReport) -> str:
                                                  "time": "0"})
         case_properties = ET.SubElement(case, "properties")
         ET.SubElement(case_properties, "property", {"name": "ignored", "value": str(env.ignored)})
-        if env.status == "drifted":
+        if env.status == "not_deployed":
+            ET.SubElement(case, "skipped", {"message": "not deployed: no stack to check"})
+        elif env.status == "drifted":
             failure = ET.SubElement(case, "failure", {
                 "message": f"{_count(len(env.resources), 'resource')} drifted", "type": "drift"})
             failure.text = _xml("\n".join(_failure_lines(env.resources)))
@@ -210,14 +217,21 @@ def _seconds(started: str, finished: str) -> str:
 
 
 def append_history(path: Path, report: DriftReport) -> None:
-    """Append one JSON line for this run to ``path`` (``.terrane/drift/history.jsonl``)."""
+    """Append one JSON line for this run to ``path`` (``.terrane/drift/history.jsonl``).
+
+    Environments that are not deployed were not checked: they leave no trace,
+    and a run that checked none writes nothing.
+    """
+    checked = [env for env in report.environments if env.status != "not_deployed"]
+    if not checked:
+        return
     entry = {
         "started_at": report.started_at,
         "finished_at": report.finished_at,
         "environments": [
             {"environment": env.environment, "status": env.status, "error": env.error,
              "drifted": len(env.resources), "ignored": env.ignored, "fingerprint": env.fingerprint}
-            for env in report.environments
+            for env in checked
         ],
     }
     data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
@@ -288,7 +302,9 @@ def notifications(report: DriftReport, previous: Mapping[str, Mapping[str, Any]]
         before = previous.get(env.environment) or {}
         was = before.get("status")
         kind: Literal["new", "changed", "resolved", "failing"] | None = None
-        if env.status == "error":
+        if env.status == "not_deployed":
+            kind = None
+        elif env.status == "error":
             kind = None if was == "error" else "failing"
         elif env.status == "in_sync":
             kind = "resolved" if was in ("drifted", "error") else None

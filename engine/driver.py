@@ -23,7 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine import pulumi_cli, workspace
+from engine import programs, pulumi_cli, worker, workspace
 from engine.errors import InvalidInputError
 from engine.project import Project
 from engine.secrets import MASK, Secret
@@ -101,22 +101,26 @@ OnProgress = Callable[[Progress], None]
 
 
 class Driver:
-    def __init__(self, project: Project, on_progress: OnProgress | None = None) -> None:
+    def __init__(self, project: Project, on_progress: OnProgress | None = None, *,
+                 program: str = programs.DEFAULT) -> None:
         self.project = project
         self.on_progress = on_progress or (lambda _: None)
+        self.program = programs.check(program)
         self._running: dict[str, subprocess.Popen[str]] = {}
         self._lock = threading.Lock()
 
     def run(
-        self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0
+        self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0,
+        refresh: bool = False,
     ) -> list[OperationResult]:
+        """Run ``operation`` on each environment; ``refresh``: read the cloud into the state first (``up``)."""
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
         cli = pulumi_cli.locate()
-        backend = workspace.backend(self.project)
+        backend = workspace.backend(self.project, create=operation not in worker.READ_ONLY)
         # Resolve every environment's references first: a missing one is invalid
         # input, and must stop the run before anything has changed.
-        jobs = {env.name: self._job(operation, env, cli, backend) for env in environments}
+        jobs = {env.name: self._job(operation, env, cli, backend, refresh) for env in environments}
         results: dict[str, OperationResult] = {}
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
             futures: dict[Future[OperationResult], str] = {
@@ -134,7 +138,7 @@ class Driver:
         return [results[env.name] for env in environments]
 
     def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli,
-             backend: workspace.Backend) -> tuple[dict[str, Any], dict[str, str]]:
+             backend: workspace.Backend, refresh: bool) -> tuple[dict[str, Any], dict[str, str]]:
         account = self.project.account_for(env)
         # Only operations that run the program need the account's credentials.
         needs_config = operation in ("preview", "up", "refresh", "destroy", "drift")
@@ -143,6 +147,8 @@ class Driver:
             "project": str(self.project.root),
             "environment": env.name,
             "operation": operation,
+            "program": self.program,
+            "refresh": refresh,
             "pulumi_root": str(cli.root) if cli.root else None,
             "secrets_provider": backend.secrets_provider,
             "config": {
@@ -150,6 +156,8 @@ class Driver:
                 for key, value in config.items()
             },
         }
+        if operation in worker.READ_ONLY and backend.holds_no_stack:
+            job["no_stack"] = True
         return job, workspace.allowed_environment(account, backend)
 
     def _attempts(self, name: str, job: tuple[dict[str, Any], dict[str, str]], wait_seconds: float) -> OperationResult:
@@ -167,8 +175,10 @@ class Driver:
             delay = min(delay * 2, _MAX_RETRY_SECONDS)
 
     def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
+        if job.get("no_stack"):
+            # Nothing has ever been deployed to the project's state directory; don't make one to look.
+            return _result(name, job["operation"], worker.no_stack(job), duration=0.0)
         started = time.monotonic()
-        operation: Operation = job["operation"]
         process = subprocess.Popen(
             [sys.executable, "-m", "engine.worker"],
             stdin=subprocess.PIPE,
@@ -205,20 +215,9 @@ class Driver:
         duration = round(time.monotonic() - started, 3)
         if outcome is None:
             detail = "".join(stderr).strip().splitlines()
-            return OperationResult(name, operation, "failed", duration=duration,
+            return OperationResult(name, job["operation"], "failed", duration=duration,
                                    error=f"the worker stopped unexpectedly: {detail[-1] if detail else process.returncode}")
-        if outcome["type"] == "error":
-            status: Status = outcome["kind"] if outcome["kind"] in ("locked", "cancelled") else "failed"
-            return OperationResult(name, operation, status, duration=duration, error=outcome["message"])
-        return OperationResult(
-            name,
-            operation,
-            "succeeded",
-            changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
-            outputs={key: Output(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
-            duration=outcome.get("duration", duration),
-            details=outcome.get("details", {}),
-        )
+        return _result(name, job["operation"], outcome, duration)
 
     def _interrupt(self) -> None:
         with self._lock:
@@ -226,6 +225,22 @@ class Driver:
         for process in running:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
+
+
+def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: float) -> OperationResult:
+    """The result of a worker's ``result`` or ``error`` message."""
+    if outcome["type"] == "error":
+        status: Status = outcome["kind"] if outcome["kind"] in ("locked", "cancelled") else "failed"
+        return OperationResult(name, operation, status, duration=duration, error=outcome["message"])
+    return OperationResult(
+        name,
+        operation,
+        "succeeded",
+        changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
+        outputs={key: Output(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
+        duration=outcome.get("duration", duration),
+        details=outcome.get("details", {}),
+    )
 
 
 def _progress(name: str, message: dict[str, Any]) -> Progress:

@@ -48,10 +48,7 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
     try:
         return {"type": "result", **_run(job, emit)}
     except auto.StackNotFoundError:
-        name = job["environment"]
-        if job["operation"] == "status":
-            return {"type": "result", "details": {"last_update": None}}
-        return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
+        return no_stack(job)
     except auto.ConcurrentUpdateError as exc:
         return {"type": "error", "kind": "locked", "message": _error_lines(exc)}
     except auto.CommandError as exc:
@@ -60,12 +57,26 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
         return {"type": "error", "kind": "invalid" if exc.exit_code == 3 else "failed", "message": str(exc)}
 
 
+# Operations that only read a stack: they never create one.
+READ_ONLY = ("outputs", "cancel", "status", "drift")
+
+
+def no_stack(job: dict[str, Any]) -> dict[str, Any]:
+    """The outcome of an operation on an environment that has no stack."""
+    name = job["environment"]
+    if job["operation"] == "status":
+        return {"type": "result", "details": {"last_update": None}}
+    if job["operation"] == "drift":
+        return {"type": "result", "details": {"not_deployed": True}}
+    return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
+
+
 def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from pulumi import automation as auto
 
+    from engine import programs
     from engine.project import open_project
-    from engine.workspace import open_stack
-    from stacks.program import build_program
+    from engine.workspace import apply_config, open_stack
 
     project = open_project(job["project"])
     env = project.environment(job["environment"])
@@ -73,11 +84,10 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     stack = open_stack(
         project,
         env.name,
-        build_program(env, project.account_for(env)),
+        programs.load(job["program"])(env, project.account_for(env)),
         secrets_provider=job["secrets_provider"],
         pulumi_root=job.get("pulumi_root"),
-        # Reading a stack must not create it.
-        create=operation not in ("outputs", "cancel", "status"),
+        create=operation not in READ_ONLY,
     )
     if operation == "outputs":
         return {"outputs": _outputs(stack.outputs())}
@@ -86,36 +96,45 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     if operation == "cancel":
         stack.cancel()
         return {}
-    config = {key: auto.ConfigValue(item["value"], secret=item["secret"]) for key, item in job["config"].items()}
-    # Pulumi keeps config in Pulumi.<stack>.yaml; set it fresh every time so a
-    # changed account or rotated secret is what the operation uses.
-    stack.set_all_config(config, path=True)
-    on_event = _Progress(emit)
+    # The account's current credentials, so a changed account or rotated secret is what the operation uses.
+    apply_config(stack, {key: auto.ConfigValue(item["value"], secret=item["secret"])
+                         for key, item in job["config"].items()})
+    progress = _Progress(emit)
     started = time.monotonic()
     if operation == "drift":
-        from engine.drift import drifted_resources
-
-        events: list[Any] = []
-
-        def record(event: Any) -> None:
-            events.append(event)
-            on_event(event)
-
-        # Preview only: nothing is written to the state. The program runs, so
-        # the providers use the account's current credentials.
-        stack.preview_refresh(on_event=record, run_program=True)
-        drifted = [resource.to_dict() for resource in drifted_resources(events)]
-        return {"details": {"drift": drifted}, "duration": round(time.monotonic() - started, 3)}
+        return {"details": {"drift": _drift(stack, progress)}, "duration": round(time.monotonic() - started, 3)}
     if operation == "preview":
-        preview = stack.preview(on_event=on_event)
+        preview = stack.preview(on_event=progress)
         changes = dict(preview.change_summary)
         outputs: dict[str, Any] = {}
     else:
         run = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}[operation]
-        done = run(on_event=on_event)
+        done = run(on_event=progress, refresh=True) if job.get("refresh") else run(on_event=progress)
         changes = dict(done.summary.resource_changes or {})
         outputs = _outputs(done.outputs) if operation == "up" else {}
     return {"changes": changes, "outputs": outputs, "duration": round(time.monotonic() - started, 3)}
+
+
+def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
+    """A preview-only refresh that runs the program: nothing is written to the state.
+
+    Progress reports the refresh's own steps only: each resource checked once,
+    found in sync (``same``), changed (``update``) or gone (``delete``).
+    """
+    from engine.drift import RefreshReader
+
+    reader = RefreshReader()
+
+    def on_event(event: Any) -> None:
+        step = reader.read(event)
+        if step is not None:
+            op = "refresh" if step.phase == "start" else step.drift.change if step.drift else "same"
+            progress.resource(step.phase, op, step.urn, step.type)
+        elif event.diagnostic_event:
+            progress(event)
+
+    stack.preview_refresh(on_event=on_event, run_program=True)
+    return [resource.to_dict() for resource in reader.found.values()]
 
 
 class _Progress:
@@ -126,18 +145,20 @@ class _Progress:
 
     def __call__(self, event: Any) -> None:
         if event.resource_pre_event:
-            self._resource("start", event.resource_pre_event.metadata)
+            self._step("start", event.resource_pre_event.metadata)
         elif event.res_outputs_event:
-            self._resource("done", event.res_outputs_event.metadata)
+            self._step("done", event.res_outputs_event.metadata)
         elif event.res_op_failed_event:
-            self._resource("failed", event.res_op_failed_event.metadata)
+            self._step("failed", event.res_op_failed_event.metadata)
         elif event.diagnostic_event and event.diagnostic_event.severity == "error":
             message = event.diagnostic_event.message.strip()
             self.emit({"type": "diagnostic", "severity": "error", "urn": event.diagnostic_event.urn, "message": message})
 
-    def _resource(self, phase: str, metadata: Any) -> None:
-        op = getattr(metadata.op, "value", metadata.op)
-        self.emit({"type": "event", "phase": phase, "op": op, "urn": metadata.urn, "resource_type": metadata.type})
+    def _step(self, phase: str, metadata: Any) -> None:
+        self.resource(phase, str(getattr(metadata.op, "value", metadata.op)), metadata.urn, metadata.type)
+
+    def resource(self, phase: str, op: str, urn: str, resource_type: str) -> None:
+        self.emit({"type": "event", "phase": phase, "op": op, "urn": urn, "resource_type": resource_type})
 
 
 def _last_update(stack: Any) -> dict[str, Any] | None:

@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import sys
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.project import Project
 from stacks.spec import Account
@@ -87,10 +90,16 @@ class Backend:
     def is_local(self) -> bool:
         return self.url.startswith("file://")
 
+    @property
+    def holds_no_stack(self) -> bool:
+        """True when the backend is the project's own state directory and it does not exist yet."""
+        return self.is_local and not Path(urllib.parse.unquote(urllib.parse.urlparse(self.url).path)).is_dir()
 
-def backend(project: Project, environ: Mapping[str, str] = os.environ) -> Backend:
+
+def backend(project: Project, environ: Mapping[str, str] = os.environ, *, create: bool = True) -> Backend:
+    """The backend the project's stacks use; ``create=False`` (reading only) makes no directory or passphrase."""
     state = project.root / STATE_DIR
-    url = environ.get(BACKEND_ENV) or _file_backend(state)
+    url = environ.get(BACKEND_ENV) or _file_backend(state, create)
     provider = environ.get(SECRETS_PROVIDER_ENV) or "passphrase"
     env = {"PULUMI_BACKEND_URL": url}
     if provider == "passphrase":
@@ -99,13 +108,14 @@ def backend(project: Project, environ: Mapping[str, str] = os.environ) -> Backen
         elif "PULUMI_CONFIG_PASSPHRASE" in environ:
             env["PULUMI_CONFIG_PASSPHRASE"] = environ["PULUMI_CONFIG_PASSPHRASE"]
         else:
-            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase_file(state))
+            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase_file(state) if create else state / "passphrase")
     return Backend(url=url, secrets_provider=provider, env=env)
 
 
-def _file_backend(state: Path) -> str:
+def _file_backend(state: Path, create: bool) -> str:
     directory = state / "state"
-    directory.mkdir(parents=True, exist_ok=True)
+    if create:
+        directory.mkdir(parents=True, exist_ok=True)
     return directory.as_uri()
 
 
@@ -126,7 +136,8 @@ def allowed_environment(account: Account, backend: Backend, environ: Mapping[str
     for url in (backend.url, backend.secrets_provider):
         names |= _BY_SCHEME.get(url.split("://", 1)[0], set())
     chosen = {name: value for name, value in environ.items() if name in names or name.startswith(_BASE_PREFIXES)}
-    return {**chosen, **backend.env}
+    # Python dynamic providers run under the Python that runs terrane, which has the Pulumi SDK.
+    return {**chosen, **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
 
 
 
@@ -153,3 +164,40 @@ def open_stack(
     )
     select = auto.create_or_select_stack if create else auto.select_stack
     return select(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
+
+
+def apply_config(stack: auto.Stack, config: Mapping[str, auto.ConfigValue]) -> bool:
+    """Set the stack's config (path keys such as ``aws:assumeRoles[0].roleArn``) where it differs.
+
+    Pulumi keeps config in ``Pulumi.<stack>.yaml``; setting it again would
+    re-encrypt every secret and rewrite the file, so an unchanged account
+    leaves the file as it is. Returns whether anything was written.
+    """
+    current = stack.get_all_config()
+    if all(_holds(current, key, value) for key, value in config.items()):
+        return False
+    stack.set_all_config(dict(config), path=True)
+    return True
+
+
+def _holds(current: Mapping[str, auto.ConfigValue], key: str, wanted: auto.ConfigValue) -> bool:
+    """Whether ``current`` has ``wanted`` at the path ``key`` (secret if it must be)."""
+    from engine.drift import property_path
+
+    namespace, _, path = key.partition(":")
+    keys = property_path(path) or [path]
+    top = current.get(f"{namespace}:{keys[0]}")
+    if top is None or (wanted.secret and not top.secret):
+        return False
+    try:
+        value: Any = json.loads(top.value) if len(keys) > 1 else top.value
+    except ValueError:
+        return False
+    for step in keys[1:]:
+        if isinstance(value, dict) and isinstance(step, str) and step in value:
+            value = value[step]
+        elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+            value = value[step]
+        else:
+            return False
+    return bool(value == wanted.value)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from engine.cli import accounts, doctor, drift, envs, operations, plan
+from engine import programs
 from engine.cli.context import Globals
 
 
@@ -17,15 +18,23 @@ from engine.cli.context import Globals
     envvar="TERRANE_PROJECT",
     help="Project directory (default: the current one; env TERRANE_PROJECT).",
 )
+@click.option(
+    "--program",
+    envvar=programs.ENV_VAR,
+    default=programs.DEFAULT,
+    show_default=True,
+    metavar="MODULE:FACTORY",
+    help=f"The program factory each stack runs (env {programs.ENV_VAR}); see the README's Python API.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="terrane", prog_name="terrane")
 @click.pass_context
-def cli(ctx: click.Context, project: Path | None, verbose: bool) -> None:
+def cli(ctx: click.Context, project: Path | None, program: str, verbose: bool) -> None:
     """Provision and check cloud environments described in YAML, on Pulumi.
 
     Exit codes: 0 ok, 1 failure, 2 drift or pending changes, 3 invalid input.
     """
-    ctx.obj = Globals(project_dir=project, verbose=verbose)
+    ctx.obj = Globals(project_dir=project, verbose=verbose, program=programs.check(program))
 
 
 cli.add_command(accounts.group)

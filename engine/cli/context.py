@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from engine.api import Engine
     from engine.project import Project
 
 
@@ -16,9 +17,17 @@ if TYPE_CHECKING:
 class Globals:
     project_dir: Path | None
     verbose: bool
+    program: str
 
 
 def project(ctx: click.Context) -> Project:
     from engine.project import open_project
 
     return open_project(ctx.find_object(Globals).project_dir)
+
+
+def engine(ctx: click.Context) -> Engine:
+    from engine.api import Engine
+
+    options = ctx.find_object(Globals)
+    return Engine(options.project_dir, program=options.program)

@@ -34,7 +34,7 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
           junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
     from engine import drift_reports
-    from engine.api import DRIFT_HISTORY, Engine
+    from engine.api import DRIFT_HISTORY
     from engine.cli.progress import ProgressView
     from engine.drift import parse_shard
     from engine.errors import InvalidInputError
@@ -44,7 +44,7 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
     chosen_shard = parse_shard(shard) if shard else None
     if notify:
         drift_reports.check_webhook_url(notify)
-    engine = Engine(ctx.find_object(context.Globals).project_dir)
+    engine = context.engine(ctx)
     with ProgressView("drift") as view:
         engine.on_progress = view
         report = engine.drift(*names, parallel=parallel, shard=chosen_shard)
@@ -79,9 +79,7 @@ def status(ctx: click.Context, as_json: bool, parallel: int) -> int:
     """One view of every environment: cloud, account, region, last update, resources, drift."""
     from rich.table import Table
 
-    from engine.api import Engine
-
-    rows = Engine(ctx.find_object(context.Globals).project_dir).status(parallel=parallel)
+    rows = context.engine(ctx).status(parallel=parallel)
     if as_json:
         output.print_json({"schema_version": 1, "environments": [row.to_dict() for row in rows]})
     else:
@@ -105,6 +103,9 @@ def _print_report(report: DriftReport) -> None:
         ignored = f", {env.ignored} ignored" if env.ignored else ""
         if env.status == "error":
             console.print(f"{env.environment}: could not be checked: {env.error}", markup=False)
+            continue
+        if env.status == "not_deployed":
+            console.print(f"{env.environment}: not deployed (no stack; nothing to check)", markup=False)
             continue
         console.print(f"{env.environment}: {env.status.replace('_', ' ')} "
                       f"({len(env.resources)} resource(s) drifted{ignored})", markup=False)

@@ -12,7 +12,6 @@ from engine.cli import context, output
 from engine.errors import ExitCode, InvalidInputError, TerraneError
 
 if TYPE_CHECKING:
-    from engine.api import Engine
     from engine.driver import OperationResult
 
 
@@ -82,7 +81,7 @@ def destroy(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: in
 @click.pass_context
 def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) -> None:
     """Print ENV's stack outputs; secrets show as [secret]."""
-    values = {key: value.shown(show_secrets) for key, value in _engine(ctx).outputs(name).items()}
+    values = {key: value.shown(show_secrets) for key, value in context.engine(ctx).outputs(name).items()}
     if as_json:
         output.print_json(values)
         return
@@ -96,21 +95,15 @@ def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) ->
 @click.pass_context
 def cancel(ctx: click.Context, name: str) -> None:
     """Cancel ENV's running update, or clear the lock a killed one left behind."""
-    _engine(ctx).cancel(name)
+    context.engine(ctx).cancel(name)
     output.stderr().print(f"{name}: cancelled; run 'terrane refresh {name}' to check its state", markup=False)
-
-
-def _engine(ctx: click.Context) -> Engine:
-    from engine.api import Engine
-
-    return Engine(ctx.find_object(context.Globals).project_dir)
 
 
 def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
          as_json: bool, *, confirm: bool = False) -> list[OperationResult]:
     from engine.cli.progress import ProgressView, summary
 
-    engine = _engine(ctx)
+    engine = context.engine(ctx)
     if confirm:
         _confirm(operation, [env.name for env in engine.environments(names, all=all_)])
     with ProgressView(operation) as view:

@@ -1,0 +1,47 @@
+"""Finding the real Pulumi CLI for the tests that need one.
+
+In order: ``TERRANE_PULUMI_ROOT``; the CLI ``tools/pulumi/build`` made on this
+machine (built now when Go is there, so a fresh clone's test command needs nothing
+else); ``pulumi`` on PATH. Without one of those the tests that need it skip and say
+why, except in CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / "tools" / "pulumi" / "build"
+ROOT_ENV = "TERRANE_PULUMI_ROOT"
+
+
+def find_or_build() -> Path | str:
+    """The CLI's root (holding ``bin/pulumi``), or why there is none."""
+    if os.environ.get(ROOT_ENV):
+        root = Path(os.environ[ROOT_ENV])
+        return root if (root / "bin" / "pulumi").is_file() else f"{ROOT_ENV}={root} has no bin/pulumi"
+    if shutil.which("go"):
+        print(f"terrane tests: {BUILD.relative_to(REPO)} (cached after the first build)", file=sys.stderr, flush=True)
+        built = subprocess.run([str(BUILD)], stdout=subprocess.PIPE, text=True)
+        if built.returncode == 0:
+            return Path(built.stdout.strip().splitlines()[-1])
+        return f"{BUILD.relative_to(REPO)} failed with exit code {built.returncode}"
+    found = shutil.which("pulumi")
+    if found:
+        return Path(found).resolve().parent.parent
+    return f"needs the real Pulumi CLI: install Go and run {BUILD.relative_to(REPO)}, or set {ROOT_ENV}"
+
+
+def require(found: Path | str) -> Path:
+    """The root, or skip the test (fail it in CI) with the reason."""
+    if isinstance(found, Path):
+        return found
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI: {found}", pytrace=False)
+    pytest.skip(found)

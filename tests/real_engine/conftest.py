@@ -1,0 +1,63 @@
+"""The real Pulumi CLI, a project whose stacks run the test cloud's program, and that cloud.
+
+Every test here goes through terrane's production path (the CLI in-process, a
+worker process per environment, the allow-listed environment, stack config with
+secrets, gRPC-streamed events); only the program differs: ``tests.helpers.testcloud``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SampleProject
+from tests.helpers import real_cli
+from tests.helpers.testcloud import TestCloud, cloud_of
+
+SENTINEL = "sentinel-0f9e8d7c-external-id"
+AZURE_SECRET = "sentinel-azure-client-secret-41b2"
+GCP_KEY = '{"type": "service_account", "private_key": "sentinel-gcp-key-77aa"}'
+SECRETS = (SENTINEL, AZURE_SECRET, "sentinel-gcp-key-77aa")
+PROGRAM = "tests.helpers.testcloud:program"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.pulumi_cli)
+
+
+@pytest.fixture(scope="session")
+def pulumi_root(pytestconfig: pytest.Config) -> Path:
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # a first build takes minutes: show it
+        found = real_cli.find_or_build()
+    return real_cli.require(found)
+
+
+@pytest.fixture
+def project(sample: SampleProject, pulumi_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SampleProject:
+    """The sample project, run by the real CLI with the test cloud's program; secrets are sentinels."""
+    operator = tmp_path / "operator"
+    (operator / ".config" / "terrane").mkdir(parents=True)
+    (operator / ".config" / "terrane" / "gcp-sa.json").write_text(GCP_KEY)
+    monkeypatch.setenv("HOME", str(operator))
+    monkeypatch.setenv("TERRANE_PULUMI_ROOT", str(pulumi_root))
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
+    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
+    monkeypatch.setenv("TERRANE_PROJECT", str(sample.root))
+    monkeypatch.setenv("TERRANE_PROGRAM", PROGRAM)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("TERRANE_AWS_EXTERNAL_ID", SENTINEL)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", AZURE_SECRET)
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "TERRANE_BACKEND_URL",
+                 "TERRANE_SECRETS_PROVIDER", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return sample
+
+
+@pytest.fixture
+def cloud(project: SampleProject) -> TestCloud:
+    return TestCloud(cloud_of(project.root))

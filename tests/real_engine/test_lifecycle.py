@@ -1,0 +1,65 @@
+"""preview, up, outputs, refresh and destroy of one environment on the real Pulumi CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import SampleProject
+from tests.helpers.testcloud import TestCloud
+from tests.real_engine.conftest import SENTINEL
+
+NETWORK = "urn:pulumi:aws-dev::terrane::terrane:test:Group$pulumi-python:dynamic:Resource::network"
+
+
+def test_the_cli_is_the_pinned_real_one(pulumi_root: Path) -> None:
+    version = subprocess.run([pulumi_root / "bin" / "pulumi", "version"], capture_output=True, text=True, check=True)
+    go_mod = (Path(__file__).parents[2] / "tools" / "pulumi" / "go.mod").read_text()
+    assert f"github.com/pulumi/pulumi/pkg/v3 {version.stdout.strip()}" in go_mod
+    # Newer than 3.205.0: the Automation API streams engine events over gRPC, not through a file.
+    assert tuple(int(part) for part in version.stdout.strip().lstrip("v").split(".")) > (3, 205, 0)
+
+
+def test_preview_up_outputs_refresh_destroy(project: SampleProject, cloud: TestCloud, cli) -> None:
+    preview = cli("preview", "aws-dev", "--json")
+    assert preview.code == 0, preview.stderr
+    (previewed,) = json.loads(preview.stdout)["results"]
+    # The stack, a component and three objects (providers are not counted).
+    assert previewed["changes"] == {"create": 5}
+    assert not cloud.path("aws-dev", "network").exists()
+    assert "would create pulumi-python:dynamic:Resource network" in preview.stderr
+
+    up = cli("up", "aws-dev", "--yes", "--json")
+    assert up.code == 0, up.stderr
+    (applied,) = json.loads(up.stdout)["results"]
+    assert applied["status"] == "succeeded" and applied["changes"] == {"create": 5}
+    assert applied["outputs"] == {"greeting": "hello from aws-dev", "network_id": "network", "token": "[secret]"}
+    # Progress comes from the engine's events, streamed over gRPC while the update runs.
+    assert "created pulumi-python:dynamic:Resource network" in up.stderr
+    assert cloud.get("aws-dev", "network")["cidr"] == "10.20.0.0/16"
+
+    stack_file = (project.root / "Pulumi.aws-dev.yaml").read_text()
+    assert "secure: v1:" in stack_file and SENTINEL not in stack_file
+    assert list((project.root / ".terrane" / "state" / ".pulumi" / "stacks").rglob("aws-dev.json"))
+
+    masked = cli("outputs", "aws-dev", "--json")
+    assert masked.code == 0 and json.loads(masked.stdout)["token"] == "[secret]"
+    assert SENTINEL not in masked.stdout + masked.stderr
+    shown = cli("outputs", "aws-dev", "--json", "--show-secrets")
+    assert json.loads(shown.stdout)["token"] == SENTINEL
+
+    cloud.edit("aws-dev", "bucket", lambda bucket: bucket.update(retention=30))
+    refresh = cli("refresh", "aws-dev", "--json")
+    assert refresh.code == 0, refresh.stderr
+    assert json.loads(refresh.stdout)["results"][0]["changes"].get("update") == 1
+    # The refresh took the cloud's value into the state: the next up puts the code's value back.
+    up_again = cli("up", "aws-dev", "--yes", "--json")
+    assert json.loads(up_again.stdout)["results"][0]["changes"].get("update") == 1
+    assert cloud.get("aws-dev", "bucket")["retention"] == 7
+
+    destroy = cli("destroy", "aws-dev", "--yes", "--json")
+    assert destroy.code == 0, destroy.stderr
+    assert json.loads(destroy.stdout)["results"][0]["changes"] == {"delete": 5}
+    assert not cloud.path("aws-dev", "network").exists()
+    assert NETWORK not in (project.root / ".terrane" / "state" / ".pulumi" / "stacks" / "terrane" / "aws-dev.json").read_text()
