@@ -99,8 +99,12 @@ class Engine:
     def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
         return self._run("up", names, all, parallel, wait)
 
-    def refresh(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
-        return self._run("refresh", names, all, parallel, wait)
+    def refresh(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
+                clear_pending_creates: bool = False) -> list[OperationResult]:
+        """Read the cloud into the state; ``clear_pending_creates`` drops creates an interrupted run left pending."""
+        options = {"clear_pending_creates": True} if clear_pending_creates else {}
+        return self._driver.run("refresh", self.environments(names, all=all), parallel=parallel, wait_seconds=wait,
+                                options=options)
 
     def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
         environments = self.environments(names, all=all)
@@ -137,7 +141,8 @@ class Engine:
         chosen = [env for env in drifted if not env.protect]
         # A drift check changes no state, so the state still holds what the code
         # last applied: ``up`` must read the cloud first to see what to put back.
-        results = self._driver.run(mode, chosen, parallel=parallel, refresh=mode == "up") if chosen else []
+        options = {"refresh": True} if mode == "up" else {}
+        results = self._driver.run(mode, chosen, parallel=parallel, options=options) if chosen else []
         return Remediation(mode=mode, results=tuple(results), protected=protected)
 
     def status(self, *, parallel: int = 4) -> list[EnvironmentStatus]:

@@ -43,7 +43,7 @@ class Progress:
     """Something a running environment reported: a resource started/done/failed, an error, a wait."""
 
     environment: str
-    phase: Literal["start", "done", "failed", "diagnostic", "waiting", "finished"]
+    phase: Literal["start", "done", "failed", "diagnostic", "warning", "waiting", "finished"]
     op: str | None = None
     urn: str | None = None
     resource_type: str | None = None
@@ -111,16 +111,20 @@ class Driver:
 
     def run(
         self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0,
-        refresh: bool = False,
+        options: Mapping[str, bool] | None = None,
     ) -> list[OperationResult]:
-        """Run ``operation`` on each environment; ``refresh``: read the cloud into the state first (``up``)."""
+        """Run ``operation`` on each environment.
+
+        ``options`` go to the Automation API call as they are: ``refresh`` (read
+        the cloud into the state before ``up``), ``clear_pending_creates`` (``refresh``).
+        """
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
         cli = pulumi_cli.locate()
         backend = workspace.backend(self.project, create=operation not in worker.READ_ONLY)
         # Resolve every environment's references first: a missing one is invalid
         # input, and must stop the run before anything has changed.
-        jobs = {env.name: self._job(operation, env, cli, backend, refresh) for env in environments}
+        jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {})) for env in environments}
         results: dict[str, OperationResult] = {}
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
             futures: dict[Future[OperationResult], str] = {
@@ -138,7 +142,7 @@ class Driver:
         return [results[env.name] for env in environments]
 
     def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli,
-             backend: workspace.Backend, refresh: bool) -> tuple[dict[str, Any], dict[str, str]]:
+             backend: workspace.Backend, options: dict[str, bool]) -> tuple[dict[str, Any], dict[str, str]]:
         account = self.project.account_for(env)
         # Only operations that run the program need the account's credentials.
         needs_config = operation in ("preview", "up", "refresh", "destroy", "drift")
@@ -148,7 +152,7 @@ class Driver:
             "environment": env.name,
             "operation": operation,
             "program": self.program,
-            "refresh": refresh,
+            "options": options,
             "pulumi_root": str(cli.root) if cli.root else None,
             "secrets_provider": backend.secrets_provider,
             "config": {
@@ -245,5 +249,6 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
 
 def _progress(name: str, message: dict[str, Any]) -> Progress:
     if message["type"] == "diagnostic":
-        return Progress(name, "diagnostic", urn=message.get("urn"), message=message["message"])
+        phase: Literal["diagnostic", "warning"] = "warning" if message["severity"] == "warning" else "diagnostic"
+        return Progress(name, phase, urn=message.get("urn"), message=message["message"])
     return Progress(name, message["phase"], op=message["op"], urn=message["urn"], resource_type=message["resource_type"])

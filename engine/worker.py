@@ -14,6 +14,7 @@ cancels the update gracefully, and the worker reports it as cancelled.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import threading
@@ -99,7 +100,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     # The account's current credentials, so a changed account or rotated secret is what the operation uses.
     apply_config(stack, {key: auto.ConfigValue(item["value"], secret=item["secret"])
                          for key, item in job["config"].items()})
-    progress = _Progress(emit)
+    progress = _Progress(emit, env.name)
     started = time.monotonic()
     if operation == "drift":
         return {"details": {"drift": _drift(stack, progress)}, "duration": round(time.monotonic() - started, 3)}
@@ -109,7 +110,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         outputs: dict[str, Any] = {}
     else:
         run = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}[operation]
-        done = run(on_event=progress, refresh=True) if job.get("refresh") else run(on_event=progress)
+        done = run(on_event=progress, **job["options"])
         changes = dict(done.summary.resource_changes or {})
         outputs = _outputs(done.outputs) if operation == "up" else {}
     return {"changes": changes, "outputs": outputs, "duration": round(time.monotonic() - started, 3)}
@@ -140,8 +141,9 @@ def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
 class _Progress:
     """Turns engine events into the few facts progress needs, as JSON lines."""
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, environment: str) -> None:
         self.emit = emit
+        self.environment = environment
 
     def __call__(self, event: Any) -> None:
         if event.resource_pre_event:
@@ -150,15 +152,46 @@ class _Progress:
             self._step("done", event.res_outputs_event.metadata)
         elif event.res_op_failed_event:
             self._step("failed", event.res_op_failed_event.metadata)
-        elif event.diagnostic_event and event.diagnostic_event.severity == "error":
-            message = event.diagnostic_event.message.strip()
-            self.emit({"type": "diagnostic", "severity": "error", "urn": event.diagnostic_event.urn, "message": message})
+        elif event.diagnostic_event and event.diagnostic_event.severity in ("error", "warning"):
+            self._diagnostic(event.diagnostic_event)
+
+    def _diagnostic(self, diagnostic: Any) -> None:
+        interrupted = _INTERRUPTED.findall(diagnostic.message)
+        if interrupted:
+            message = _interrupted_text(self.environment, interrupted)
+        else:
+            message = _condensed(diagnostic.message)
+            if not message or message.endswith("context canceled"):
+                return  # a cancelled update's program, told to stop: the result says it was cancelled
+        self.emit({"type": "diagnostic", "severity": diagnostic.severity, "urn": diagnostic.urn, "message": message})
 
     def _step(self, phase: str, metadata: Any) -> None:
         self.resource(phase, str(getattr(metadata.op, "value", metadata.op)), metadata.urn, metadata.type)
 
     def resource(self, phase: str, op: str, urn: str, resource_type: str) -> None:
         self.emit({"type": "event", "phase": phase, "op": op, "urn": urn, "resource_type": resource_type})
+
+
+# The engine's warning that an earlier update was interrupted lists each operation it left pending.
+_INTERRUPTED = re.compile(r"^\s*\* (urn:\S+), interrupted while (\w+)$", re.MULTILINE)
+
+
+def _interrupted_text(environment: str, operations: list[tuple[str, str]]) -> str:
+    listed = ", ".join(f"{urn.rsplit('::', 1)[-1]} ({doing})" for urn, doing in operations)
+    creates = any(doing == "creating" for _, doing in operations)
+    fix = (f"terrane refresh {environment} --clear-pending-creates drops the unfinished creates from the state"
+           if creates else f"terrane refresh {environment} reads them back from the cloud")
+    return (f"an earlier run was killed while changing {listed}: they may exist in the cloud but not in the state. "
+            f"Check them in the cloud (delete or import what exists); then {fix}.")
+
+
+def _condensed(message: str) -> str:
+    """An engine diagnostic without a program's Python traceback: what happened, then the exception."""
+    head, traceback, rest = message.partition("Traceback (most recent call last):")
+    if not traceback:
+        return message.strip()
+    last = [line.strip() for line in rest.splitlines() if line.strip()]
+    return " ".join(part for part in (head.strip(), last[-1] if last else "") if part)
 
 
 def _last_update(stack: Any) -> dict[str, Any] | None:

@@ -59,9 +59,13 @@ def up(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wa
 @click.command("refresh")
 @_operation_options
 @click.pass_context
-def refresh(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool) -> int:
+@click.option("--clear-pending-creates", is_flag=True,
+              help="Drop from the state the creates a killed run left unfinished (check the cloud first).")
+def refresh(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
+            clear_pending_creates: bool) -> int:
     """Read each environment's resources from the cloud into its state."""
-    return _exit_code(_run(ctx, "refresh", names, all_, parallel, wait, as_json))
+    return _exit_code(_run(ctx, "refresh", names, all_, parallel, wait, as_json,
+                           options={"clear_pending_creates": True} if clear_pending_creates else {}))
 
 
 @click.command("destroy")
@@ -100,7 +104,7 @@ def cancel(ctx: click.Context, name: str) -> None:
 
 
 def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
-         as_json: bool, *, confirm: bool = False) -> list[OperationResult]:
+         as_json: bool, *, confirm: bool = False, options: dict[str, bool] | None = None) -> list[OperationResult]:
     from engine.cli.progress import ProgressView, summary
 
     engine = context.engine(ctx)
@@ -108,7 +112,7 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
         _confirm(operation, [env.name for env in engine.environments(names, all=all_)])
     with ProgressView(operation) as view:
         engine.on_progress = view
-        results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait)
+        results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait, **(options or {}))
     if as_json:
         output.print_json({"schema_version": 1, "operation": operation,
                            "results": [result.to_dict() for result in results]})

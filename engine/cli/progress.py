@@ -70,7 +70,8 @@ class ProgressView:
             line = self._apply(state, progress)
             if self._live:
                 self._live.update(self.table())
-            elif line:
+            # A terminal's table shows what runs; warnings and errors are printed above it too.
+            if line and (not self._live or progress.phase in ("warning", "diagnostic")):
                 self._console.print(f"{progress.environment}: {line}", markup=False)
 
     def _apply(self, state: _Environment, progress: Progress) -> str | None:
@@ -99,6 +100,8 @@ class ProgressView:
         if progress.phase == "finished":
             state.current = progress.message or "finished"
             return None
+        if progress.phase == "warning":
+            return f"warning: {progress.message}"
         return f"error: {progress.message}"
 
     def table(self) -> Table:

@@ -5,48 +5,75 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from pulumi.automation import EngineEvent
 
-from engine.drift import PropertyDrift, ResourceDrift, apply_ignore_rules, drifted_resources, in_shard, parse_shard
+from engine.drift import (
+    SECRET_SIG,
+    SIG_KEY,
+    PropertyDrift,
+    ResourceDrift,
+    apply_ignore_rules,
+    drifted_resources,
+    in_shard,
+    parse_shard,
+    property_path,
+)
 from engine.errors import InvalidInputError
 from stacks.spec import IgnoreRule
+from tests import recorded
 
 URN = "urn:pulumi:dev::terrane::aws:ec2/securityGroup:SecurityGroup::web"
+PREFIX = "urn:pulumi:aws-dev::terrane::"
+NETWORK = f"{PREFIX}terrane:test:Group$pulumi-python:dynamic:Resource::network"
+BUCKET = f"{PREFIX}terrane:test:Group$pulumi-python:dynamic:Resource::bucket"
+TOKEN = f"{PREFIX}pulumi-python:dynamic:Resource::token"
 
 
-def _event(op: str, old: dict | None, new: dict | None, **extra) -> EngineEvent:
-    state = lambda outputs: {"type": "aws:ec2/securityGroup:SecurityGroup", "urn": URN, "id": "sg-1", "parent": "",
-                             "provider": "", "outputs": outputs}
-    metadata = {"op": op, "urn": URN, "type": "aws:ec2/securityGroup:SecurityGroup", "provider": "", **extra}
-    if old is not None:
-        metadata["old"] = state(old)
-    if new is not None:
-        metadata["new"] = state(new)
-    return EngineEvent.from_json({"sequence": 1, "timestamp": 0, "resOutputsEvent": {"metadata": metadata}})
+def test_an_in_sync_refresh_finds_nothing() -> None:
+    # Components, the provider and the stack come back from a refresh as "update" with no diff.
+    assert drifted_resources(recorded.engine_events("drift-in-sync")) == []
 
 
-def test_nested_paths_read_expected_and_actual() -> None:
-    old = {"ingress": [{"cidrBlocks": ["10.0.0.0/8", "10.1.0.0/16"]}]}
-    new = {"ingress": [{"cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]}]}
-    detailed = {"ingress[0].cidrBlocks[1]": {"diffKind": "update-replace", "inputDiff": False}}
-    (drift,) = drifted_resources([_event("update", old, new, detailedDiff=detailed)])
-    assert drift.properties == (PropertyDrift("ingress[0].cidrBlocks[1]", "update", "10.1.0.0/16", "0.0.0.0/0"),)
+def test_every_kind_of_drift_from_recorded_events() -> None:
+    found = {drift.urn: drift for drift in drifted_resources(recorded.engine_events("drift-every-kind"))}
+    assert set(found) == {NETWORK, BUCKET, TOKEN}
+    # The program's "same" step after the refresh's "delete" does not erase the deletion.
+    assert (found[BUCKET].change, found[BUCKET].properties) == ("delete", ())
+    assert found[NETWORK].properties == (
+        PropertyDrift("cidr", "update", "10.20.0.0/16", "10.99.0.0/16"),
+        PropertyDrift("owner", "add", None, "someone"),
+        PropertyDrift("spec.nodes.max", "update", 3, 9),
+        PropertyDrift('tags["kubernetes.io/role"]', "update", "internal", "public"),
+    )
+    assert found[TOKEN].properties == (
+        PropertyDrift("credentials.password", "update", "[secret]", "[secret]"),
+        PropertyDrift("value", "update", "[secret]", "[secret]"),
+    )
 
 
-def test_top_level_diffs_without_a_detailed_diff() -> None:
-    (drift,) = drifted_resources([_event("update", {"description": "a", "name": "web"},
-                                         {"description": "b", "name": "web"}, diffs=["description"])])
-    assert drift.properties == (PropertyDrift("description", "update", "a", "b"),)
+def test_only_the_refresh_steps_are_read() -> None:
+    events = recorded.engine_events("drift-every-kind")
+    # The same stream without the refresh steps' pre events: nothing in it speaks for the cloud.
+    program_steps = [event for event in events
+                     if not (event.resource_pre_event and event.resource_pre_event.metadata.op.value == "refresh")]
+    assert drifted_resources(program_steps) == []
 
 
-def test_same_and_read_are_not_drift_and_a_later_same_clears_an_earlier_step() -> None:
-    assert drifted_resources([_event("same", {"a": 1}, {"a": 1})]) == []
-    assert drifted_resources([_event("update", {"a": 1}, {"a": 2}), _event("same", {"a": 1}, {"a": 1})]) == []
+@pytest.mark.parametrize(("path", "keys"), [
+    ("tags.owner", ["tags", "owner"]),
+    ('tags["kubernetes.io/role"]', ["tags", "kubernetes.io/role"]),
+    ("ingress[0].cidrBlocks[1]", ["ingress", 0, "cidrBlocks", 1]),
+    ('["a.b"].c', ["a.b", "c"]),
+    ('tags["say \\"hi\\""]', ["tags", 'say "hi"']),
+    ("a[0]b", None),
+])
+def test_property_paths(path: str, keys: list | None) -> None:
+    assert property_path(path) == keys
 
 
-def test_a_resource_gone_from_the_cloud() -> None:
-    (drift,) = drifted_resources([_event("delete", {"a": 1}, None)])
-    assert (drift.change, drift.properties) == ("delete", ())
+def test_the_secret_signature_is_pulumis() -> None:
+    from pulumi.runtime import rpc
+
+    assert (SIG_KEY, SECRET_SIG) == (rpc._special_sig_key, rpc._special_secret_sig)
 
 
 RESOURCE = ResourceDrift(URN, "aws:ec2/securityGroup:SecurityGroup", "update", (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ AMBIENT = {
     "GOOGLE_APPLICATION_CREDENTIALS": "/home/op/gcp.json", "CLOUDSDK_CONFIG": "/home/op/.config/gcloud",
     "TERRANE_AWS_EXTERNAL_ID": "ext-operator", "GITHUB_TOKEN": "ghp-operator",
 }
-BASE = {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"}
+BASE = {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_PYTHON_CMD"}
 
 
 def _account(cloud: str, auth: dict):
@@ -71,8 +72,8 @@ def test_an_object_store_backend_brings_what_it_needs(sample: SampleProject) -> 
     backend = workspace.backend(open_project(sample.root), environ={"TERRANE_BACKEND_URL": "gs://terrane-state",
                                                                     "TERRANE_SECRETS_PROVIDER": "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"})
     env = workspace.allowed_environment(_account("azure", {"cli": {}}), backend, environ=AMBIENT)
-    assert set(env) == {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "AZURE_CONFIG_DIR",
-                        "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}
+    assert set(env) == {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_PYTHON_CMD",
+                        "AZURE_CONFIG_DIR", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}
     assert env["PULUMI_BACKEND_URL"] == "gs://terrane-state"
     assert backend.secrets_provider.startswith("gcpkms://")
 
@@ -108,3 +109,16 @@ def test_locate_the_cli(tmp_path: Path) -> None:
     assert "terrane install-cli" in (missing.value.hint or "")
     with pytest.raises(EngineError, match="is not at"):
         pulumi_cli.locate({"TERRANE_PULUMI_ROOT": str(tmp_path / "nowhere")})
+
+
+def test_dynamic_providers_run_under_terranes_python(sample: SampleProject) -> None:
+    backend = workspace.backend(open_project(sample.root), environ={})
+    env = workspace.allowed_environment(_account("gcp", {"application_default": {}}), backend, environ=AMBIENT)
+    assert env["PULUMI_PYTHON_CMD"] == sys.executable
+
+
+def test_reading_makes_no_state_directory_or_passphrase(sample: SampleProject) -> None:
+    backend = workspace.backend(open_project(sample.root), environ={}, create=False)
+    assert backend.holds_no_stack
+    assert not (sample.root / ".terrane").exists()
+    assert workspace.backend(open_project(sample.root), environ={}).holds_no_stack is False

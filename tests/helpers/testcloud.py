@@ -42,9 +42,14 @@ class _Provider(ResourceProvider):
         self.delay = delay
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        time.sleep(self.delay)
         properties = _properties(props)
+        # While a create is in flight, <name>.creating says so (tests interrupt it there).
+        marker = Path(self.directory) / f"{properties['name']}.creating"
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        time.sleep(self.delay)
         self._write(properties["name"], properties)
+        marker.unlink()
         return CreateResult(properties["name"], properties)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -172,3 +177,7 @@ class TestCloud:
 
     def delete(self, env: str, name: str) -> None:
         self.path(env, name).unlink()
+
+    def creating(self, env: str) -> list[str]:
+        """The objects whose create is in flight."""
+        return sorted(path.stem for path in (self.root / env).glob("*.creating"))

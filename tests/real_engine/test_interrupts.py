@@ -1,0 +1,151 @@
+"""Two updates on one stack, a worker killed mid-update, and Ctrl-C, on the real Pulumi CLI.
+
+The test cloud's objects take a few seconds to create here (``testcloud-delay``),
+and each create in flight shows as ``<name>.creating``, so the tests act while
+an update is certainly running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SampleProject
+from tests.helpers.testcloud import DELAY_TAG, TestCloud
+
+OBJECTS = ["bucket", "network", "token"]
+
+
+def _slow(project: SampleProject, seconds: int) -> None:
+    project.edit_env("aws-dev", lambda env: env["tags"].update({DELAY_TAG: str(seconds)}))
+
+
+@pytest.fixture
+def terrane() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``terrane ARGS...`` as its own process (its own process group); kill what is left at the end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen([sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())",
+                                    *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        for pid in _descendants(process.pid) + [process.pid]:
+            _kill(pid)
+        process.communicate()
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _worker_of(process: subprocess.Popen[str]) -> int:
+    for pid in _descendants(process.pid):
+        if b"engine.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    raise AssertionError("no worker process")
+
+
+def test_a_second_up_is_refused_while_one_runs_or_waits_for_it(project: SampleProject, cloud: TestCloud, cli,
+                                                                terrane) -> None:
+    _slow(project, 8)
+    first = terrane("up", "aws-dev", "--yes")
+    _wait_for(lambda: cloud.creating("aws-dev"))
+
+    refused = cli("up", "aws-dev", "--yes")
+    assert refused.code == 1
+    assert "error: aws-dev is locked by another update" in refused.stderr
+    assert "--wait SECONDS" in refused.stderr and "terrane cancel aws-dev" in refused.stderr
+    assert first.poll() is None, "the first update ended before the second one asked"
+
+    waited = cli("up", "aws-dev", "--yes", "--wait", "120", "--json")
+    assert waited.code == 0, waited.stderr
+    assert "locked by another update; retrying" in waited.stderr
+    assert first.wait(120) == 0
+    # The first one created everything; the second, once it had the lock, found nothing to do.
+    assert json.loads(waited.stdout)["results"][0]["changes"] == {"same": 5}
+
+
+def test_a_killed_worker_leaves_a_lock_and_unfinished_creates(project: SampleProject, cloud: TestCloud, cli,
+                                                               terrane) -> None:
+    _slow(project, 3)
+    first = terrane("up", "aws-dev", "--yes")
+    _wait_for(lambda: cloud.creating("aws-dev"))
+    os.killpg(_worker_of(first), signal.SIGKILL)  # the worker and its Pulumi CLI, as the OOM killer would
+    _, stderr = first.communicate(timeout=60)
+    assert first.returncode == 1
+    assert "the worker stopped unexpectedly" in stderr
+
+    locked = cli("up", "aws-dev", "--yes")
+    assert locked.code == 1 and "terrane cancel aws-dev" in locked.stderr
+    cancel = cli("cancel", "aws-dev")
+    assert cancel.code == 0, cancel.stderr
+
+    # The state still lists the creates that were in flight: the next run says so, and how to repair it.
+    up = cli("up", "aws-dev", "--yes")
+    assert up.code == 0, up.stderr
+    assert "warning: an earlier run was killed while changing" in up.stderr
+    assert "terrane refresh aws-dev --clear-pending-creates" in up.stderr
+    refresh = cli("refresh", "aws-dev", "--clear-pending-creates")
+    assert refresh.code == 0, refresh.stderr
+    again = cli("up", "aws-dev", "--yes")
+    assert again.code == 0 and "killed" not in again.stderr
+    assert all(cloud.path("aws-dev", name).exists() for name in OBJECTS)
+
+
+def test_ctrl_c_cancels_gracefully_and_keeps_the_state(project: SampleProject, cloud: TestCloud, cli,
+                                                        terrane) -> None:
+    _slow(project, 3)
+    first = terrane("up", "aws-dev", "--yes")
+    _wait_for(lambda: cloud.creating("aws-dev"))
+    in_flight = cloud.creating("aws-dev")
+    os.killpg(first.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole foreground group
+    _, stderr = first.communicate(timeout=60)
+
+    assert first.returncode == 1
+    assert "error: aws-dev: up cancelled" in stderr
+    assert "Traceback" not in stderr and "context canceled" not in stderr
+    # What was in flight finished and was recorded; nothing is left locked or pending.
+    assert all(cloud.path("aws-dev", name).exists() for name in in_flight)
+    up = cli("up", "aws-dev", "--yes", "--json")
+    assert up.code == 0, up.stderr
+    assert "killed" not in up.stderr
+    assert all(cloud.path("aws-dev", name).exists() for name in OBJECTS)
