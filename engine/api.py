@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from engine import programs
 from engine.drift import (
     DriftReport,
     EnvironmentDrift,
@@ -32,7 +33,6 @@ from engine.drift import (
 )
 from engine.drift_reports import last_states
 from engine.driver import Driver, OnProgress, Operation, OperationResult, Output
-from engine import programs
 from engine.errors import EngineError, InvalidInputError
 from engine.offline import Plan, plan
 from engine.project import ENVIRONMENTS_DIR, open_project

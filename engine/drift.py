@@ -210,9 +210,12 @@ def property_path(path: str) -> list[str | int] | None:
 
 def _at(state: Mapping[str, Any] | None, path: str) -> Any:
     """The value at ``path`` in a state, with secrets (at any depth) as ``[secret]``; None when absent."""
-    keys = property_path(path)
-    value: Any = state
-    for key in keys if keys is not None else [path]:
+    return value_at(state, property_path(path) or [path])
+
+
+def value_at(value: Any, keys: Sequence[str | int]) -> Any:
+    """The value at ``keys`` (from ``property_path``), None when absent; secrets met on the way are ``[secret]``."""
+    for key in keys:
         if _is_secret(value):
             return MASK
         if isinstance(value, Mapping) and isinstance(key, str):

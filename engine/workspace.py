@@ -21,7 +21,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.project import Project
 from stacks.spec import Account
@@ -182,22 +182,17 @@ def apply_config(stack: auto.Stack, config: Mapping[str, auto.ConfigValue]) -> b
 
 def _holds(current: Mapping[str, auto.ConfigValue], key: str, wanted: auto.ConfigValue) -> bool:
     """Whether ``current`` has ``wanted`` at the path ``key`` (secret if it must be)."""
-    from engine.drift import property_path
+    from engine.drift import property_path, value_at
 
     namespace, _, path = key.partition(":")
     keys = property_path(path) or [path]
     top = current.get(f"{namespace}:{keys[0]}")
     if top is None or (wanted.secret and not top.secret):
         return False
+    if len(keys) == 1:
+        return top.value == wanted.value
     try:
-        value: Any = json.loads(top.value) if len(keys) > 1 else top.value
+        structured = json.loads(top.value)
     except ValueError:
         return False
-    for step in keys[1:]:
-        if isinstance(value, dict) and isinstance(step, str) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and isinstance(step, int) and step < len(value):
-            value = value[step]
-        else:
-            return False
-    return bool(value == wanted.value)
+    return bool(value_at(structured, keys[1:]) == wanted.value)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli import accounts, doctor, drift, envs, operations, plan
 from engine import programs
+from engine.cli import accounts, doctor, drift, envs, operations, plan
 from engine.cli.context import Globals
 
 

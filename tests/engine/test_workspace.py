@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import sys
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 
 from engine import pulumi_cli, workspace
 from engine.errors import EngineError
@@ -122,3 +124,42 @@ def test_reading_makes_no_state_directory_or_passphrase(sample: SampleProject) -
     assert backend.holds_no_stack
     assert not (sample.root / ".terrane").exists()
     assert workspace.backend(open_project(sample.root), environ={}).holds_no_stack is False
+
+
+class _Stack:
+    """A stack's config as the Automation API reads it back: path values come back as JSON text."""
+
+    def __init__(self, config: dict[str, auto.ConfigValue]) -> None:
+        self.config = config
+        self.written: list[dict[str, auto.ConfigValue]] = []
+
+    def get_all_config(self) -> dict[str, auto.ConfigValue]:
+        return self.config
+
+    def set_all_config(self, config: dict[str, auto.ConfigValue], *, path: bool) -> None:
+        assert path
+        self.written.append(config)
+
+
+WANTED = {
+    "aws:region": auto.ConfigValue("us-east-1"),
+    "aws:assumeRoles[0].roleArn": auto.ConfigValue("arn:aws:iam::123456789012:role/terrane-provisioner"),
+    "aws:assumeRoles[0].externalId": auto.ConfigValue("ext-1", secret=True),
+}
+ROLES = [{"roleArn": "arn:aws:iam::123456789012:role/terrane-provisioner", "externalId": "ext-1"}]
+
+
+@pytest.mark.parametrize(("current", "writes"), [
+    ({"aws:region": auto.ConfigValue("us-east-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES), secret=True)},
+     False),
+    ({"aws:region": auto.ConfigValue("eu-west-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES), secret=True)},
+     True),
+    ({"aws:region": auto.ConfigValue("us-east-1"),
+      "aws:assumeRoles": auto.ConfigValue(json.dumps([{**ROLES[0], "externalId": "ext-2"}]), secret=True)}, True),
+    ({"aws:region": auto.ConfigValue("us-east-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES))}, True),
+    ({}, True),
+])
+def test_config_is_written_only_when_it_differs(current: dict, writes: bool) -> None:
+    stack = _Stack(current)
+    assert workspace.apply_config(stack, WANTED) is writes  # type: ignore[arg-type]
+    assert stack.written == ([WANTED] if writes else [])

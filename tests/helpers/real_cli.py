@@ -28,7 +28,7 @@ def find_or_build() -> Path | str:
         return root if (root / "bin" / "pulumi").is_file() else f"{ROOT_ENV}={root} has no bin/pulumi"
     if shutil.which("go"):
         print(f"terrane tests: {BUILD.relative_to(REPO)} (cached after the first build)", file=sys.stderr, flush=True)
-        built = subprocess.run([str(BUILD)], stdout=subprocess.PIPE, text=True)
+        built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
         if built.returncode == 0:
             return Path(built.stdout.strip().splitlines()[-1])
         return f"{BUILD.relative_to(REPO)} failed with exit code {built.returncode}"
