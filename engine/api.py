@@ -3,6 +3,7 @@
     from engine import Engine
 
     engine = Engine("path/to/project")          # or Engine() for $TERRANE_PROJECT / the current directory
+    engine = Engine(".", program="acme.program:build")   # each stack runs acme's program factory
     [result] = engine.preview("aws-dev")
     result.changes                              # {"create": 71}
     engine.up("aws-dev", "gcp-dev", parallel=2)
