@@ -22,7 +22,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine import programs
 from engine.drift import (
@@ -35,10 +35,12 @@ from engine.drift import (
 from engine.drift_reports import last_states
 from engine.driver import Driver, OnProgress, Operation, OperationResult, Output
 from engine.errors import EngineError, InvalidInputError
-from engine.offline import Plan, plan
 from engine.project import ENVIRONMENTS_DIR, open_project
 from engine.workspace import STATE_DIR
 from stacks.spec import Environment
+
+if TYPE_CHECKING:
+    from engine.offline import Plan
 
 DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
 
@@ -92,6 +94,9 @@ class Engine:
         return [self.project.environment(name) for name in chosen]
 
     def plan(self, name: str) -> Plan:
+        # Rendering offline loads Pulumi's SDK and a cloud's; an engine that only drives stacks never needs them.
+        from engine.offline import plan
+
         return plan(self.project, name)
 
     def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:

@@ -146,7 +146,9 @@ class Driver:
         account = self.project.account_for(env)
         # Only operations that run the program need the account's credentials.
         needs_config = operation in ("preview", "up", "refresh", "destroy", "drift")
-        config = provider_config(account, env.resolved_region(account)) if needs_config else {}
+        resolved = provider_config(account, env.resolved_region(account)) if needs_config else {}
+        config = {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
+                  for key, value in resolved.items()}
         job = {
             "project": str(self.project.root),
             "environment": env.name,
@@ -155,10 +157,8 @@ class Driver:
             "options": options,
             "pulumi_root": str(cli.root) if cli.root else None,
             "secrets_provider": backend.secrets_provider,
-            "config": {
-                key: {"value": value.reveal() if isinstance(value, Secret) else value, "secret": isinstance(value, Secret)}
-                for key, value in config.items()
-            },
+            "config": {key: {"value": value, "secret": secret} for key, (value, secret) in config.items()},
+            "config_digest": workspace.config_digest(self.project, config, create=operation not in worker.READ_ONLY),
         }
         if operation in worker.READ_ONLY and backend.holds_no_stack:
             job["no_stack"] = True

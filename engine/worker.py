@@ -99,7 +99,8 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         return {}
     # The account's current credentials, so a changed account or rotated secret is what the operation uses.
     apply_config(stack, {key: auto.ConfigValue(item["value"], secret=item["secret"])
-                         for key, item in job["config"].items()})
+                         for key, item in job["config"].items()},
+                 digest=job["config_digest"], read_only=operation in READ_ONLY)
     progress = _Progress(emit, env.name)
     started = time.monotonic()
     if operation == "drift":

@@ -127,13 +127,24 @@ def test_reading_makes_no_state_directory_or_passphrase(sample: SampleProject) -
 
 
 class _Stack:
-    """A stack's config as the Automation API reads it back: path values come back as JSON text."""
+    """A stack's config as the Automation API reads it: from the CLI (path values as JSON text), or the file."""
 
-    def __init__(self, config: dict[str, auto.ConfigValue]) -> None:
+    name = "aws-dev"
+
+    def __init__(self, config: dict[str, auto.ConfigValue], file: dict[str, object] | None = None) -> None:
         self.config = config
         self.written: list[dict[str, auto.ConfigValue]] = []
+        self.reads = 0
+        self.workspace = self
+        self.file = file
+
+    def stack_settings(self, name: str) -> auto.StackSettings:
+        if self.file is None:
+            raise FileNotFoundError(name)
+        return auto.StackSettings(config=self.file)
 
     def get_all_config(self) -> dict[str, auto.ConfigValue]:
+        self.reads += 1
         return self.config
 
     def set_all_config(self, config: dict[str, auto.ConfigValue], *, path: bool) -> None:
@@ -147,19 +158,40 @@ WANTED = {
     "aws:assumeRoles[0].externalId": auto.ConfigValue("ext-1", secret=True),
 }
 ROLES = [{"roleArn": "arn:aws:iam::123456789012:role/terrane-provisioner", "externalId": "ext-1"}]
+SAME = {"aws:region": auto.ConfigValue("us-east-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES), secret=True)}
 
 
 @pytest.mark.parametrize(("current", "writes"), [
-    ({"aws:region": auto.ConfigValue("us-east-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES), secret=True)},
-     False),
-    ({"aws:region": auto.ConfigValue("eu-west-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES), secret=True)},
+    (SAME, False),
+    ({**SAME, "aws:region": auto.ConfigValue("eu-west-1")}, True),
+    ({**SAME, "aws:assumeRoles": auto.ConfigValue(json.dumps([{**ROLES[0], "externalId": "ext-2"}]), secret=True)},
      True),
-    ({"aws:region": auto.ConfigValue("us-east-1"),
-      "aws:assumeRoles": auto.ConfigValue(json.dumps([{**ROLES[0], "externalId": "ext-2"}]), secret=True)}, True),
-    ({"aws:region": auto.ConfigValue("us-east-1"), "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES))}, True),
+    ({**SAME, "aws:assumeRoles": auto.ConfigValue(json.dumps(ROLES))}, True),
     ({}, True),
 ])
 def test_config_is_written_only_when_it_differs(current: dict, writes: bool) -> None:
     stack = _Stack(current)
-    assert workspace.apply_config(stack, WANTED) is writes  # type: ignore[arg-type]
+    assert workspace.apply_config(stack, WANTED, digest=None, read_only=False) is writes  # type: ignore[arg-type]
     assert stack.written == ([WANTED] if writes else [])
+
+
+def test_a_matching_digest_spares_reading_the_config(sample: SampleProject) -> None:
+    project = open_project(sample.root)
+    entries = {key: (value.value, value.secret) for key, value in WANTED.items()}
+    assert workspace.config_digest(project, entries, create=False) is None
+    digest = workspace.config_digest(project, entries, create=True)
+    assert digest and stat.S_IMODE((sample.root / ".terrane" / "config-key").stat().st_mode) == 0o600
+    assert "ext-1" not in digest and workspace.config_digest(project, entries, create=False) == digest
+    assert workspace.config_digest(project, {**entries, "aws:region": ("eu-west-1", False)}, create=False) != digest
+
+    # The digest in the file matches: nothing is read or written.
+    stack = _Stack(SAME, file={workspace.DIGEST_KEY: digest})
+    assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is False  # type: ignore[arg-type]
+    assert (stack.reads, stack.written) == (0, [])
+    # No digest yet, the values hold: an update adds it, a read-only operation leaves the file alone.
+    stack = _Stack(SAME, file={})
+    assert workspace.apply_config(stack, WANTED, digest=digest, read_only=True) is False  # type: ignore[arg-type]
+    assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is True  # type: ignore[arg-type]
+    (written,) = stack.written
+    assert {key: (value.value, value.secret) for key, value in written.items()} == {
+        **entries, workspace.DIGEST_KEY: (digest, False)}

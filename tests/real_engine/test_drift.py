@@ -45,8 +45,10 @@ def test_in_sync_twice_without_false_positives(deployed: TestCloud, cli, project
     for _ in range(2):
         code, env = _drift(cli)
         assert (code, env["status"], env["resources"]) == (0, "in_sync", [])
-    # A drift check with an unchanged account rewrites no config.
+    # A drift check with an unchanged account rewrites no config; each run is one line of history.
     assert (project.root / "Pulumi.aws-dev.yaml").read_bytes() == stack_file
+    history = (project.root / ".terrane" / "drift" / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["environments"][0]["status"] for line in history] == ["in_sync", "in_sync"]
 
 
 def test_every_kind_of_drift_in_one_report(deployed: TestCloud, cli, tmp_path: Path) -> None:

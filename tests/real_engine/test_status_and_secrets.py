@@ -30,6 +30,11 @@ def test_status_reads_the_stack_history(project: SampleProject, cloud: TestCloud
     assert update["start_time"] <= update["end_time"]
     assert rows["aws-dev"]["last_drift"]["status"] == "drifted"
     assert rows["gcp-dev"]["last_update"] is None and rows["gcp-dev"]["last_drift"] is None
+    assert (rows["aws-dev"]["cloud"], rows["aws-dev"]["account"], rows["aws-dev"]["region"]) == (
+        "aws", "aws-sandbox", "us-east-1")
+    table = cli("status").stdout
+    assert "update succeeded" in table and "drifted (" in table
+    assert "never deployed" in table and "never checked" in table
 
     assert cli("destroy", "aws-dev", "--yes").code == 0
     update = _statuses(cli)["aws-dev"]["last_update"]
