@@ -29,8 +29,11 @@ def test_up_attaches_the_account_as_stack_config(sample: SampleProject, standin:
     (config_call,) = standin.calls_of("config set-all")
     argv = config_call["argv"]
     assert "--path" in argv
-    pairs = {(argv[i], argv[i + 1]) for i in range(len(argv) - 1) if argv[i] in ("--plaintext", "--secret")}
+    pairs = {(argv[i], argv[i + 1].split("=")[0] if "configDigest" in argv[i + 1] else argv[i + 1])
+             for i in range(len(argv) - 1) if argv[i] in ("--plaintext", "--secret")}
     assert pairs == {
+        # A keyed digest of the rest: the next run sees the config unchanged without decrypting it.
+        ("--plaintext", "terrane:configDigest"),
         ("--plaintext", "aws:region=us-east-1"),
         ("--plaintext", "aws:assumeRoles[0].roleArn=arn:aws:iam::123456789012:role/terrane-provisioner"),
         ("--plaintext", "aws:assumeRoles[0].sessionName=terrane"),
@@ -45,8 +48,9 @@ def test_up_attaches_the_account_as_stack_config(sample: SampleProject, standin:
     ("env", "secret_keys", "plain_keys"),
     [
         ("azure-dev", {"azure-native:clientSecret"},
-         {"azure-native:tenantId", "azure-native:subscriptionId", "azure-native:location", "azure-native:clientId"}),
-        ("gcp-dev", {"gcp:credentials"}, {"gcp:project", "gcp:region"}),
+         {"azure-native:tenantId", "azure-native:subscriptionId", "azure-native:location", "azure-native:clientId",
+          "terrane:configDigest"}),
+        ("gcp-dev", {"gcp:credentials"}, {"gcp:project", "gcp:region", "terrane:configDigest"}),
     ],
 )
 def test_config_keys_and_secret_flags_per_cloud(standin: StandIn, cli, env: str, secret_keys, plain_keys) -> None:
