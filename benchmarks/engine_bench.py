@@ -81,6 +81,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -216,17 +217,28 @@ def timed_process(argv: list[str], *, env: Mapping[str, str], cwd: Path, stdin: 
                   report: Path | None = None) -> tuple[Run, str]:
     """Run ``argv``; its timings are the JSON it prints last on stdout, or writes to ``report``."""
     spawned = time.monotonic()
-    completed = subprocess.run(argv, input=stdin, env=dict(env), cwd=cwd, capture_output=True, text=True, check=False)
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env),
+                          cwd=cwd, text=True) as process:
+        assert process.stdin and process.stdout and process.stderr
+        # As terrane's driver feeds a worker: one line, and stdin open until the process ends.
+        process.stdin.write(stdin + "\n")
+        process.stdin.flush()
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))  # type: ignore[union-attr]
+        reader.start()
+        stdout = process.stdout.read()
+        returncode = process.wait()
+        reader.join()
     exited = time.monotonic()
-    if completed.returncode != 0:
-        raise BenchError(f"{' '.join(argv[:3])}... exited {completed.returncode}:\n{completed.stderr[-3000:]}")
-    timings = json.loads(report.read_text() if report else completed.stdout)
+    if returncode != 0:
+        raise BenchError(f"{' '.join(argv[:3])}... exited {returncode}:\n{''.join(errors)[-3000:]}")
+    timings = json.loads(report.read_text() if report else stdout)
     # time.monotonic is one system-wide clock on Linux: the child's readings compare with ours.
     spent: dict[str, float] = timings["spent"]
     phases = {"python start-up": timings["started"] - spawned, **spent,
               "the rest (events, JSON)": timings["finished"] - timings["started"] - sum(spent.values()),
               "interpreter exit": exited - timings["finished"]}
-    return Run(exited - spawned, phases), completed.stdout
+    return Run(exited - spawned, phases), stdout
 
 
 @dataclass

@@ -17,9 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,7 +31,8 @@ from engine.stack_config import provider_config
 from stacks.spec import Environment
 
 Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel", "status"]
-Status = Literal["succeeded", "failed", "locked", "cancelled"]
+Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
+"""skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
 
 # Backoff between attempts on a locked stack.
 _FIRST_RETRY_SECONDS = 1.0
@@ -108,6 +109,7 @@ class Driver:
         self.program = programs.check(program)
         self._running: dict[str, subprocess.Popen[str]] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def run(
         self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0,
@@ -126,7 +128,8 @@ class Driver:
         # input, and must stop the run before anything has changed.
         jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {})) for env in environments}
         results: dict[str, OperationResult] = {}
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
+        self._stopping.clear()
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool, _sigterm_interrupts():
             futures: dict[Future[OperationResult], str] = {
                 pool.submit(self._attempts, name, job, wait_seconds): name for name, job in jobs.items()
             }
@@ -168,14 +171,18 @@ class Driver:
         deadline = time.monotonic() + wait_seconds
         delay = _FIRST_RETRY_SECONDS
         while True:
-            result = self._once(name, *job)
+            if self._stopping.is_set():
+                result = OperationResult(name, job[0]["operation"], "skipped",
+                                         error="not started: the run was interrupted")
+            else:
+                result = self._once(name, *job)
             remaining = deadline - time.monotonic()
             if result.status != "locked" or remaining <= 0:
                 self.on_progress(Progress(name, "finished", message=result.status))
                 return result
             pause = min(delay, remaining)
             self.on_progress(Progress(name, "waiting", message=f"locked by another update; retrying in {pause:.0f}s"))
-            time.sleep(pause)
+            self._stopping.wait(pause)
             delay = min(delay * 2, _MAX_RETRY_SECONDS)
 
     def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
@@ -183,6 +190,8 @@ class Driver:
             # Nothing has ever been deployed to the project's state directory; don't make one to look.
             return _result(name, job["operation"], worker.no_stack(job), duration=0.0)
         started = time.monotonic()
+        # The job goes on stdin, which stays open: the worker cancels its operation
+        # when it closes, that is when this process ends, however it ends.
         process = subprocess.Popen(
             [sys.executable, "-m", "engine.worker"],
             stdin=subprocess.PIPE,
@@ -202,8 +211,8 @@ class Driver:
         reader.start()
         try:
             assert process.stdin and process.stdout
-            process.stdin.write(json.dumps(job))
-            process.stdin.close()
+            process.stdin.write(json.dumps(job) + "\n")
+            process.stdin.flush()
             outcome: dict[str, Any] | None = None
             for line in process.stdout:
                 message = json.loads(line)
@@ -216,6 +225,8 @@ class Driver:
         finally:
             with self._lock:
                 self._running.pop(name, None)
+            with suppress(OSError):
+                process.stdin.close()  # type: ignore[union-attr]
         duration = round(time.monotonic() - started, 3)
         if outcome is None:
             detail = "".join(stderr).strip().splitlines()
@@ -224,11 +235,30 @@ class Driver:
         return _result(name, job["operation"], outcome, duration)
 
     def _interrupt(self) -> None:
+        """Start nothing more; have each running worker's Pulumi CLI cancel gracefully."""
+        self._stopping.set()
         with self._lock:
             running = list(self._running.values())
         for process in running:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a pod evicted, ``kill``) interrupts the run as Ctrl-C does, while it lasts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: float) -> OperationResult:

@@ -8,12 +8,16 @@ environment variable. The worker answers on stdout with JSON lines: progress
 events as the engine reports them, then exactly one ``result`` or ``error``.
 
 SIGINT does not kill the worker: the Pulumi CLI (in the same process group)
-cancels the update gracefully, and the worker reports it as cancelled.
+cancels the update gracefully, and the worker reports it as cancelled. The
+job is one line, and stdin stays open while the worker runs: when it closes,
+the driver is gone (killed, even with SIGKILL), and the worker cancels the
+same way rather than run on unwatched.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
@@ -25,9 +29,8 @@ from typing import Any
 Emit = Callable[[dict[str, Any]], None]
 
 
-
 def main() -> int:
-    job = json.load(sys.stdin)
+    job = json.loads(sys.stdin.readline())
     lock = threading.Lock()
 
     def emit(message: dict[str, Any]) -> None:
@@ -37,8 +40,23 @@ def main() -> int:
 
     cancelled = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: cancelled.set())
-    emit(_outcome(job, emit, cancelled))
+    threading.Thread(target=_cancel_when_orphaned, daemon=True).start()
+    try:
+        emit(_outcome(job, emit, cancelled))
+    except BrokenPipeError:
+        return 1  # the driver is gone: there is no one to tell
     return 0
+
+
+def _cancel_when_orphaned() -> None:
+    """Cancel the operation gracefully once the driver is gone (its end of stdin closes, even on SIGKILL).
+
+    SIGINT to the worker's process group reaches the Pulumi CLI, which lets the
+    steps in flight finish, saves the state and releases the stack's lock; the
+    worker's own handler only notes the cancellation.
+    """
+    sys.stdin.read()
+    os.killpg(os.getpgrp(), signal.SIGINT)
 
 
 def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dict[str, Any]:

@@ -113,6 +113,12 @@ def test_cronjob_checks_every_environment_once_an_hour_without_retries() -> None
     assert "--notify=$(TERRANE_DRIFT_WEBHOOK)" in drift["args"]
 
 
+@pytest.mark.parametrize("path", [CRONJOB, INDEXED], ids=lambda path: path.name)
+def test_pods_give_terrane_time_to_cancel_on_sigterm(path: Path) -> None:
+    pod = only(load_all(path), "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] >= 60
+
+
 def test_indexed_job_shards_match_its_completions() -> None:
     cronjob = only(load_all(INDEXED), "CronJob")
     job = cronjob["spec"]["jobTemplate"]["spec"]

@@ -138,6 +138,8 @@ def _report(result: OperationResult) -> None:
     if result.status == "locked":
         err.print(f"error: {name} is locked by another update ({result.error}). Wait for it (--wait SECONDS "
                   f"retries), or if none is running, clear the lock with: terrane cancel {name}", markup=False)
+    elif result.status == "skipped":
+        err.print(f"{name}: not started: the run was interrupted before its turn; nothing was changed", markup=False)
     elif result.status == "cancelled":
         err.print(f"error: {name}: {result.operation} cancelled; operations in flight finished and the state "
                   f"was saved. Run 'terrane preview {name}' to see what is left.", markup=False)

@@ -120,7 +120,9 @@ def program(env: Environment, account: Account) -> Callable[[], None]:
             "tags": {**env.tags, "kubernetes.io/role": "internal"},
             "spec": {"size": 1, "nodes": {"min": 1, "max": 3}},
         }, child)
-        Thing("bucket", cloud, {"versioning": True, "retention": 7}, child)
+        # After the network, so that an update cut short while the network is created never starts the bucket.
+        Thing("bucket", cloud, {"versioning": True, "retention": 7},
+              pulumi.ResourceOptions(parent=core, depends_on=[network]))
         # The account's credential is stack config kept secret; it stays secret in the cloud's object.
         credential = _account_secret(account)
         token = Thing("token", cloud, {

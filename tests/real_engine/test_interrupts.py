@@ -149,3 +149,67 @@ def test_ctrl_c_cancels_gracefully_and_keeps_the_state(project: SampleProject, c
     assert up.code == 0, up.stderr
     assert "killed" not in up.stderr
     assert all(cloud.path("aws-dev", name).exists() for name in OBJECTS)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _slow_everywhere(project: SampleProject, seconds: int) -> None:
+    for name in ("aws-dev", "azure-dev", "gcp-dev"):
+        project.edit_env(name, lambda env: env["tags"].update({DELAY_TAG: str(seconds)}))
+
+
+def test_ctrl_c_starts_nothing_more(project: SampleProject, cloud: TestCloud, terrane) -> None:
+    _slow_everywhere(project, 3)
+    run = terrane("up", "--all", "--yes", "--parallel", "1", "--json")
+    _wait_for(lambda: cloud.creating("aws-dev"))
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=60)
+
+    assert run.returncode == 1
+    statuses = {result["environment"]: result["status"] for result in json.loads(stdout)["results"]}
+    assert statuses == {"aws-dev": "cancelled", "azure-dev": "skipped", "gcp-dev": "skipped"}
+    assert "azure-dev: not started: the run was interrupted" in stderr
+    # The queued environments never ran: no stack, nothing in their cloud.
+    assert not (cloud.root / "azure-dev").exists() and not (cloud.root / "gcp-dev").exists()
+    assert not (project.root / "Pulumi.azure-dev.yaml").exists()
+
+
+def test_sigterm_is_ctrl_c(project: SampleProject, cloud: TestCloud, cli, terrane) -> None:
+    _slow_everywhere(project, 3)
+    run = terrane("up", "--all", "--yes", "--parallel", "1", "--json")
+    _wait_for(lambda: cloud.creating("aws-dev"))
+    tree = _descendants(run.pid)
+    run.terminate()  # SIGTERM to terrane alone, as the kubelet sends it to an evicted pod's process
+    stdout, _ = run.communicate(timeout=60)
+
+    assert run.returncode == 1
+    statuses = {result["environment"]: result["status"] for result in json.loads(stdout)["results"]}
+    assert statuses == {"aws-dev": "cancelled", "azure-dev": "skipped", "gcp-dev": "skipped"}
+    _wait_for(lambda: not any(_alive(pid) for pid in tree), timeout=30)
+    up = cli("up", "aws-dev", "--yes")
+    assert up.code == 0 and "killed" not in up.stderr and "locked" not in up.stderr
+
+
+def test_a_killed_terrane_takes_its_workers_with_it(project: SampleProject, cloud: TestCloud, cli, terrane) -> None:
+    _slow(project, 3)
+    run = terrane("up", "aws-dev", "--yes")
+    _wait_for(lambda: cloud.creating("aws-dev"))
+    in_flight = cloud.creating("aws-dev")
+    tree = _descendants(run.pid)
+    run.kill()  # SIGKILL to terrane alone: its worker, Pulumi CLI and provider are left without it
+    run.communicate(timeout=60)
+
+    # The worker saw its driver go, and had its Pulumi CLI cancel: steps in flight finish, the state is
+    # saved, the lock released, and nothing of the run is left behind.
+    _wait_for(lambda: not any(_alive(pid) for pid in tree), timeout=60)
+    assert "bucket" not in in_flight and all(cloud.path("aws-dev", name).exists() for name in in_flight)
+    assert not cloud.path("aws-dev", "bucket").exists()  # it waits for the network: the cancelled run never began it
+    up = cli("up", "aws-dev", "--yes")
+    assert up.code == 0, up.stderr
+    assert "killed" not in up.stderr and "locked" not in up.stderr
