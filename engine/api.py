@@ -19,7 +19,7 @@ runs; once running, each environment's outcome is an ``OperationResult``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,13 +85,29 @@ class Engine:
         self._driver.on_progress = callback or (lambda _: None)
 
     def environments(self, names: Sequence[str] = (), *, all: bool = False) -> list[Environment]:
-        """The named environments (or all of them), each fully validated."""
+        """The named environments, each fully validated; or all of them that are valid."""
+        return self._select(names, all)[0]
+
+    def _select(self, names: Sequence[str], all: bool) -> tuple[list[Environment], dict[str, str]]:
+        """The environments to run, and those of ``all`` that are invalid, each with its one-line reason.
+
+        A named environment that is invalid stops everything (``InvalidInputError``);
+        with ``all`` it is left out and reported, and the others still run.
+        """
         if names and all:
             raise InvalidInputError("name environments or use --all, not both")
         if not names and not all:
             raise InvalidInputError("name at least one environment, or use --all")
-        chosen = self.project.environment_names() if all else list(dict.fromkeys(names))
-        return [self.project.environment(name) for name in chosen]
+        if not all:
+            return [self.project.environment(name) for name in dict.fromkeys(names)], {}
+        self.project.accounts  # noqa: B018 - an invalid accounts.yaml is everyone's problem: it stops the run
+        valid, invalid = [], {}
+        for name in self.project.environment_names():
+            try:
+                valid.append(self.project.environment(name))
+            except InvalidInputError as exc:
+                invalid[name] = exc.one_line()
+        return valid, invalid
 
     def plan(self, name: str) -> Plan:
         # Rendering offline loads Pulumi's SDK and a cloud's; an engine that only drives stacks never needs them.
@@ -109,16 +125,16 @@ class Engine:
                 clear_pending_creates: bool = False) -> list[OperationResult]:
         """Read the cloud into the state; ``clear_pending_creates`` drops creates an interrupted run left pending."""
         options = {"clear_pending_creates": True} if clear_pending_creates else {}
-        return self._driver.run("refresh", self.environments(names, all=all), parallel=parallel, wait_seconds=wait,
-                                options=options)
+        return self._run("refresh", names, all, parallel, wait, options)
 
     def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
-        environments = self.environments(names, all=all)
+        environments, invalid = self._select(names, all)
         protected = [env.name for env in environments if env.protect]
         if protected:
             files = ", ".join(f"{ENVIRONMENTS_DIR}/{name}.yaml" for name in protected)
             raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in {files} first")
-        return self._driver.run("destroy", environments, parallel=parallel, wait_seconds=wait)
+        results = self._driver.run("destroy", environments, parallel=parallel, wait_seconds=wait, keep_going=all)
+        return _with_invalid("destroy", results, invalid)
 
     def drift(
         self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None
@@ -127,15 +143,19 @@ class Engine:
 
         ``shard`` = (I, N) keeps the stable 1/N of them that is shard I.
         """
-        environments = self.environments(names, all=not names)
+        environments, invalid = self._select(names, all=not names)
         if shard:
             environments = [env for env in environments if in_shard(env.name, shard)]
+            invalid = {name: reason for name, reason in invalid.items() if in_shard(name, shard)}
         started = _now()
-        results = self._driver.run("drift", environments, parallel=parallel)
+        results = self._driver.run("drift", environments, parallel=parallel, keep_going=not names)
         finished = _now()
         today = today or datetime.now(UTC).date()
-        checked = tuple(_environment_drift(env, result, today) for env, result in zip(environments, results, strict=True))
-        return DriftReport(started_at=started, finished_at=finished, environments=checked)
+        checked = {env.name: _environment_drift(env, result, today)
+                   for env, result in zip(environments, results, strict=True)}
+        checked.update({name: EnvironmentDrift(name, "error", error=reason) for name, reason in invalid.items()})
+        return DriftReport(started_at=started, finished_at=finished,
+                           environments=tuple(checked[name] for name in sorted(checked)))
 
     def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1) -> Remediation:
         """Reconcile drifted environments: ``up`` back to the code, or ``refresh`` to accept the cloud.
@@ -153,19 +173,21 @@ class Engine:
 
     def status(self, *, parallel: int = 4) -> list[EnvironmentStatus]:
         """Every environment: cloud, account, region, last update, resources and last drift check."""
-        environments = self.environments(all=True)
+        environments, invalid = self._select((), all=True)
         results = self._driver.run("status", environments, parallel=parallel)
         drift = last_states(self.project.root / DRIFT_HISTORY)
-        statuses = []
+        statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
+                                            error=reason, last_drift=drift.get(name))
+                    for name, reason in invalid.items()}
         for env, result in zip(environments, results, strict=True):
             account = self.project.account_for(env)
-            statuses.append(EnvironmentStatus(
+            statuses[env.name] = EnvironmentStatus(
                 environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account),
                 last_update=result.details.get("last_update") if result.ok else None,
                 error=None if result.ok else result.error,
                 last_drift=drift.get(env.name),
-            ))
-        return statuses
+            )
+        return [statuses[name] for name in sorted(statuses)]
 
     def outputs(self, name: str) -> dict[str, Output]:
         return self._single("outputs", name).outputs
@@ -175,15 +197,29 @@ class Engine:
         self._single("cancel", name)
 
     def _run(
-        self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float
+        self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,
+        options: Mapping[str, bool] | None = None,
     ) -> list[OperationResult]:
-        return self._driver.run(operation, self.environments(names, all=all), parallel=parallel, wait_seconds=wait)
+        environments, invalid = self._select(names, all)
+        results = self._driver.run(operation, environments, parallel=parallel, wait_seconds=wait, options=options,
+                                   keep_going=all)
+        return _with_invalid(operation, results, invalid)
 
     def _single(self, operation: Operation, name: str) -> OperationResult:
         [result] = self._driver.run(operation, self.environments([name]))
         if not result.ok:
             raise EngineError(f"{name}: {result.error}")
         return result
+
+
+def _with_invalid(operation: Operation, results: list[OperationResult],
+                  invalid: Mapping[str, str]) -> list[OperationResult]:
+    """``results`` and, in name order among them, a failed result for each environment that could not run."""
+    if not invalid:
+        return results
+    every = {result.environment: result for result in results}
+    every.update({name: OperationResult(name, operation, "failed", error=reason) for name, reason in invalid.items()})
+    return [every[name] for name in sorted(every)]
 
 
 def _now() -> str:

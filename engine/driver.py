@@ -113,21 +113,29 @@ class Driver:
 
     def run(
         self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0,
-        options: Mapping[str, bool] | None = None,
+        options: Mapping[str, bool] | None = None, keep_going: bool = False,
     ) -> list[OperationResult]:
         """Run ``operation`` on each environment.
 
         ``options`` go to the Automation API call as they are: ``refresh`` (read
         the cloud into the state before ``up``), ``clear_pending_creates`` (``refresh``).
+        Every environment's secret references are resolved before anything
+        runs: one that does not resolve stops the run (``InvalidInputError``),
+        or with ``keep_going`` fails that environment alone.
         """
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
         cli = pulumi_cli.locate()
         backend = workspace.backend(self.project, create=operation not in worker.READ_ONLY)
-        # Resolve every environment's references first: a missing one is invalid
-        # input, and must stop the run before anything has changed.
-        jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {})) for env in environments}
+        jobs: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
         results: dict[str, OperationResult] = {}
+        for env in environments:
+            try:
+                jobs[env.name] = self._job(operation, env, cli, backend, dict(options or {}))
+            except InvalidInputError as exc:
+                if not keep_going:
+                    raise
+                results[env.name] = OperationResult(env.name, operation, "failed", error=exc.one_line())
         self._stopping.clear()
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool, _sigterm_interrupts():
             futures: dict[Future[OperationResult], str] = {

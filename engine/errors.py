@@ -25,6 +25,10 @@ class TerraneError(Exception):
         super().__init__(message)
         self.hint = hint
 
+    def one_line(self) -> str:
+        """The message on one line, for a report row about one environment among others."""
+        return "; ".join(line.strip() for line in str(self).splitlines() if line.strip())
+
 
 class InvalidInputError(TerraneError):
     """Bad flag, invalid spec, unknown environment or account: nothing was run."""
