@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from engine.offline import Plan
 
 DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
+NOTIFIED = "notified.json"
+"""Beside the history: what ``--notify`` last delivered, per environment."""
 
 
 @dataclass(frozen=True)

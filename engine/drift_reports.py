@@ -3,10 +3,12 @@
 ``markdown`` and ``junit`` render a ``DriftReport`` for a CI step summary and a
 test-results view. ``append_history`` records one JSON line per run under
 ``.terrane/drift/history.jsonl``; ``last_states`` reads back the latest entry
-per environment, and ``notifications`` compares a new report with it, so that a
-scheduled job speaks only when an environment's drift *changes* (new, changed,
-resolved, failing) rather than every hour about the same drift. ``notify``
-posts those to a webhook (Slack-compatible ``text`` plus structured data).
+per environment. ``notifications`` compares a new report with what the team
+was last told (``notified.json`` beside the history), so that a scheduled job
+speaks only when an environment's drift *changes* (new, changed, resolved,
+failing) rather than every hour about the same drift. ``notify`` posts those to
+a webhook (Slack-compatible ``text`` plus structured data), retrying what may
+pass; ``notify_changes`` does both and remembers what was delivered.
 
 Nothing here prints or decides where files go: the CLI does. Property values
 appear only in the CI reports (secrets are already ``[secret]`` in the report);
@@ -18,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +34,7 @@ from typing import Any, Literal
 
 from engine.drift import DriftReport, EnvironmentDrift, ResourceDrift
 from engine.errors import EngineError, InvalidInputError
+from engine.files import write_atomically
 
 __all__ = [
     "Notification",
@@ -41,6 +45,7 @@ __all__ = [
     "markdown",
     "notifications",
     "notify",
+    "notify_changes",
 ]
 
 # A report cell or a chat line has to stay readable; a policy document drifting is still one row.
@@ -370,13 +375,77 @@ def check_webhook_url(url: str) -> str:
     return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
 
 
+def notify_changes(url: str, report: DriftReport, state: Path) -> list[Notification]:
+    """Tell the webhook what changed since it was last told, and remember what it was told.
+
+    ``state`` (``.terrane/drift/notified.json``) holds, per environment, the
+    status and fingerprint of the last run whose notifications were delivered:
+    what the team last heard, which is not always what was last checked. When
+    delivery fails the state stays as it was, so the next run sends the news
+    again; the check itself is recorded in the history all the same.
+    Returns what was sent; raises ``EngineError`` when it could not be.
+    """
+    told = _read_state(state)
+    notes = notifications(report, told)
+    try:
+        notify(url, notes)
+    except EngineError:
+        _write_state(state, told)  # exists from now on, unchanged: the news stays news
+        raise
+    _write_state(state, {**told, **{env.environment: {"status": env.status, "fingerprint": env.fingerprint}
+                                    for env in report.environments if env.status != "not_deployed"}})
+    return notes
+
+
+def _read_state(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        # Before notified.json existed, the history was what the team had been told.
+        return last_states(path.with_name("history.jsonl"))
+    except ValueError:
+        return {}
+    return {name: entry for name, entry in data.items() if isinstance(entry, dict)} if isinstance(data, dict) else {}
+
+
+def _write_state(path: Path, states: Mapping[str, Any]) -> None:
+    write_atomically(path, json.dumps(states, sort_keys=True, separators=(",", ":")))
+
+
+# Seconds between attempts to deliver: 1 + 2 + 4 + 8, all within about a minute with each try's timeout.
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+
+
 def notify(url: str, notes: Sequence[Notification], *, timeout: float = 10) -> None:
     """POST all of a run's notifications to a webhook at once; nothing when there are none.
 
     The body is Slack-compatible (``text``) and carries the environments for other receivers.
+    A failure that may pass (no connection, a timeout, HTTP 429 or 5xx) is
+    retried after each of ``RETRY_DELAYS``; another (HTTP 4xx) is final.
     """
     if not notes:
         return
+    for delay in RETRY_DELAYS:
+        try:
+            _post(url, notes, timeout)
+            return
+        except _Transient:
+            time.sleep(delay)
+    try:
+        _post(url, notes, timeout)
+    except _Transient as exc:
+        raise exc.error from None
+
+
+class _Transient(Exception):
+    """A delivery that failed in a way that may pass; ``error`` says how, for the user."""
+
+    def __init__(self, error: EngineError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _post(url: str, notes: Sequence[Notification], timeout: float) -> None:
     origin = check_webhook_url(url)
     body = {
         "text": "\n".join(_slack_escape(note.text) for note in notes),
@@ -396,12 +465,15 @@ def notify(url: str, notes: Sequence[Notification], *, timeout: float = 10) -> N
             response.read()
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise EngineError(f"could not notify {origin}: HTTP {exc.code} {_scrub(str(exc.reason), url)}",
-                          hint=hint) from exc
+        error = EngineError(f"could not notify {origin}: HTTP {exc.code} {_scrub(str(exc.reason), url)}", hint=hint)
+        if exc.code == 429 or exc.code >= 500:
+            raise _Transient(error) from None
+        raise error from exc
     except urllib.error.URLError as exc:
-        raise EngineError(f"could not notify {origin}: {_scrub(_reason(exc.reason), url)}", hint=hint) from exc
+        raise _Transient(EngineError(f"could not notify {origin}: {_scrub(_reason(exc.reason), url)}",
+                                     hint=hint)) from None
     except OSError as exc:
-        raise EngineError(f"could not notify {origin}: {_scrub(_reason(exc), url)}", hint=hint) from exc
+        raise _Transient(EngineError(f"could not notify {origin}: {_scrub(_reason(exc), url)}", hint=hint)) from None
     except (HTTPException, ValueError) as exc:
         # These (http.client.InvalidURL, ...) quote the URL, token and all: keep them out of any traceback.
         raise EngineError(f"could not notify {origin}: {type(exc).__name__}", hint=hint) from None

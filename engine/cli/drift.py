@@ -34,10 +34,11 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
           junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
     from engine import drift_reports
-    from engine.api import DRIFT_HISTORY
+    from engine.api import DRIFT_HISTORY, NOTIFIED
     from engine.cli.progress import ProgressView
     from engine.drift import parse_shard
-    from engine.errors import InvalidInputError
+    from engine.errors import EngineError, InvalidInputError
+    from engine.files import write_atomically
 
     if names and all_:
         raise InvalidInputError("name environments or use --all, not both")
@@ -50,24 +51,34 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
         report = engine.drift(*names, parallel=parallel, shard=chosen_shard)
     history = engine.project.root / DRIFT_HISTORY
     if markdown:
-        markdown.write_text(drift_reports.markdown(report), encoding="utf-8")
+        write_atomically(markdown, drift_reports.markdown(report))
     if junit:
-        junit.write_text(drift_reports.junit(report), encoding="utf-8")
+        write_atomically(junit, drift_reports.junit(report))
     if as_json:
         output.print_json(report.to_dict())
     else:
         _print_report(report)
+    undelivered: EngineError | None = None
     if notify:
-        # Notify before recording the run: a message that could not be sent is
-        # sent again next time, since the history still holds the old state.
-        drift_reports.notify(notify, drift_reports.notifications(report, drift_reports.last_states(history)))
+        try:
+            drift_reports.notify_changes(notify, report, history.with_name(NOTIFIED))
+        except EngineError as exc:
+            undelivered = exc  # the check stands; the news is sent again next run
     drift_reports.append_history(history, report)
+    code = report.exit_code
     if remediate:
-        remediation = engine.remediate(report, remediate, parallel=parallel)  # type: ignore[arg-type]
+        with ProgressView(remediate) as view:
+            engine.on_progress = view
+            remediation = engine.remediate(report, remediate, parallel=parallel)  # type: ignore[arg-type]
         _print_remediation(remediation)
         if not all(result.ok for result in remediation.results):
-            return ExitCode.FAILURE
-    return report.exit_code
+            code = ExitCode.FAILURE
+    if undelivered:
+        found = {ExitCode.OK: "in sync", ExitCode.CHANGES: "drift found"}.get(code, "a check or remediation failed")
+        output.stderr().print(f"error: {found}, but the notification failed: {undelivered}; "
+                              "it will be sent again on the next run", markup=False)
+        return ExitCode.FAILURE
+    return code
 
 
 @click.command("status")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from engine import drift_reports
 from engine.drift import in_shard
 from tests import recorded
 from tests.conftest import SampleProject
@@ -90,8 +91,13 @@ def test_shards_partition_the_environments(deployed: StandIn, cli) -> None:
 
 
 class _Hooks:
+    """What the webhook received; it answers ``failing`` with HTTP ``status`` ``failures`` times first."""
+
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.attempts = 0
+        self.failures = 0
+        self.status = 503
 
 
 @pytest.fixture
@@ -100,8 +106,14 @@ def webhook() -> Iterator[tuple[str, _Hooks]]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            hooks.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            hooks.attempts += 1
+            if hooks.failures:
+                hooks.failures -= 1
+                self.send_response(hooks.status)
+            else:
+                hooks.bodies.append(body)
+                self.send_response(200)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
@@ -128,15 +140,52 @@ def test_notifications_only_when_the_drift_state_changes(deployed: StandIn, cli,
     assert len(hooks.bodies) == 2 and "resolved" in hooks.bodies[1]["text"]
 
 
-def test_a_notification_that_failed_is_sent_next_time(sample: SampleProject, deployed: StandIn, cli, webhook) -> None:
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drift_reports, "RETRY_DELAYS", (0.01, 0.01))
+
+
+def test_a_webhook_that_fails_for_a_while_is_retried(deployed: StandIn, cli, webhook, quick_retries) -> None:
     url, hooks = webhook
+    hooks.failures = 2
     deployed.scenario("aws-dev", refresh_events=DRIFTED)
-    failed = cli("drift", "aws-dev", "--notify", "http://127.0.0.1:9/hooks/T0KEN")
+    assert cli("drift", "aws-dev", "--notify", url).code == 2
+    assert (hooks.attempts, len(hooks.bodies)) == (3, 1)
+
+
+def test_a_rejected_notification_is_not_retried(deployed: StandIn, cli, webhook, quick_retries) -> None:
+    url, hooks = webhook
+    hooks.failures, hooks.status = 1, 404
+    deployed.scenario("aws-dev", refresh_events=DRIFTED)
+    result = cli("drift", "aws-dev", "--notify", url)
+    assert result.code == 1 and "HTTP 404" in result.stderr
+    assert hooks.attempts == 1
+
+
+def test_a_failed_notification_changes_nothing_else_and_is_sent_next_time(
+    sample: SampleProject, deployed: StandIn, cli, webhook, quick_retries
+) -> None:
+    url, hooks = webhook
+    hooks.failures = 100
+    deployed.scenario("aws-dev", refresh_events=DRIFTED)
+    failed = cli("drift", "aws-dev", "--notify", url, "--remediate", "refresh")
     assert failed.code == 1
-    assert "T0KEN" not in failed.stderr
-    assert not (sample.root / ".terrane" / "drift" / "history.jsonl").exists()
+    assert hooks.attempts == 3 and hooks.bodies == []
+    assert "aws-dev: drifted" in failed.stdout  # reported,
+    assert "aws-dev: remediation by refresh done" in failed.stderr  # remediated,
+    history = (sample.root / ".terrane" / "drift" / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["environments"][0]["status"] for line in history] == ["drifted"]  # and recorded
+    assert "error: drift found, but the notification failed: could not notify http://127.0.0.1:" in failed.stderr
+    assert "HTTP 503" in failed.stderr and "sent again on the next run" in failed.stderr
+    assert "T0KEN" not in failed.stdout + failed.stderr
+
+    hooks.failures = 0
+    assert cli("drift", "aws-dev", "--notify", url).code == 2
+    assert len(hooks.bodies) == 1 and "aws-dev" in hooks.bodies[0]["text"]  # the news, sent once it could be
     assert cli("drift", "aws-dev", "--notify", url).code == 2
     assert len(hooks.bodies) == 1
+    assert sorted(path.name for path in (sample.root / ".terrane" / "drift").iterdir()) == [
+        "history.jsonl", "notified.json"]  # and no temporary file left behind
 
 
 def test_remediation_skips_protected_environments(sample: SampleProject, deployed: StandIn, cli) -> None:
