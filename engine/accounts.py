@@ -1,14 +1,13 @@
 """Linking, listing and removing the cloud accounts of a project (``accounts.yaml``).
 
 The file keeps identities and secret references only. Every write is atomic
-(a temporary file renamed over the old one) and leaves the other accounts as
-they were; nothing is written when validation or verification fails.
+(``engine.files``), made under a lock so that concurrent changes are applied one
+after the other, and leaves the other accounts as they were; nothing is written
+when validation or verification fails.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from engine.errors import InvalidInputError, SpecError
+from engine.files import write_atomically
+from engine.locks import accounts_lock
 from engine.project import (
     ACCOUNTS_FILE,
     ENVIRONMENTS_DIR,
@@ -25,6 +26,7 @@ from engine.project import (
     read_yaml,
     validation_problems,
 )
+from engine.workspace import STATE_DIR
 from stacks.spec import ACCOUNT_MODELS, Account
 
 if TYPE_CHECKING:
@@ -98,7 +100,13 @@ def link(
 
         verification = check(name, account)
     document = account.model_dump(mode="json", exclude_none=True)
-    _update(project, lambda accounts: accounts.__setitem__(name, document))
+
+    def add(accounts: dict[str, Any]) -> None:
+        if name in accounts and not replace:  # linked meanwhile by another run
+            raise InvalidInputError(f"account '{name}' is already linked; pass --replace to link it again")
+        accounts[name] = document
+
+    _update(project, add)
     return verification
 
 
@@ -126,14 +134,20 @@ def _environments_by_account(project: Project) -> dict[str, list[str]]:
     return used
 
 
+# How long a change of accounts.yaml waits for another one to finish.
+_ACCOUNTS_WAIT_SECONDS = 30.0
+
+
 def _update(project: Project, change: Callable[[dict[str, Any]], object]) -> None:
+    """Read, change and write accounts.yaml under its lock: concurrent changes apply one after the other."""
     path = project.root / ACCOUNTS_FILE
-    raw = read_yaml(path, ACCOUNTS_FILE) if path.exists() else {}
-    accounts = raw.setdefault("accounts", {})
-    change(accounts)
-    header = _leading_comments(path)
-    body = yaml.safe_dump(raw, sort_keys=False, default_flow_style=False)
-    _write_atomically(path, header + body)
+    with accounts_lock(project.root / STATE_DIR).acquire(wait=_ACCOUNTS_WAIT_SECONDS):
+        raw = read_yaml(path, ACCOUNTS_FILE) if path.exists() else {}
+        accounts = raw.setdefault("accounts", {})
+        change(accounts)
+        header = _leading_comments(path)
+        body = yaml.safe_dump(raw, sort_keys=False, default_flow_style=False)
+        write_atomically(path, header + body)
     project.__dict__.pop("accounts", None)  # the cached accounts are stale now
 
 
@@ -147,18 +161,3 @@ def _leading_comments(path: Path) -> str:
             break
         lines.append(line)
     return "".join(lines)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

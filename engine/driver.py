@@ -23,7 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine import programs, pulumi_cli, worker, workspace
+from engine import locks, programs, pulumi_cli, worker, workspace
 from engine.errors import InvalidInputError
 from engine.project import Project
 from engine.secrets import MASK, Secret
@@ -33,6 +33,9 @@ from stacks.spec import Environment
 Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel", "status"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 """skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
+
+# Operations that may write an environment's stack or Pulumi.<env>.yaml: one terrane run at a time each.
+_LOCKING = ("preview", "up", "refresh", "destroy", "drift")
 
 # Backoff between attempts on a locked stack.
 _FIRST_RETRY_SECONDS = 1.0
@@ -183,7 +186,7 @@ class Driver:
                 result = OperationResult(name, job[0]["operation"], "skipped",
                                          error="not started: the run was interrupted")
             else:
-                result = self._once(name, *job)
+                result = self._locked_once(name, *job)
             remaining = deadline - time.monotonic()
             if result.status != "locked" or remaining <= 0:
                 self.on_progress(Progress(name, "finished", message=result.status))
@@ -192,6 +195,17 @@ class Driver:
             self.on_progress(Progress(name, "waiting", message=f"locked by another update; retrying in {pause:.0f}s"))
             self._stopping.wait(pause)
             delay = min(delay * 2, _MAX_RETRY_SECONDS)
+
+    def _locked_once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
+        """``_once`` under the environment's terrane lock, when the operation may write its stack or config."""
+        if job["operation"] not in _LOCKING or job.get("no_stack"):
+            return self._once(name, job, env)
+        try:
+            held = locks.environment_lock(self.project.root / workspace.STATE_DIR, name).acquire()
+        except locks.LockedError as exc:
+            return OperationResult(name, job["operation"], "locked", error=str(exc), details={"held_by": "terrane"})
+        with held:
+            return self._once(name, job, env)
 
     def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
         if job.get("no_stack"):

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import sys
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.files import create_private
 from engine.project import Project
 from stacks.spec import Account
 
@@ -124,17 +124,7 @@ def _file_backend(state: Path, create: bool) -> str:
 
 def passphrase_file(state: Path) -> Path:
     """The project's generated passphrase, created once with mode 0600."""
-    return _private_file(state / "passphrase")
-
-
-def _private_file(path: Path) -> Path:
-    """``path``, created once (mode 0600) with a random token if it does not exist."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            stream.write(secrets.token_urlsafe(32))
-    return path
+    return create_private(state / "passphrase")
 
 
 def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, create: bool) -> str | None:
@@ -151,7 +141,7 @@ def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, c
     path = project.root / STATE_DIR / "config-key"
     if not create and not path.exists():
         return None
-    key = _private_file(path).read_bytes()
+    key = create_private(path).read_bytes()
     canonical = json.dumps(sorted((name, *entry) for name, entry in config.items()))
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 

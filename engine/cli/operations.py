@@ -135,7 +135,9 @@ def _confirm(operation: str, names: list[str]) -> None:
 def _report(result: OperationResult) -> None:
     err = output.stderr()
     name = result.environment
-    if result.status == "locked":
+    if result.status == "locked" and result.details.get("held_by") == "terrane":
+        err.print(f"error: {result.error}. Wait for it (--wait SECONDS retries).", markup=False)
+    elif result.status == "locked":
         err.print(f"error: {name} is locked by another update ({result.error}). Wait for it (--wait SECONDS "
                   f"retries), or if none is running, clear the lock with: terrane cancel {name}", markup=False)
     elif result.status == "skipped":

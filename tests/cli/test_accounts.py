@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -209,3 +211,19 @@ def test_bootstrap_refuses_a_bad_principal(cli) -> None:
     result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "bob")
     assert result.code == 3
     assert result.stderr.startswith("error: --trusted-principal:")
+
+
+def test_concurrent_links_each_keep_their_account(sample: SampleProject) -> None:
+    """Four ``accounts link`` at once: every one is saved (the file is changed under a lock), no temp file left."""
+    names = [f"aws-team{index}" for index in range(4)]
+    runs = [subprocess.Popen(
+        [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())", "--project", str(sample.root),
+         "accounts", "link", "aws", name, "--account-id", f"21098765432{index}",
+         "--role-arn", f"arn:aws:iam::21098765432{index}:role/terrane-provisioner", "--region", "eu-west-1",
+         "--no-verify"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for index, name in enumerate(names)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == 0, stderr
+    assert set(names) <= set(sample.load_accounts()["accounts"])
+    assert not [path.name for path in sample.root.iterdir() if path.name.startswith(".accounts.yaml")]

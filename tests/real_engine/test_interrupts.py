@@ -90,10 +90,11 @@ def test_a_second_up_is_refused_while_one_runs_or_waits_for_it(project: SamplePr
     first = terrane("up", "aws-dev", "--yes")
     _wait_for(lambda: cloud.creating("aws-dev"))
 
+    # terrane's own lock answers at once and names the run that holds it.
     refused = cli("up", "aws-dev", "--yes")
     assert refused.code == 1
-    assert "error: aws-dev is locked by another update" in refused.stderr
-    assert "--wait SECONDS" in refused.stderr and "terrane cancel aws-dev" in refused.stderr
+    assert "error: environment aws-dev is in use by another terrane run (terrane " in refused.stderr
+    assert f"pid {first.pid} on " in refused.stderr and "--wait SECONDS" in refused.stderr
     assert first.poll() is None, "the first update ended before the second one asked"
 
     waited = cli("up", "aws-dev", "--yes", "--wait", "120", "--json")
