@@ -27,7 +27,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +35,7 @@ from typing import Any, Literal
 from engine.drift import DriftReport, EnvironmentDrift, ResourceDrift
 from engine.errors import EngineError, InvalidInputError
 from engine.files import write_atomically
+from engine.locks import Lock
 
 __all__ = [
     "Notification",
@@ -221,15 +222,40 @@ def _seconds(started: str, finished: str) -> str:
 # --- History ------------------------------------------------------------------------------------
 
 
-def append_history(path: Path, report: DriftReport) -> None:
-    """Append one JSON line for this run to ``path`` (``.terrane/drift/history.jsonl``).
+# Runs older than this leave the history when the next run is recorded; the latest state stays.
+HISTORY_DAYS = 90
+
+
+def append_history(path: Path, report: DriftReport, *, keep_days: int = HISTORY_DAYS) -> None:
+    """Record this run: a JSON line in ``path`` (``.terrane/drift/history.jsonl``), and the latest state.
 
     Environments that are not deployed were not checked: they leave no trace,
-    and a run that checked none writes nothing.
+    and a run that checked none writes nothing. ``latest.json`` beside the
+    history holds each environment's latest entry, so that reading it costs
+    the same whatever the history's age; runs older than ``keep_days`` are
+    dropped from the history (at most once a day, when its first line is older).
     """
     checked = [env for env in report.environments if env.status != "not_deployed"]
     if not checked:
         return
+    with history_lock(path).acquire(wait=_HISTORY_WAIT_SECONDS):
+        entry = _append(path, report, checked)
+        latest = _latest(path)
+        for item in entry["environments"]:
+            latest[item["environment"]] = {**item, "checked_at": entry["finished_at"]}
+        write_atomically(path.with_name(LATEST), json.dumps(latest, sort_keys=True, separators=(",", ":")))
+        _expire(path, keep_days)
+
+
+LATEST = "latest.json"
+_HISTORY_WAIT_SECONDS = 60.0
+
+
+def history_lock(path: Path) -> Lock:
+    return Lock(path.with_name(".history.lock"), "the drift history")
+
+
+def _append(path: Path, report: DriftReport, checked: Sequence[EnvironmentDrift]) -> dict[str, Any]:
     entry = {
         "started_at": report.started_at,
         "finished_at": report.finished_at,
@@ -249,6 +275,44 @@ def append_history(path: Path, report: DriftReport) -> None:
         view = memoryview(data)
         while view:
             view = view[file.write(view):]
+    return entry
+
+
+def _latest(path: Path) -> dict[str, dict[str, Any]]:
+    """The latest-state file; rebuilt from the history when it is missing or unreadable (once, then kept)."""
+    try:
+        latest = json.loads(path.with_name(LATEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return _scan(path)
+    return {name: entry for name, entry in latest.items() if isinstance(entry, dict)} if isinstance(latest, dict) else {}
+
+
+def _expire(path: Path, keep_days: int) -> None:
+    """Drop the runs that finished more than ``keep_days`` ago, once the oldest is a day past that.
+
+    So the history is rewritten at most once a day, however often runs are recorded.
+    """
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
+    with open(path, encoding="utf-8", errors="replace") as file:
+        if not _older(file.readline(), cutoff - timedelta(days=1)):
+            return
+        kept = [line for line in file if line.strip() and not _older(line, cutoff)]
+    write_atomically(path, "".join(line if line.endswith("\n") else line + "\n" for line in kept))
+
+
+# A run's line starts with its times: enough to date it without parsing the whole line.
+_FINISHED = re.compile(r'"finished_at":\s*"([^"]+)"')
+
+
+def _older(line: str, cutoff: datetime) -> bool:
+    match = _FINISHED.search(line, 0, 200)
+    try:
+        finished = datetime.fromisoformat(match[1]) if match else None
+    except ValueError:
+        finished = None
+    if finished is None:
+        return True  # a corrupt line is not worth keeping
+    return (finished if finished.tzinfo else finished.replace(tzinfo=UTC)) < cutoff
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -261,8 +325,14 @@ def last_states(path: Path) -> dict[str, dict[str, Any]]:
     """Environment -> its latest entry in the history, plus ``checked_at`` (that run's ``finished_at``).
 
     An environment left out of later runs (another shard, not named) keeps its
-    previous entry. A missing file is an empty history; a corrupt line is skipped.
+    previous entry. Read from ``latest.json``, whatever the history's size; a
+    project whose history predates it is read line by line until its next run.
     """
+    return _latest(path)
+
+
+def _scan(path: Path) -> dict[str, dict[str, Any]]:
+    """The latest entries, from the whole history. A missing file is an empty history; a corrupt line is skipped."""
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             lines = file.readlines()

@@ -6,14 +6,17 @@ import json
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine import drift_reports
 from engine.drift import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift
 from engine.drift_reports import (
+    HISTORY_DAYS,
     Notification,
     append_history,
     junit,
@@ -152,7 +155,43 @@ def test_junit_of_an_empty_or_in_sync_run() -> None:
     assert ET.fromstring(junit(report())).attrib["tests"] == "0"
 
 
+@pytest.fixture(autouse=True)
+def _no_waiting_between_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drift_reports, "RETRY_DELAYS", (0.0, 0.0))
+
+
 # --- History ------------------------------------------------------------------------------------
+
+KEEP = 100_000  # days: these runs are dated in the past, and are not meant to expire here
+
+
+def test_the_latest_state_is_read_without_the_history(tmp_path: Path) -> None:
+    history = tmp_path / "drift" / "history.jsonl"
+    append_history(history, report(AWS_DRIFTED, GCP_IN_SYNC), keep_days=KEEP)
+    append_history(history, report(EnvironmentDrift("aws-dev", "in_sync"), finished="2026-03-01T07:01:30+00:00"),
+                   keep_days=KEEP)
+    history.unlink()  # whatever its size, the history is not read
+    states = last_states(history)
+    assert (states["aws-dev"]["status"], states["gcp-dev"]["status"]) == ("in_sync", "in_sync")
+    assert sorted(path.name for path in history.parent.iterdir()) == [".history.lock", "latest.json"]
+
+
+def test_runs_older_than_the_policy_leave_the_history_but_not_the_latest_state(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    now = datetime.now(UTC)
+    old = report(GCP_IN_SYNC, finished=(now - timedelta(days=HISTORY_DAYS + 2)).isoformat())
+    append_history(history, old)
+    append_history(history, report(AWS_DRIFTED, finished=now.isoformat()))
+    [line] = history.read_text().splitlines()
+    assert json.loads(line)["environments"][0]["environment"] == "aws-dev"
+    assert last_states(history)["gcp-dev"]["status"] == "in_sync"
+
+
+def test_a_history_from_before_latest_json_is_read_line_by_line(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    history.write_text(json.dumps({"finished_at": "2026-03-01T06:01:30+00:00", "environments": [
+        {"environment": "aws-dev", "status": "drifted"}]}) + "\n")
+    assert last_states(history)["aws-dev"]["status"] == "drifted"
 
 
 def test_history_appends_one_line_per_run_and_keeps_the_latest_state_per_environment(tmp_path: Path) -> None:
@@ -161,8 +200,8 @@ def test_history_appends_one_line_per_run_and_keeps_the_latest_state_per_environ
     second = report(EnvironmentDrift("aws-dev", "in_sync"), AZURE_ERROR, finished="2026-03-01T07:01:30+00:00")
 
     assert last_states(history) == {}
-    append_history(history, first)
-    append_history(history, second)
+    append_history(history, first, keep_days=KEEP)
+    append_history(history, second, keep_days=KEEP)
 
     lines = history.read_text().splitlines()
     assert len(lines) == 2
@@ -184,11 +223,11 @@ def test_history_appends_one_line_per_run_and_keeps_the_latest_state_per_environ
 
 def test_history_survives_corrupt_and_truncated_lines(tmp_path: Path) -> None:
     history = tmp_path / "history.jsonl"
-    append_history(history, report(AWS_DRIFTED))
+    append_history(history, report(AWS_DRIFTED), keep_days=KEEP)
     with history.open("a") as file:
         file.write("not json\n[1, 2]\n{\"environments\": [{\"status\": \"drifted\"}, 3]}\n")
         file.write('{"started_at": "2026-03-01T07:00:00+00:00", "environments": [{"environment": "aws-d')  # a crash
-    append_history(history, report(GCP_IN_SYNC))
+    append_history(history, report(GCP_IN_SYNC), keep_days=KEEP)
 
     states = last_states(history)
     assert states["aws-dev"]["status"] == "drifted"
@@ -212,7 +251,7 @@ def _previous(tmp_path: Path, *before: EnvironmentDrift) -> dict[str, dict[str, 
     """The previous state as the CLI reads it: through the history file."""
     history = tmp_path / "history.jsonl"
     if before:
-        append_history(history, report(*before))
+        append_history(history, report(*before), keep_days=KEEP)
     return last_states(history)
 
 
@@ -274,7 +313,7 @@ def test_the_same_report_twice_notifies_once(tmp_path: Path) -> None:
     seen: list[list[Notification]] = []
     for _ in range(2):
         previous = last_states(history)
-        append_history(history, run)
+        append_history(history, run, keep_days=KEEP)
         seen.append(notifications(run, previous))
 
     assert [(note.environment, note.kind) for note in seen[0]] == [("aws-dev", "new"), ("azure-dev", "failing")]
