@@ -98,6 +98,7 @@ def compose(env: Environment, account: GcpAccount) -> None:
                 key_ring_name=names.bounded(f"{env.name}-secrets", 63),
                 secret_names=env.secrets.names,
                 secret_id_prefix=f"{env.name}-",
+                deletion_protection=env.secrets.deletion_protection is not False,
                 reader=SecretReaderArgs(workload_pool=cluster.workload_pool, service_accounts=readers)
                 if cluster and readers
                 else None,

@@ -57,8 +57,17 @@ def check(env: Environment, account: Account) -> list[Problem]:
         + _overlaps(env)
         + _machine_types(env, cloud)
         + _authorized_cidrs(env, cloud)
+        + _secrets(env, cloud)
         + _CLOUD_RULES[cloud](env)
     )
+
+
+def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
+    if cloud != "gcp" and env.secrets and env.secrets.deletion_protection is not None:
+        return [Problem("secrets.deletion_protection",
+                        "only GCP secrets have deletion protection; AWS and Azure keep a deleted secret "
+                        "for recovery_days instead")]
+    return []
 
 
 def _region(env: Environment, cloud: Cloud) -> list[Problem]:

@@ -305,6 +305,8 @@ SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-
 class SecretsSpec(Spec):
     names: list[SecretName] = Field(default_factory=list)
     recovery_days: Annotated[int, Field(ge=7, le=30)] = 7
+    deletion_protection: bool | None = None
+    """GCP only: Secret Manager's deletion protection (on unless false); turn it off, up, then destroy."""
 
     @field_validator("names")
     @classmethod

@@ -218,3 +218,17 @@ def test_optional_sections_can_be_left_out(sample: SampleProject) -> None:
     components = {r["type"] for r in document["resources"] if not r["custom"]}
     assert components == {"pulumi:pulumi:Stack", "terrane:aws:Network"}
     assert "kubeconfig" not in document["outputs"]
+
+
+def test_gcp_secrets_deletion_protection_can_be_turned_off_for_a_destroy(sample: SampleProject) -> None:
+    sample.edit_env("gcp-dev", lambda env: env["secrets"].update(deletion_protection=False))
+    secrets = _of_type(plan(open_project(sample.root), "gcp-dev").to_dict(), "gcp:secretmanager/secret:Secret")
+    assert secrets and all(secret["inputs"]["deletionProtection"] is False for secret in secrets)
+
+
+def test_deletion_protection_is_refused_where_secrets_have_none(sample: SampleProject, cli) -> None:
+    sample.edit_env("aws-dev", lambda env: env["secrets"].update(deletion_protection=False))
+    result = cli("--project", sample.root, "plan", "aws-dev")
+    assert result.code == 3
+    assert "environments/aws-dev.yaml: secrets.deletion_protection: only GCP secrets have deletion protection" in (
+        result.stderr)
