@@ -459,7 +459,7 @@ def terrane_command(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "terrane"
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())", *args]
+    return [sys.executable, "-c", "import sys; from engine.cli import entry; sys.exit(entry())", *args]
 
 
 def find_pulumi_root() -> Path:

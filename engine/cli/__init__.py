@@ -8,6 +8,7 @@ starts fast.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,7 +18,19 @@ import click
 from engine.cli.app import cli
 from engine.errors import ExitCode, TerraneError
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]
+
+# A terrane command is a short process that imports large provider SDKs (a
+# plan of azure-native loads thousands of classes). Python's default collects
+# every 700 allocations, which during those imports is a fifth of a plan's
+# time and frees next to nothing; a command ends before memory would matter.
+_GC_THRESHOLD = (100_000, 50, 50)
+
+
+def entry() -> int:
+    """The ``terrane`` console script: ``main`` with the collector tuned for a short process."""
+    gc.set_threshold(*_GC_THRESHOLD)
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
