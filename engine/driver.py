@@ -158,8 +158,10 @@ class Driver:
     def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli,
              backend: workspace.Backend, options: dict[str, bool]) -> tuple[dict[str, Any], dict[str, str]]:
         account = self.project.account_for(env)
+        # Reading a project that has never deployed anything finds no stack, with or without credentials.
+        no_stack = operation in worker.READ_ONLY and backend.holds_no_stack
         # Only operations that run the program need the account's credentials.
-        needs_config = operation in ("preview", "up", "refresh", "destroy", "drift")
+        needs_config = operation in ("preview", "up", "refresh", "destroy", "drift") and not no_stack
         resolved = provider_config(account, env.resolved_region(account)) if needs_config else {}
         config = {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
                   for key, value in resolved.items()}
@@ -174,7 +176,7 @@ class Driver:
             "config": {key: {"value": value, "secret": secret} for key, (value, secret) in config.items()},
             "config_digest": workspace.config_digest(self.project, config, create=operation not in worker.READ_ONLY),
         }
-        if operation in worker.READ_ONLY and backend.holds_no_stack:
+        if no_stack:
             job["no_stack"] = True
         return job, workspace.allowed_environment(account, backend)
 
