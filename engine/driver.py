@@ -34,6 +34,9 @@ Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 """skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
 
+# Operations that look at many environments at once: they ask the backend which have a stack first.
+_SURVEYS = ("drift", "status")
+
 # Operations that may write an environment's stack or Pulumi.<env>.yaml: one terrane run at a time each.
 _LOCKING = ("preview", "up", "refresh", "destroy", "drift")
 
@@ -130,11 +133,16 @@ class Driver:
             raise InvalidInputError("--parallel must be at least 1")
         cli = pulumi_cli.locate()
         backend = workspace.backend(self.project, create=operation not in worker.READ_ONLY)
+        # Checking every environment: one look at the backend says which have no stack, and need
+        # neither credentials nor a worker.
+        existing = None if operation not in _SURVEYS or backend.holds_no_stack else pulumi_cli.stack_names(
+            cli, self.project.root, workspace.backend_environment(backend))
         jobs: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
         results: dict[str, OperationResult] = {}
         for env in environments:
             try:
-                jobs[env.name] = self._job(operation, env, cli, backend, dict(options or {}))
+                jobs[env.name] = self._job(operation, env, cli, backend, dict(options or {}),
+                                           absent=existing is not None and env.name not in existing)
             except InvalidInputError as exc:
                 if not keep_going:
                     raise
@@ -156,10 +164,11 @@ class Driver:
         return [results[env.name] for env in environments]
 
     def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli,
-             backend: workspace.Backend, options: dict[str, bool]) -> tuple[dict[str, Any], dict[str, str]]:
+             backend: workspace.Backend, options: dict[str, bool], *,
+             absent: bool) -> tuple[dict[str, Any], dict[str, str]]:
         account = self.project.account_for(env)
-        # Reading a project that has never deployed anything finds no stack, with or without credentials.
-        no_stack = operation in worker.READ_ONLY and backend.holds_no_stack
+        # Reading an environment that has no stack finds none, with or without credentials.
+        no_stack = operation in worker.READ_ONLY and (absent or backend.holds_no_stack)
         # Only operations that run the program need the account's credentials.
         needs_config = operation in ("preview", "up", "refresh", "destroy", "drift") and not no_stack
         resolved = provider_config(account, env.resolved_region(account)) if needs_config else {}

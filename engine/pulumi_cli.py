@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -60,3 +63,16 @@ def install(root: Path | None = None) -> Path:
     except Exception as exc:
         raise EngineError(f"could not install the Pulumi CLI into {root}: {exc}") from exc
     return root
+
+
+def stack_names(cli: PulumiCli, project_root: Path, env: Mapping[str, str]) -> set[str] | None:
+    """The project's stacks in the backend ``env`` names (``pulumi stack ls --json``); None if the CLI cannot say."""
+    try:
+        listed = subprocess.run([str(cli.executable), "stack", "ls", "--json"], cwd=project_root, env=dict(env),
+                                capture_output=True, text=True, timeout=120, check=False)
+        if listed.returncode != 0:
+            return None
+        # A Pulumi Cloud backend may qualify names as org/project/stack.
+        return {str(item["name"]).rsplit("/", 1)[-1] for item in json.loads(listed.stdout)}
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+        return None

@@ -148,12 +148,25 @@ def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, c
 
 def allowed_environment(account: Account, backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment the stack's Pulumi CLI (and its program) runs with."""
-    names = _BASE | _BY_AUTH[(account.cloud, account.auth.method)]
-    for url in (backend.url, backend.secrets_provider):
-        names |= _BY_SCHEME.get(url.split("://", 1)[0], set())
-    chosen = {name: value for name, value in environ.items() if name in names or name.startswith(_BASE_PREFIXES)}
+    chosen = _chosen(environ, _BASE | _BY_AUTH[(account.cloud, account.auth.method)] | _backend_names(backend))
     # Python dynamic providers run under the Python that runs terrane, which has the Pulumi SDK.
     return {**chosen, **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
+
+
+def backend_environment(backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment of a Pulumi CLI that only reads the backend (``stack ls``): no account's credentials."""
+    return {**_chosen(environ, _BASE | _backend_names(backend)), **backend.env}
+
+
+def _backend_names(backend: Backend) -> set[str]:
+    names: set[str] = set()
+    for url in (backend.url, backend.secrets_provider):
+        names |= _BY_SCHEME.get(url.split("://", 1)[0], set())
+    return names
+
+
+def _chosen(environ: Mapping[str, str], names: set[str]) -> dict[str, str]:
+    return {name: value for name, value in environ.items() if name in names or name.startswith(_BASE_PREFIXES)}
 
 
 

@@ -195,3 +195,9 @@ def test_a_matching_digest_spares_reading_the_config(sample: SampleProject) -> N
     (written,) = stack.written
     assert {key: (value.value, value.secret) for key, value in written.items()} == {
         **entries, workspace.DIGEST_KEY: (digest, False)}
+
+
+def test_reading_the_backend_sees_no_accounts_credentials(sample: SampleProject) -> None:
+    backend = workspace.backend(open_project(sample.root), environ={})
+    env = workspace.backend_environment(backend, environ=AMBIENT)
+    assert set(env) == BASE - {"PULUMI_PYTHON_CMD"}

@@ -31,9 +31,11 @@ def test_up_all_runs_the_good_ones_and_reports_the_rest(two_broken: SampleProjec
     assert not (two_broken.root / "Pulumi.azure-dev.yaml").exists() and not (cloud.root / "gcp-dev").exists()
 
 
-def test_drift_all_checks_the_rest_and_naming_one_stays_invalid_input(two_broken: SampleProject, cloud: TestCloud,
-                                                                      cli) -> None:
-    assert cli("up", "aws-dev", "--yes").code == 0
+def test_drift_all_checks_the_rest_and_naming_one_stays_invalid_input(project: SampleProject, cloud: TestCloud, cli,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("up", "aws-dev", "azure-dev", "--yes").code == 0
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")                                        # azure-dev: unresolvable
+    project.edit_env("gcp-dev", lambda env: env["network"].update(cidr="10.0.0.0/33"))  # gcp-dev: invalid
     result = cli("drift", "--all", "--json")
     assert result.code == 1, result.stderr
     report = {env["environment"]: env for env in json.loads(result.stdout)["environments"]}
