@@ -117,7 +117,7 @@ class RefreshReader:
         """The refresh step ``event`` starts or ends, with what it found; None for any other event."""
         if event.resource_pre_event:
             metadata = event.resource_pre_event.metadata
-            if _op(metadata) != "refresh":
+            if step_op(metadata) != "refresh":
                 return None
             self._checking.add(metadata.urn)
             return RefreshStep("start", metadata.urn, metadata.type, None)
@@ -150,7 +150,8 @@ def drifted_resources(events: Iterable[Any]) -> list[ResourceDrift]:
     return list(reader.found.values())
 
 
-def _op(metadata: Any) -> str:
+def step_op(metadata: Any) -> str:
+    """A step's op as the engine spells it (``same``, ``refresh``...), from an event's metadata."""
     return str(getattr(metadata.op, "value", metadata.op))
 
 
@@ -163,7 +164,7 @@ def _resource(metadata: Any) -> ResourceDrift | None:
     state = metadata.old or metadata.new
     if metadata.type.startswith("pulumi:") or not (state and state.custom):
         return None
-    op = _op(metadata)
+    op = step_op(metadata)
     if op == "delete" or metadata.new is None:
         return ResourceDrift(metadata.urn, metadata.type, "delete")
     if op != "update":

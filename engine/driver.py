@@ -37,8 +37,9 @@ Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 # Operations that look at many environments at once: they ask the backend which have a stack first.
 _SURVEYS = ("drift", "status")
 
-# Operations that may write an environment's stack or Pulumi.<env>.yaml: one terrane run at a time each.
-_LOCKING = ("preview", "up", "refresh", "destroy", "drift")
+# Operations that run the program: they need the account's credentials, may write the stack or
+# Pulumi.<env>.yaml, and so run under the environment's terrane lock, one run at a time.
+_RUNS_PROGRAM = ("preview", "up", "refresh", "destroy", "drift")
 
 # Backoff between attempts on a locked stack.
 _FIRST_RETRY_SECONDS = 1.0
@@ -169,8 +170,7 @@ class Driver:
         account = self.project.account_for(env)
         # Reading an environment that has no stack finds none, with or without credentials.
         no_stack = operation in worker.READ_ONLY and (absent or backend.holds_no_stack)
-        # Only operations that run the program need the account's credentials.
-        needs_config = operation in ("preview", "up", "refresh", "destroy", "drift") and not no_stack
+        needs_config = operation in _RUNS_PROGRAM and not no_stack
         resolved = provider_config(account, env.resolved_region(account)) if needs_config else {}
         config = {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
                   for key, value in resolved.items()}
@@ -209,7 +209,7 @@ class Driver:
 
     def _locked_once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
         """``_once`` under the environment's terrane lock, when the operation may write its stack or config."""
-        if job["operation"] not in _LOCKING or job.get("no_stack"):
+        if job["operation"] not in _RUNS_PROGRAM or job.get("no_stack"):
             return self._once(name, job, env)
         try:
             held = locks.environment_lock(self.project.root / workspace.STATE_DIR, name).acquire()

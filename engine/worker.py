@@ -185,7 +185,9 @@ class _Progress:
         self.emit({"type": "diagnostic", "severity": diagnostic.severity, "urn": diagnostic.urn, "message": message})
 
     def _step(self, phase: str, metadata: Any) -> None:
-        self.resource(phase, str(getattr(metadata.op, "value", metadata.op)), metadata.urn, metadata.type)
+        from engine.drift import step_op
+
+        self.resource(phase, step_op(metadata), metadata.urn, metadata.type)
 
     def resource(self, phase: str, op: str, urn: str, resource_type: str) -> None:
         self.emit({"type": "event", "phase": phase, "op": op, "urn": urn, "resource_type": resource_type})
