@@ -133,21 +133,26 @@ class Driver:
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
         cli = pulumi_cli.locate()
-        backend = workspace.backend(self.project, create=operation not in worker.READ_ONLY)
+        backend = workspace.backend(self.project, create=False)
         # Checking every environment: one look at the backend says which have no stack, and need
         # neither credentials nor a worker.
         existing = None if operation not in _SURVEYS or backend.holds_no_stack else pulumi_cli.stack_names(
             cli, self.project.root, workspace.backend_environment(backend))
-        jobs: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+        configs: dict[str, dict[str, tuple[str, bool]] | None] = {}
         results: dict[str, OperationResult] = {}
         for env in environments:
+            absent = backend.holds_no_stack or (existing is not None and env.name not in existing)
             try:
-                jobs[env.name] = self._job(operation, env, cli, backend, dict(options or {}),
-                                           absent=existing is not None and env.name not in existing)
+                configs[env.name] = None if operation in worker.READ_ONLY and absent else self._config(operation, env)
             except InvalidInputError as exc:
                 if not keep_going:
                     raise
                 results[env.name] = OperationResult(env.name, operation, "failed", error=exc.one_line())
+        if operation not in worker.READ_ONLY and configs:
+            # Only now that the input holds: the state directory and passphrase of a first run.
+            backend = workspace.backend(self.project)
+        jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {}), configs[env.name])
+                for env in environments if env.name in configs}
         self._stopping.clear()
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool, _sigterm_interrupts():
             futures: dict[Future[OperationResult], str] = {
@@ -164,16 +169,18 @@ class Driver:
                     results[futures[future]] = future.result()
         return [results[env.name] for env in environments]
 
-    def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli,
-             backend: workspace.Backend, options: dict[str, bool], *,
-             absent: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    def _config(self, operation: Operation, env: Environment) -> dict[str, tuple[str, bool]]:
+        """The account's provider config, ``{key: (value, secret)}``, with its references resolved; {} if not needed."""
+        if operation not in _RUNS_PROGRAM:
+            return {}
         account = self.project.account_for(env)
-        # Reading an environment that has no stack finds none, with or without credentials.
-        no_stack = operation in worker.READ_ONLY and (absent or backend.holds_no_stack)
-        needs_config = operation in _RUNS_PROGRAM and not no_stack
-        resolved = provider_config(account, env.resolved_region(account)) if needs_config else {}
-        config = {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
-                  for key, value in resolved.items()}
+        resolved = provider_config(account, env.resolved_region(account))
+        return {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
+                for key, value in resolved.items()}
+
+    def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli, backend: workspace.Backend,
+             options: dict[str, bool], config: dict[str, tuple[str, bool]] | None) -> tuple[dict[str, Any], dict[str, str]]:
+        """What the worker gets; ``config`` None: the environment has no stack (nothing to read, no credentials)."""
         job = {
             "project": str(self.project.root),
             "environment": env.name,
@@ -182,12 +189,13 @@ class Driver:
             "options": options,
             "pulumi_root": str(cli.root) if cli.root else None,
             "secrets_provider": backend.secrets_provider,
-            "config": {key: {"value": value, "secret": secret} for key, (value, secret) in config.items()},
-            "config_digest": workspace.config_digest(self.project, config, create=operation not in worker.READ_ONLY),
+            "config": {key: {"value": value, "secret": secret} for key, (value, secret) in (config or {}).items()},
+            "config_digest": workspace.config_digest(self.project, config or {},
+                                                     create=operation not in worker.READ_ONLY),
         }
-        if no_stack:
+        if config is None:
             job["no_stack"] = True
-        return job, workspace.allowed_environment(account, backend)
+        return job, workspace.allowed_environment(self.project.account_for(env), backend)
 
     def _attempts(self, name: str, job: tuple[dict[str, Any], dict[str, str]], wait_seconds: float) -> OperationResult:
         deadline = time.monotonic() + wait_seconds

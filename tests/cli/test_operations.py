@@ -173,12 +173,13 @@ def test_parallel_runs_at_most_n_at_once(standin: StandIn, cli) -> None:
     assert second - first >= 1.5 and third - second >= 1.5
 
 
-def test_an_unresolvable_reference_runs_nothing(standin: StandIn, cli, monkeypatch) -> None:
+def test_an_unresolvable_reference_runs_nothing(sample: SampleProject, standin: StandIn, cli, monkeypatch) -> None:
     monkeypatch.delenv("AZURE_CLIENT_SECRET")
     result = cli("up", "aws-dev", "azure-dev", "--yes")
     assert result.code == 3
     assert "env:AZURE_CLIENT_SECRET" in result.stderr
     assert standin.calls() == []
+    assert not (sample.root / ".terrane").exists()  # and writes nothing: no state directory, no passphrase
 
 
 def test_a_missing_cli_says_how_to_install_it(standin: StandIn, cli, monkeypatch, tmp_path) -> None:
