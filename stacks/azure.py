@@ -11,12 +11,14 @@ import pulumi_azure_native as azure_native
 from components.azure import (
     Cluster,
     ClusterArgs,
+    KubeloginMode,
     Network,
     NetworkArgs,
     NodePoolArgs,
     SecretReaderArgs,
     SecretStore,
     SecretStoreArgs,
+    ServicePrincipalLogin,
 )
 from components.kubernetes import ServiceAccountArgs
 from stacks import layout, names
@@ -25,7 +27,7 @@ from stacks.program import standard_tags
 from stacks.spec import AzureAccount, Environment
 
 # How the kubeconfig's kubelogin signs in, per auth method of the account.
-_KUBELOGIN = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}
+_KUBELOGIN: dict[str, KubeloginMode] = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}
 
 
 def compose(env: Environment, account: AzureAccount) -> None:
@@ -85,6 +87,7 @@ def compose(env: Environment, account: AzureAccount) -> None:
                 outbound_nat=env.network.nat != "none",
                 deletion_protection=spec.deletion_protection,
                 kubelogin_mode=_KUBELOGIN[account.auth.method],
+                service_principal=_service_principal_login(account),
                 tags=tags,
             ),
             # Nodes reach the internet only through the NAT gateway on their subnet.
@@ -122,7 +125,7 @@ def compose(env: Environment, account: AzureAccount) -> None:
     if cluster:
         bootstrap(
             env,
-            kubeconfig=cluster.kubeconfig,
+            kubeconfig=cluster.provider_kubeconfig,
             cluster_identifier=cluster.id,
             secrets_reader=ServiceAccountArgs(
                 name=SECRETS_READER,
@@ -154,3 +157,17 @@ def account_provider(env: Environment, account: AzureAccount, location: str) -> 
         use_oidc=True if auth.oidc else None,
         oidc_token=config.get_secret("oidcToken") if auth.oidc else None,
     )
+
+
+def _service_principal_login(account: AzureAccount) -> ServicePrincipalLogin | None:
+    """The account's service principal, with the secret the engine set as the stack's secret config.
+
+    Only the program's own Kubernetes provider signs in with it: the secret
+    reaches the environment of the kubelogin that provider starts, and no
+    other. Offline, no secret is set.
+    """
+    login = account.auth.service_principal
+    if login is None:
+        return None
+    secret = pulumi.Config("azure-native").get_secret("clientSecret")
+    return ServicePrincipalLogin(client_id=login.client_id, client_secret=secret) if secret else None

@@ -1,16 +1,24 @@
 """Azure components: the network, AKS cluster and Key Vault secret store of an environment."""
 
-from components.azure.cluster import Cluster, ClusterArgs, NodePoolArgs
+from components.azure.cluster import (
+    Cluster,
+    ClusterArgs,
+    KubeloginMode,
+    NodePoolArgs,
+    ServicePrincipalLogin,
+)
 from components.azure.network import Network, NetworkArgs
 from components.azure.secret_store import SecretReaderArgs, SecretStore, SecretStoreArgs
 
 __all__ = [
     "Cluster",
     "ClusterArgs",
+    "KubeloginMode",
     "Network",
     "NetworkArgs",
     "NodePoolArgs",
     "SecretReaderArgs",
     "SecretStore",
     "SecretStoreArgs",
+    "ServicePrincipalLogin",
 ]

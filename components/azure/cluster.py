@@ -2,7 +2,11 @@
 identity, Entra ID authentication with Azure RBAC and no local accounts (the
 deploying principal is made cluster admin), a private API server (or one
 limited to authorized ranges), the OIDC issuer and workload identity, Azure
-CNI overlay with Cilium network policy, and autoscaled node pools across zones."""
+CNI overlay with Cilium network policy, and autoscaled node pools across zones.
+
+The exported kubeconfig holds no credential. A deploying service principal's
+secret goes only into ``provider_kubeconfig``, a secret output from which the
+program builds its own Kubernetes provider."""
 
 from __future__ import annotations
 
@@ -54,6 +58,14 @@ class NodePoolArgs:
 
 
 @dataclass(frozen=True)
+class ServicePrincipalLogin:
+    """The deploying service principal, as the program's own kubelogin signs in with it."""
+
+    client_id: str
+    client_secret: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class ClusterArgs:
     resource_group_name: pulumi.Input[str]
     location: str
@@ -74,6 +86,8 @@ class ClusterArgs:
     deletion_protection: bool
     kubelogin_mode: KubeloginMode
     """How the kubeconfig's ``kubelogin`` signs in: the deploying account's auth method."""
+    service_principal: ServicePrincipalLogin | None = None
+    """With ``spn``: who ``provider_kubeconfig`` signs in as. None offline, where no secret exists."""
     admin_group_object_ids: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -83,6 +97,8 @@ class ClusterArgs:
             raise ValueError("a public cluster endpoint needs at least one authorized CIDR")
         if self.kubelogin_mode not in _DEPLOYER_PRINCIPAL_TYPES:
             raise ValueError(f"kubelogin_mode must be one of {sorted(_DEPLOYER_PRINCIPAL_TYPES)}")
+        if self.service_principal and self.kubelogin_mode != "spn":
+            raise ValueError("a service principal login needs kubelogin_mode spn")
         if not self.node_pools:
             raise ValueError("a cluster needs at least its system node pool")
         if self.node_pools[0].min_count < 1:
@@ -98,6 +114,8 @@ class Cluster(pulumi.ComponentResource):
     id: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    provider_kubeconfig: pulumi.Output[str]
+    """The exported kubeconfig, plus the service principal's sign-in for kubelogin: for the program's provider only."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:azure:Cluster", name, None, opts)
@@ -225,20 +243,14 @@ class Cluster(pulumi.ComponentResource):
         # A private API server is reached by its name in the privatelink zone.
         fqdn = cluster.fqdn if args.endpoint_public else cluster.private_fqdn
 
+        endpoint = pulumi.Output.all(cluster.name, fqdn, certificate_authority)
         self.name = cluster.name
         self.id = cluster.id
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda profile: profile.issuer_url)
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, fqdn, certificate_authority).apply(
-                lambda values: json.dumps(
-                    kubeconfig(
-                        cluster_name=values[0],
-                        server=f"https://{values[1]}:443",
-                        certificate_authority=values[2],
-                        tenant_id=args.tenant_id,
-                        login=args.kubelogin_mode,
-                    )
-                )
+        self.kubeconfig = pulumi.Output.secret(endpoint.apply(lambda values: _kubeconfig_json(args, values)))
+        self.provider_kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(endpoint, _kubelogin_env(args)).apply(
+                lambda values: _kubeconfig_json(args, values[0], env=values[1])
             )
         )
         self.register_outputs(
@@ -258,12 +270,15 @@ def kubeconfig(
     certificate_authority: str,
     tenant_id: str,
     login: KubeloginMode,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A kubeconfig that gets Entra ID tokens from ``kubelogin``, so it holds no credential.
+    """A kubeconfig that gets Entra ID tokens from ``kubelogin``; without ``env`` it holds no credential.
 
     ``login`` picks where kubelogin finds the identity: ``spn`` and
     ``workloadidentity`` read ``AZURE_CLIENT_ID`` with ``AZURE_CLIENT_SECRET``
-    or ``AZURE_FEDERATED_TOKEN_FILE``; ``azurecli`` uses ``az login``.
+    or ``AZURE_FEDERATED_TOKEN_FILE``; ``azurecli`` uses ``az login``. ``env``
+    sets such variables for kubelogin alone: client-go adds them to the
+    environment of the kubelogin it starts, after the inherited ones.
     """
     get_token = [
         "get-token",
@@ -285,7 +300,40 @@ def kubeconfig(
             "args": get_token,
             "interactiveMode": "Never",
             "provideClusterInfo": False,
+            **({"env": [{"name": name, "value": value} for name, value in env.items()]} if env else {}),
         },
+    )
+
+
+def _kubeconfig_json(args: ClusterArgs, endpoint: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    cluster_name, fqdn, certificate_authority = endpoint
+    return json.dumps(
+        kubeconfig(
+            cluster_name=cluster_name,
+            server=f"https://{fqdn}:443",
+            certificate_authority=certificate_authority,
+            tenant_id=args.tenant_id,
+            login=args.kubelogin_mode,
+            env=env,
+        )
+    )
+
+
+def _kubelogin_env(args: ClusterArgs) -> pulumi.Output[dict[str, str]]:
+    """The service principal's sign-in, as kubelogin reads it from its environment.
+
+    Variables win over kubelogin's flags and over any inherited ``AZURE_*``,
+    and, unlike a flag, show in no process listing.
+    """
+    login = args.service_principal
+    if login is None:
+        return pulumi.Output.from_input({})
+    return pulumi.Output.from_input(login.client_secret).apply(
+        lambda secret: {
+            "AZURE_CLIENT_ID": login.client_id,
+            "AZURE_CLIENT_SECRET": secret,
+            "AZURE_TENANT_ID": args.tenant_id,
+        }
     )
 
 

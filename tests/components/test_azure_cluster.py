@@ -7,7 +7,7 @@ import pulumi_azure_native as azure_native
 import pytest
 import yaml
 
-from components.azure import Cluster, ClusterArgs, NodePoolArgs
+from components.azure import Cluster, ClusterArgs, NodePoolArgs, ServicePrincipalLogin
 from components.azure.cluster import (
     KUBELOGIN_SERVER_ID,
     certificate_authority_data,
@@ -19,6 +19,8 @@ from engine.offline import Rendered, RenderedResource, render
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"
 ADMINS = ["44444444-4444-4444-4444-444444444444"]
+CLIENT = "33333333-3333-3333-3333-333333333333"
+CLIENT_SECRET = "spn-secret-4f1e"
 GROUP = "terrane-azure-dev"
 VNET = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}/providers/Microsoft.Network/virtualNetworks/{GROUP}-vnet"
 NODE_SUBNET = f"{VNET}/subnets/nodes"
@@ -62,17 +64,18 @@ def _render(args: ClusterArgs) -> Rendered:
             "azure", location="westeurope", subscription_id=SUBSCRIPTION, tenant_id=TENANT
         )
         cluster = Cluster("aks", args, pulumi.ResourceOptions(provider=provider))
-        for output in ("name", "id", "oidc_issuer_url", "kubeconfig"):
+        for output in ("name", "id", "oidc_issuer_url", "kubeconfig", "provider_kubeconfig"):
             pulumi.export(output, getattr(cluster, output))
-        # Only to check what the secret holds; a real program never unwraps it.
+        # Only to check what the secrets hold; a real program never unwraps them.
         pulumi.export("kubeconfig_plain", pulumi.Output.unsecret(cluster.kubeconfig))
+        pulumi.export("provider_kubeconfig_plain", pulumi.Output.unsecret(cluster.provider_kubeconfig))
 
     return render(program, project="terrane", stack="test", account_id=SUBSCRIPTION, region="westeurope")
 
 
 @pytest.fixture(scope="module")
 def private() -> Rendered:
-    return _render(_args())
+    return _render(_args(service_principal=ServicePrincipalLogin(client_id=CLIENT, client_secret=CLIENT_SECRET)))
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +92,11 @@ def public() -> Rendered:
             admin_group_object_ids=(),
         )
     )
+
+
+@pytest.fixture(scope="module")
+def azurecli() -> Rendered:
+    return _render(_args(kubelogin_mode="azurecli", node_pools=POOLS[:1]))
 
 
 def _aks(rendered: Rendered) -> RenderedResource:
@@ -296,6 +304,36 @@ def test_public_kubeconfig_uses_the_public_fqdn_and_the_accounts_login(public: R
     assert config["users"][0]["user"]["exec"]["args"][:3] == ["get-token", "--login", "workloadidentity"]
 
 
+@pytest.mark.parametrize("fixture", ["private", "public", "azurecli"])
+def test_the_exported_kubeconfig_holds_no_credential(fixture: str, request: pytest.FixtureRequest) -> None:
+    rendered: Rendered = request.getfixturevalue(fixture)
+    (user,) = yaml.safe_load(rendered.outputs["kubeconfig_plain"])["users"]
+    assert set(user["user"]) == {"exec"}
+    assert "env" not in user["user"]["exec"]
+    assert CLIENT_SECRET not in rendered.outputs["kubeconfig_plain"]
+
+
+def test_a_service_principal_signs_the_providers_kubelogin_in_through_its_env_only(private: Rendered) -> None:
+    assert private.outputs["provider_kubeconfig"] == "[secret]"
+    config = yaml.safe_load(private.outputs["provider_kubeconfig_plain"])
+    execution = config["users"][0]["user"]["exec"]
+    # kubelogin prefers these variables to its flags, and to any it inherits.
+    assert execution.pop("env") == [
+        {"name": "AZURE_CLIENT_ID", "value": CLIENT},
+        {"name": "AZURE_CLIENT_SECRET", "value": CLIENT_SECRET},
+        {"name": "AZURE_TENANT_ID", "value": TENANT},
+    ]
+    # Otherwise the exported kubeconfig: no argument carries the secret.
+    assert config == yaml.safe_load(private.outputs["kubeconfig_plain"])
+
+
+@pytest.mark.parametrize("fixture", ["public", "azurecli"])
+def test_other_logins_give_the_provider_the_exported_kubeconfig(fixture: str, request: pytest.FixtureRequest) -> None:
+    rendered: Rendered = request.getfixturevalue(fixture)
+    assert rendered.outputs["provider_kubeconfig"] == "[secret]"
+    assert rendered.outputs["provider_kubeconfig_plain"] == rendered.outputs["kubeconfig_plain"]
+
+
 @pytest.mark.parametrize("login", ["spn", "workloadidentity", "azurecli"])
 def test_kubeconfig_authenticates_with_kubelogin(login: str) -> None:
     config = kubeconfig(
@@ -331,6 +369,7 @@ def test_kubeconfig_authenticates_with_kubelogin(login: str) -> None:
     assert KUBELOGIN_SERVER_ID == "6dae42f8-4368-4678-94ff-3960e28e3630"
     # No credential of any kind in the file.
     assert set(user["user"]) == {"exec"}
+    assert "env" not in execution
 
 
 def test_certificate_authority_is_read_from_the_user_credentials() -> None:
@@ -358,6 +397,10 @@ def test_dns_service_ip_is_the_tenth_service_address(cidr: str, address: str) ->
         ({"node_pools": [POOLS[0], POOLS[0]]}, "unique"),
         ({"service_cidr": "172.20.0.0/29"}, "too small"),
         ({"kubelogin_mode": "devicecode"}, "kubelogin_mode"),
+        (
+            {"kubelogin_mode": "azurecli", "service_principal": ServicePrincipalLogin(CLIENT, CLIENT_SECRET)},
+            "kubelogin_mode spn",
+        ),
     ],
 )
 def test_invalid_cluster_args_are_refused(overrides: dict[str, object], message: str) -> None:
