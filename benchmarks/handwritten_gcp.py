@@ -28,6 +28,7 @@ ENV = "gcp-dev"
 ACCOUNT = "gcp-sandbox"
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"
+INCARNATION = "<incarnation>"  # what a plan shows for the id the engine gives each new stack
 LABELS = {"team": "platform", "cost-center": "1234", "terrane-environment": ENV, "managed-by": "terrane"}
 
 SUBNET_CIDR = "10.20.0.0/16"
@@ -107,7 +108,7 @@ def program() -> None:
 
     # GKE cluster
     cluster_key_ring = gcp.kms.KeyRing(
-        f"{ENV}-gke-keyring", name=f"{ENV}-gke", location=REGION, project=PROJECT, opts=opts
+        f"{ENV}-gke-keyring", name=f"{ENV}-gke-{INCARNATION}", location=REGION, project=PROJECT, opts=opts
     )
     cluster_key = gcp.kms.CryptoKey(
         f"{ENV}-gke-key",
@@ -239,7 +240,7 @@ def program() -> None:
 
     # Secrets
     secrets_key_ring = gcp.kms.KeyRing(
-        f"{ENV}-secrets-keyring", name=f"{ENV}-secrets", location=REGION, project=PROJECT, opts=opts
+        f"{ENV}-secrets-keyring", name=f"{ENV}-secrets-{INCARNATION}", location=REGION, project=PROJECT, opts=opts
     )
     secrets_key = gcp.kms.CryptoKey(
         f"{ENV}-secrets-key",

@@ -28,10 +28,12 @@ from pulumi.runtime.stack import run_in_stack
 from engine.errors import EngineError
 from engine.fakes import FakeCloud
 from engine.project import Project
-from stacks.program import build_program
+from stacks.program import INCARNATION_KEY, build_program
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
+PLAN_INCARNATION = "<incarnation>"
+"""Stands for the stack's incarnation in a plan: offline there is no stack, and the engine sets one as it creates it."""
 
 _SIG = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
@@ -139,6 +141,7 @@ def plan(project: Project, name: str) -> Plan:
         stack=env.name,
         account_id=account.scope_id,
         region=region,
+        config={INCARNATION_KEY: PLAN_INCARNATION},
     )
     return Plan(
         environment=env.name,

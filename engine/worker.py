@@ -95,7 +95,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
 
     from engine import programs
     from engine.project import open_project
-    from engine.workspace import apply_config, open_stack
+    from engine.workspace import apply_config, open_stack, renew_incarnation
 
     project = open_project(job["project"])
     env = project.environment(job["environment"])
@@ -130,6 +130,8 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     else:
         run = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}[operation]
         done = run(on_event=progress, **job["options"])
+        if operation == "destroy":
+            renew_incarnation(stack)
         changes = dict(done.summary.resource_changes or {})
         outputs = _outputs(done.outputs) if operation == "up" else {}
     return {"changes": changes, "outputs": outputs, "duration": round(time.monotonic() - started, 3)}

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import sys
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from engine.files import create_private
 from engine.project import Project
+from stacks.program import INCARNATION_KEY
 from stacks.spec import Account
 
 if TYPE_CHECKING:
@@ -182,7 +184,8 @@ def open_stack(
     """The environment's stack, with the project directory as its work dir.
 
     The backend and passphrase come from this process's environment, which the
-    driver built with ``backend`` and ``allowed_environment``.
+    driver built with ``backend`` and ``allowed_environment``. A stack that
+    ``create`` makes starts with an incarnation (``renew_incarnation``).
     """
     from pulumi import automation as auto
 
@@ -191,8 +194,25 @@ def open_stack(
         secrets_provider=secrets_provider,
         pulumi_command=auto.PulumiCommand(root=pulumi_root) if pulumi_root else auto.PulumiCommand(),
     )
-    select = auto.create_or_select_stack if create else auto.select_stack
-    return select(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
+    try:
+        return auto.select_stack(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
+    except auto.StackNotFoundError:
+        if not create:
+            raise
+    stack = auto.create_stack(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
+    renew_incarnation(stack)
+    return stack
+
+
+def renew_incarnation(stack: auto.Stack) -> None:
+    """Give the stack a new incarnation (``INCARNATION_KEY``), in plain: when it is created, and after a destroy.
+
+    Resources a cloud never deletes (GCP key rings) carry it in their names, so
+    an environment made again under the same name does not meet its old ones.
+    """
+    from pulumi import automation as auto
+
+    stack.set_all_config({INCARNATION_KEY: auto.ConfigValue(secrets.token_hex(4))})
 
 
 def apply_config(stack: auto.Stack, config: Mapping[str, auto.ConfigValue], *, digest: str | None,

@@ -18,10 +18,11 @@ from components.gcp import (
     SecretStore,
     SecretStoreArgs,
 )
-from stacks import layout, names
-from stacks.spec import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, GcpAccount
 from components.kubernetes import ServiceAccountArgs
+from stacks import layout, names
 from stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
+from stacks.program import stack_incarnation
+from stacks.spec import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, GcpAccount
 
 
 def labels(env: Environment) -> dict[str, str]:
@@ -34,6 +35,7 @@ def compose(env: Environment, account: GcpAccount) -> None:
     provider = account_provider(env, account, region)
     opts = pulumi.ResourceOptions(provider=provider)
     spec = env.cluster
+    incarnation = stack_incarnation()
 
     network = Network(
         env.name,
@@ -79,7 +81,7 @@ def compose(env: Environment, account: GcpAccount) -> None:
                     for pool in spec.node_pools
                 ],
                 node_service_account_id=names.gcp_service_account(env.name, "nodes"),
-                key_ring_name=names.bounded(f"{env.name}-gke", 63),
+                key_ring_name=names.gcp_key_ring(env.name, "gke", incarnation),
                 deletion_protection=spec.deletion_protection,
                 ),
             pulumi.ResourceOptions(provider=provider, depends_on=[network]),
@@ -95,7 +97,7 @@ def compose(env: Environment, account: GcpAccount) -> None:
             SecretStoreArgs(
                 project=account.project,
                 region=region,
-                key_ring_name=names.bounded(f"{env.name}-secrets", 63),
+                key_ring_name=names.gcp_key_ring(env.name, "secrets", incarnation),
                 secret_names=env.secrets.names,
                 secret_id_prefix=f"{env.name}-",
                 deletion_protection=env.secrets.deletion_protection is not False,

@@ -1,10 +1,11 @@
 """Physical names for clouds whose rules are tighter than an environment's name.
 
 Names are deterministic: the same environment in the same account always gets
-the same names. Where a name must be globally unique (Key Vault, storage
-accounts), a short digest of the account scope keeps two accounts' "dev"
-environments apart; where a name is too long, it is cut and a digest of the
-full name keeps it distinct.
+the same names; those of resources a cloud never deletes also carry the
+stack's incarnation (``stacks.program.INCARNATION_KEY``). Where a name must be
+globally unique (Key Vault, storage accounts), a short digest of the account
+scope keeps two accounts' "dev" environments apart; where a name is too long,
+it is cut and a digest of the full name keeps it distinct.
 """
 
 from __future__ import annotations
@@ -52,3 +53,12 @@ def gke_cluster(env: str) -> str:
 def gcp_service_account(env: str, purpose: str) -> str:
     """6-30 characters: a lowercase letter, then letters, digits and hyphens."""
     return bounded(f"{env}-{purpose}", 30)
+
+
+def gcp_key_ring(env: str, purpose: str, incarnation: str | None) -> str:
+    """1-63 letters, digits, hyphens and underscores, one per incarnation: GCP never deletes a key ring.
+
+    Without an incarnation, the name of a stack made before terrane gave stacks
+    one, so its key rings stay where they are.
+    """
+    return bounded(f"{env}-{purpose}" if incarnation is None else f"{env}-{purpose}-{incarnation}", 63)

@@ -13,6 +13,9 @@ from stacks.spec import Account, AwsAccount, AzureAccount, Environment
 
 PulumiFn = Callable[[], None]
 
+INCARNATION_KEY = "terrane:incarnation"
+"""Plain stack config: a random id the engine gives a stack when it creates it, and a new one after each destroy."""
+
 
 def build_program(env: Environment, account: Account) -> PulumiFn:
     def program() -> None:
@@ -37,3 +40,11 @@ def build_program(env: Environment, account: Account) -> PulumiFn:
 def standard_tags(env: Environment) -> dict[str, str]:
     """Tags every resource of an environment carries, on top of the spec's own."""
     return {**env.tags, "terrane:environment": env.name, "managed-by": "terrane"}
+
+
+def stack_incarnation() -> str | None:
+    """The running stack's ``INCARNATION_KEY``; None for a stack made before terrane gave stacks one."""
+    import pulumi
+
+    namespace, key = INCARNATION_KEY.split(":")
+    return pulumi.Config(namespace).get(key)

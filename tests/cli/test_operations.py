@@ -26,7 +26,10 @@ def _no_secret_in(*texts: str) -> None:
 def test_up_attaches_the_account_as_stack_config(sample: SampleProject, standin: StandIn, cli) -> None:
     result = cli("up", "aws-dev", "--yes")
     assert result.code == 0, result.stderr
-    (config_call,) = standin.calls_of("config set-all")
+    # The new stack gets its incarnation, in plain, before the account's config.
+    incarnation_call, config_call = standin.calls_of("config set-all")
+    assert incarnation_call["argv"][-2] == "--plaintext"
+    assert re.fullmatch(r"terrane:incarnation=[0-9a-f]{8}", incarnation_call["argv"][-1])
     argv = config_call["argv"]
     assert "--path" in argv
     pairs = {(argv[i], argv[i + 1].split("=")[0] if "configDigest" in argv[i + 1] else argv[i + 1])
@@ -55,7 +58,7 @@ def test_up_attaches_the_account_as_stack_config(sample: SampleProject, standin:
 )
 def test_config_keys_and_secret_flags_per_cloud(standin: StandIn, cli, env: str, secret_keys, plain_keys) -> None:
     assert cli("preview", env).code == 0
-    (call,) = standin.calls_of("config set-all")
+    _incarnation, call = standin.calls_of("config set-all")
     argv = call["argv"]
     flagged = {argv[i + 1].split("=", 1)[0]: argv[i] for i in range(len(argv) - 1) if argv[i] in ("--plaintext", "--secret")}
     assert {key for key, flag in flagged.items() if flag == "--secret"} == secret_keys

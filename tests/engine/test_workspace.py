@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from pulumi import automation as auto
 
 from engine import pulumi_cli, workspace
 from engine.errors import EngineError
-from engine.project import open_project
+from engine.project import Project, open_project
+from stacks.program import INCARNATION_KEY
 from stacks.spec import ACCOUNT_MODELS
 from tests.conftest import SampleProject
+from tests.helpers import real_cli
 
 AMBIENT = {
     "PATH": "/usr/bin", "HOME": "/home/op", "LC_ALL": "C.UTF-8", "PULUMI_HOME": "/home/op/.pulumi",
@@ -201,3 +205,53 @@ def test_reading_the_backend_sees_no_accounts_credentials(sample: SampleProject)
     backend = workspace.backend(open_project(sample.root), environ={})
     env = workspace.backend_environment(backend, environ=AMBIENT)
     assert set(env) == BASE - {"PULUMI_PYTHON_CMD"}
+
+
+@pytest.fixture(scope="module")
+def pulumi_root() -> Path:
+    return real_cli.require(real_cli.find_or_build())
+
+
+@pytest.fixture
+def on_real_cli(sample: SampleProject, pulumi_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """The sample project, its stacks opened by the real CLI with the environment the driver would give it."""
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
+    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
+    project = open_project(sample.root)
+    for name, value in workspace.backend(project, environ={}).env.items():
+        monkeypatch.setenv(name, value)
+    return project
+
+
+def _incarnation(project: Project) -> object:
+    return yaml.safe_load((project.root / "Pulumi.aws-dev.yaml").read_text())["config"].get(INCARNATION_KEY)
+
+
+@pytest.mark.pulumi_cli
+def test_a_new_stack_gets_an_incarnation_and_keeps_it_until_renewed(on_real_cli: Project, pulumi_root: Path) -> None:
+    def open_stack(*, create: bool) -> auto.Stack:
+        return workspace.open_stack(on_real_cli, "aws-dev", lambda: None, secrets_provider="passphrase",
+                                    pulumi_root=str(pulumi_root), create=create)
+
+    with pytest.raises(auto.StackNotFoundError):
+        open_stack(create=False)
+    assert not (on_real_cli.root / "Pulumi.aws-dev.yaml").exists()
+
+    open_stack(create=True)
+    first = _incarnation(on_real_cli)
+    assert isinstance(first, str) and re.fullmatch(r"[0-9a-f]{8}", first)
+
+    # Opening the stack again and setting the account's config leave it alone; the digest ignores it.
+    stack = open_stack(create=True)
+    entries = {key: (value.value, value.secret) for key, value in WANTED.items()}
+    digest = workspace.config_digest(on_real_cli, entries, create=True)
+    assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is True
+    assert _incarnation(on_real_cli) == first
+
+    workspace.renew_incarnation(stack)
+    renewed = _incarnation(on_real_cli)
+    assert isinstance(renewed, str) and re.fullmatch(r"[0-9a-f]{8}", renewed) and renewed != first
+    assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is False
+    assert stack.get_all_config()[INCARNATION_KEY].value == renewed

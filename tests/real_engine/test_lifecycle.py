@@ -6,6 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
+import yaml
+
+from stacks.program import INCARNATION_KEY
 from tests.conftest import SampleProject
 from tests.helpers.testcloud import TestCloud
 from tests.real_engine.conftest import SENTINEL
@@ -63,3 +66,17 @@ def test_preview_up_outputs_refresh_destroy(project: SampleProject, cloud: TestC
     assert json.loads(destroy.stdout)["results"][0]["changes"] == {"delete": 5}
     assert not cloud.path("aws-dev", "network").exists()
     assert NETWORK not in (project.root / ".terrane" / "state" / ".pulumi" / "stacks" / "terrane" / "aws-dev.json").read_text()
+
+
+def test_a_destroy_gives_the_next_up_a_new_incarnation(project: SampleProject, cloud: TestCloud, cli) -> None:
+    def run(operation: str) -> str:
+        done = cli(operation, "aws-dev", "--yes")
+        assert done.code == 0, done.stderr
+        return yaml.safe_load((project.root / "Pulumi.aws-dev.yaml").read_text())["config"][INCARNATION_KEY]
+
+    first = run("up")
+    assert run("up") == first
+    assert cloud.path("aws-dev", "network").exists()
+    renewed = run("destroy")
+    assert renewed != first and not cloud.path("aws-dev", "network").exists()
+    assert run("up") == renewed

@@ -33,3 +33,21 @@ def test_cut_names_stay_distinct() -> None:
     assert names.bounded(first, 40) != names.bounded(second, 40)
     assert len(names.bounded(first, 40)) == 40
     assert names.bounded("short", 40) == "short"
+
+
+KEY_RING = re.compile(r"^[a-zA-Z0-9_-]{1,63}$")
+
+
+@pytest.mark.parametrize("env", [SHORT, "gcp-dev", LONGEST[:40]])
+@pytest.mark.parametrize("purpose", ["gke", "secrets"])
+def test_key_rings_are_named_per_incarnation(env: str, purpose: str) -> None:
+    named = names.gcp_key_ring(env, purpose, "0a1b2c3d")
+    assert named == f"{env}-{purpose}-0a1b2c3d" and KEY_RING.match(named)
+    assert names.gcp_key_ring(env, purpose, "4e5f6a7b") != named
+    # A stack made before incarnations keeps the name it has always had.
+    assert names.gcp_key_ring(env, purpose, None) == names.bounded(f"{env}-{purpose}", 63) == f"{env}-{purpose}"
+
+
+def test_a_long_incarnation_still_fits_a_key_ring() -> None:
+    first, second = (names.gcp_key_ring(LONGEST[:40], "secrets", str(n) * 30) for n in (1, 2))
+    assert KEY_RING.match(first) and len(first) == 63 and first != second
