@@ -62,7 +62,7 @@ class EnvironmentStatus:
     account: str
     region: str
     last_update: dict[str, Any] | None
-    """kind, result, start_time, end_time and resources of the stack's last update; None: never deployed."""
+    """When the stack's state was last written (``time``) and how many resources it holds; None: no stack."""
     error: str | None
     last_drift: dict[str, Any] | None
     """The environment's latest entry in the drift history."""
@@ -173,21 +173,24 @@ class Engine:
         results = self._driver.run(mode, chosen, parallel=parallel, options=options) if chosen else []
         return Remediation(mode=mode, results=tuple(results), protected=protected)
 
-    def status(self, *, parallel: int = 4) -> list[EnvironmentStatus]:
-        """Every environment: cloud, account, region, last update, resources and last drift check."""
+    def status(self) -> list[EnvironmentStatus]:
+        """Every environment: cloud, account, region, last update, resources and last drift check.
+
+        One call to the backend lists every stack, however many environments there are.
+        """
         environments, invalid = self._select((), all=True)
-        results = self._driver.run("status", environments, parallel=parallel)
+        stacks = self._driver.stacks()
         drift = last_states(self.project.root / DRIFT_HISTORY)
         statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
                                             error=reason, last_drift=drift.get(name))
                     for name, reason in invalid.items()}
-        for env, result in zip(environments, results, strict=True):
+        for env in environments:
             account = self.project.account_for(env)
+            stack = stacks.get(env.name)
             statuses[env.name] = EnvironmentStatus(
                 environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account),
-                last_update=result.details.get("last_update") if result.ok else None,
-                error=None if result.ok else result.error,
-                last_drift=drift.get(env.name),
+                last_update={"time": stack.last_update, "resources": stack.resources} if stack else None,
+                error=None, last_drift=drift.get(env.name),
             )
         return [statuses[name] for name in sorted(statuses)]
 

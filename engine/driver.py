@@ -24,18 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine import locks, programs, pulumi_cli, worker, workspace
-from engine.errors import InvalidInputError
+from engine.errors import EngineError, InvalidInputError
 from engine.project import Project
 from engine.secrets import MASK, Secret
 from engine.stack_config import provider_config
 from stacks.spec import Environment
 
-Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel", "status"]
+Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 """skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
-
-# Operations that look at many environments at once: they ask the backend which have a stack first.
-_SURVEYS = ("drift", "status")
 
 # Operations that run the program: they need the account's credentials, may write the stack or
 # Pulumi.<env>.yaml, and so run under the environment's terrane lock, one run at a time.
@@ -134,10 +131,12 @@ class Driver:
             raise InvalidInputError("--parallel must be at least 1")
         cli = pulumi_cli.locate()
         backend = workspace.backend(self.project, create=False)
-        # Checking every environment: one look at the backend says which have no stack, and need
-        # neither credentials nor a worker.
-        existing = None if operation not in _SURVEYS or backend.holds_no_stack else pulumi_cli.stack_names(
-            cli, self.project.root, workspace.backend_environment(backend))
+        # Checking for drift: one look at the backend says which environments have no stack, and
+        # need neither credentials nor a worker. Should it fail, each worker looks for itself.
+        existing = None
+        if operation == "drift":
+            with suppress(EngineError):
+                existing = set(self._stacks(cli, backend))
         configs: dict[str, dict[str, tuple[str, bool]] | None] = {}
         results: dict[str, OperationResult] = {}
         for env in environments:
@@ -168,6 +167,16 @@ class Driver:
                 for future in done:
                     results[futures[future]] = future.result()
         return [results[env.name] for env in environments]
+
+    def stacks(self) -> dict[str, pulumi_cli.StackSummary]:
+        """The project's stacks as the backend lists them, in one call: when each was last written, its resources."""
+        backend = workspace.backend(self.project, create=False)
+        return self._stacks(pulumi_cli.locate(), backend)
+
+    def _stacks(self, cli: pulumi_cli.PulumiCli, backend: workspace.Backend) -> dict[str, pulumi_cli.StackSummary]:
+        if backend.holds_no_stack:
+            return {}
+        return pulumi_cli.list_stacks(cli, self.project.root, workspace.backend_environment(backend))
 
     def _config(self, operation: Operation, env: Environment) -> dict[str, tuple[str, bool]]:
         """The account's provider config, ``{key: (value, secret)}``, with its references resolved; {} if not needed."""

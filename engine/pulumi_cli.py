@@ -65,14 +65,29 @@ def install(root: Path | None = None) -> Path:
     return root
 
 
-def stack_names(cli: PulumiCli, project_root: Path, env: Mapping[str, str]) -> set[str] | None:
-    """The project's stacks in the backend ``env`` names (``pulumi stack ls --json``); None if the CLI cannot say."""
+@dataclass(frozen=True)
+class StackSummary:
+    """What the backend says of a stack without opening it: when its state was last written, how many resources."""
+
+    name: str
+    last_update: str | None
+    resources: int | None
+
+
+def list_stacks(cli: PulumiCli, project_root: Path, env: Mapping[str, str]) -> dict[str, StackSummary]:
+    """The project's stacks in the backend ``env`` names, by name: one ``pulumi stack ls --json``."""
     try:
         listed = subprocess.run([str(cli.executable), "stack", "ls", "--json"], cwd=project_root, env=dict(env),
                                 capture_output=True, text=True, timeout=120, check=False)
-        if listed.returncode != 0:
-            return None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"could not list the stacks: {exc}") from exc
+    if listed.returncode != 0:
+        said = [line.removeprefix("error: ") for line in listed.stderr.splitlines() if line.strip()]
+        raise EngineError(f"could not list the stacks: {said[-1] if said else f'exit {listed.returncode}'}")
+    try:
         # A Pulumi Cloud backend may qualify names as org/project/stack.
-        return {str(item["name"]).rsplit("/", 1)[-1] for item in json.loads(listed.stdout)}
-    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
-        return None
+        summaries = [StackSummary(name=str(item["name"]).rsplit("/", 1)[-1], last_update=item.get("lastUpdate"),
+                                  resources=item.get("resourceCount")) for item in json.loads(listed.stdout)]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EngineError(f"could not list the stacks: unexpected answer from pulumi stack ls ({exc})") from exc
+    return {summary.name: summary for summary in summaries}

@@ -77,14 +77,12 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
 
 
 # Operations that only read a stack: they never create one.
-READ_ONLY = ("outputs", "cancel", "status", "drift")
+READ_ONLY = ("outputs", "cancel", "drift")
 
 
 def no_stack(job: dict[str, Any]) -> dict[str, Any]:
     """The outcome of an operation on an environment that has no stack."""
     name = job["environment"]
-    if job["operation"] == "status":
-        return {"type": "result", "details": {"last_update": None}}
     if job["operation"] == "drift":
         return {"type": "result", "details": {"not_deployed": True}}
     return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
@@ -110,8 +108,6 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     )
     if operation == "outputs":
         return {"outputs": _outputs(stack.outputs())}
-    if operation == "status":
-        return {"details": {"last_update": _last_update(stack)}}
     if operation == "cancel":
         stack.cancel()
         return {}
@@ -215,21 +211,6 @@ def _condensed(message: str) -> str:
         return message.strip()
     last = [line.strip() for line in rest.splitlines() if line.strip()]
     return " ".join(part for part in (head.strip(), last[-1] if last else "") if part)
-
-
-def _last_update(stack: Any) -> dict[str, Any] | None:
-    history = stack.history(page_size=1, show_secrets=False)
-    if not history:
-        return None
-    last = history[0]
-    changes = dict(last.resource_changes or {})
-    return {
-        "kind": last.kind,
-        "result": last.result,
-        "start_time": last.start_time.isoformat(),
-        "end_time": last.end_time.isoformat() if last.end_time else None,
-        "resources": sum(count for op, count in changes.items() if op != "delete"),
-    }
 
 
 def _outputs(outputs: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,29 +84,31 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-@click.option("--parallel", default=4, show_default=True, type=click.IntRange(min=1),
-              help="How many stacks are read at once.")
 @click.pass_context
-def status(ctx: click.Context, as_json: bool, parallel: int) -> int:
+def status(ctx: click.Context, as_json: bool) -> int:
     """One view of every environment: cloud, account, region, last update, resources, drift."""
     from rich.table import Table
 
-    rows = context.engine(ctx).status(parallel=parallel)
+    rows = context.engine(ctx).status()
     if as_json:
         output.print_json({"schema_version": 1, "environments": [row.to_dict() for row in rows]})
     else:
         table = Table("ENVIRONMENT", "CLOUD", "ACCOUNT", "REGION", "LAST UPDATE", "RESOURCES", "DRIFT",
                       box=None, pad_edge=False)
         for row in rows:
-            update = row.last_update
-            when = f"{update['end_time'] or update['start_time']} {update['kind']} {update['result']}" if update else (
-                f"error: {row.error}" if row.error else "never deployed")
+            update = row.last_update or {}
+            when = f"error: {row.error}" if row.error else _local_time(update.get("time")) or "never deployed"
             drift = row.last_drift
             checked = f"{drift['status']} ({drift['checked_at']})" if drift else "never checked"
             table.add_row(row.environment, row.cloud, row.account, row.region, when,
-                          str(update["resources"]) if update else "-", checked)
+                          "-" if update.get("resources") is None else str(update["resources"]), checked)
         output.stdout().print(table)
     return ExitCode.FAILURE if any(row.error for row in rows) else ExitCode.OK
+
+
+def _local_time(stamp: str | None) -> str | None:
+    """An ISO 8601 time as a reader scans it, to the minute, in the machine's time zone."""
+    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M %Z") if stamp else None
 
 
 def _print_report(report: DriftReport) -> None:

@@ -1,9 +1,13 @@
-"""``terrane status`` from the real stack history, and secrets that never leave the stack's encrypted config."""
+"""``terrane status`` from one listing of the stacks, and secrets that never leave the encrypted config."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import SampleProject
 from tests.helpers.testcloud import TestCloud
@@ -16,29 +20,53 @@ def _statuses(cli) -> dict[str, dict]:
     return {row["environment"]: row for row in json.loads(result.stdout)["environments"]}
 
 
-def test_status_reads_the_stack_history(project: SampleProject, cloud: TestCloud, cli) -> None:
+def test_status_lists_every_stack_in_one_call(project: SampleProject, cloud: TestCloud, cli, pulumi_root: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     assert {name: row["last_update"] for name, row in _statuses(cli).items()} == {
         "aws-dev": None, "azure-dev": None, "gcp-dev": None}
     assert not (project.root / ".terrane").exists()
 
+    before = datetime.now(UTC)
     assert cli("up", "aws-dev", "--yes").code == 0
+    deployed = _stack_resources(project, "aws-dev")
     cloud.delete("aws-dev", "bucket")
     assert cli("drift", "aws-dev").code == 2
+    started = _processes_started(monkeypatch)
     rows = _statuses(cli)
+    assert started == [[str(pulumi_root / "bin" / "pulumi"), "stack", "ls", "--json"]]
     update = rows["aws-dev"]["last_update"]
-    assert (update["kind"], update["result"], update["resources"]) == ("update", "succeeded", 5)
-    assert update["start_time"] <= update["end_time"]
+    assert update["resources"] == deployed > 0
+    assert before <= datetime.fromisoformat(update["time"]) <= datetime.now(UTC)
     assert rows["aws-dev"]["last_drift"]["status"] == "drifted"
     assert rows["gcp-dev"]["last_update"] is None and rows["gcp-dev"]["last_drift"] is None
     assert (rows["aws-dev"]["cloud"], rows["aws-dev"]["account"], rows["aws-dev"]["region"]) == (
         "aws", "aws-sandbox", "us-east-1")
     table = cli("status").stdout
-    assert "update succeeded" in table and "drifted (" in table
+    assert datetime.fromisoformat(update["time"]).astimezone().strftime("%Y-%m-%d %H:%M") in table
+    assert "drifted (" in table
     assert "never deployed" in table and "never checked" in table
 
     assert cli("destroy", "aws-dev", "--yes").code == 0
-    update = _statuses(cli)["aws-dev"]["last_update"]
-    assert (update["kind"], update["resources"]) == ("destroy", 0)
+    assert _statuses(cli)["aws-dev"]["last_update"]["resources"] == 0
+
+
+def _processes_started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The argv of every process this one starts from now on."""
+    started: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def spy(args: list[str], *rest: object, **kwargs: object) -> subprocess.Popen[str]:
+        started.append(list(args))
+        return popen(args, *rest, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    return started
+
+
+def _stack_resources(project: SampleProject, name: str) -> int:
+    """How many resources the stack's checkpoint holds, as the state file says."""
+    [checkpoint] = (project.root / ".terrane" / "state" / ".pulumi" / "stacks").rglob(f"{name}.json")
+    return len(json.loads(checkpoint.read_text())["checkpoint"]["latest"]["resources"])
 
 
 def test_no_secret_in_any_output_report_or_file(project: SampleProject, cloud: TestCloud, cli, tmp_path: Path) -> None:
