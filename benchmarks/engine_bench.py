@@ -29,7 +29,8 @@ The real CLI is ``TERRANE_PULUMI_ROOT``, else what ``tools/pulumi/build`` prints
    1.15x means terrane adds 15 % to what Pulumi itself takes.
 
    Why the plain baseline is a fresh process: terrane runs every environment
-   in a fresh worker process, and a user of plain Pulumi pays a fresh process
+   in a worker process of its own, forked from a fork server that a run of
+   one environment starts for it, and a user of plain Pulumi pays a fresh process
    too (``pulumi preview`` starts the language host and imports the program).
    Timing ``stack.preview()`` on a stack already open in a warm interpreter
    would charge terrane for start-up work that plain Pulumi cannot skip either.
@@ -45,10 +46,11 @@ The real CLI is ``TERRANE_PULUMI_ROOT``, else what ``tools/pulumi/build`` prints
 
    Then, to show where terrane's time goes: ``--probe-runs`` runs of each
    operation's worker, instrumented (``PROBE``: the real ``engine.worker``
-   with timers wrapped around its steps) and fed the job and environment the
+   with timers wrapped around its steps, in a new interpreter as
+   ``TERRANE_START_METHOD=spawn`` starts it) and fed the job and environment the
    driver builds, beside the plain script's own phases from the timed rounds;
-   from the timed rounds themselves, the worker's lifetime (the driver's
-   ``Popen`` is timed meanwhile) and the rest, spent in the caller (Engine,
+   from the timed rounds themselves, the worker's lifetime (from the fork
+   server's ``spawn`` to its exit) and the rest, spent in the caller (Engine,
    validation, secret resolution, reading the worker's JSON lines); and the
    bare CLI's ``version``, ``config --json`` and ``config --json
    --show-secrets`` (what the worker's config check runs) with the worker's
@@ -94,6 +96,7 @@ import yaml
 from engine import pulumi_cli, workspace
 from engine.api import Engine
 from engine.driver import Driver
+from engine.forkserver import Forked, ForkServer
 from engine.project import open_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -270,38 +273,29 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 # How engine.driver starts a worker.
-WORKER_ARGV = [sys.executable, "-m", "engine.worker"]
-
-
-class _TimedPopen(subprocess.Popen[str]):
-    """``subprocess.Popen`` that notes each terrane worker's lifetime, spawn to exit, in ``lifetimes``."""
-
-    lifetimes: list[float] | None = None
-
-    def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
-        self._spawned = time.monotonic()
-        self._worker = args == WORKER_ARGV
-        super().__init__(args, *rest, **kwargs)
-
-    def wait(self, timeout: float | None = None) -> int:
-        code = super().wait(timeout)
-        if self._worker and _TimedPopen.lifetimes is not None:
-            self._worker = False  # the driver waits once; count it once anyway
-            _TimedPopen.lifetimes.append(time.monotonic() - self._spawned)
-        return code
-
-
 @contextmanager
 def timing_workers(lifetimes: list[float]) -> Iterator[None]:
-    """Meanwhile, the driver's workers (started with ``subprocess.Popen``) note their lifetimes in ``lifetimes``."""
-    original = subprocess.Popen
-    subprocess.Popen = _TimedPopen  # type: ignore[assignment,misc]
-    _TimedPopen.lifetimes = lifetimes
+    """Meanwhile, each worker the driver forks notes its lifetime, from the fork server's ``spawn`` to its exit."""
+    spawn, wait = ForkServer.spawn, Forked.wait
+    started: dict[int, float] = {}
+
+    def timed_spawn(server: ForkServer, *args: Any, **kwargs: Any) -> Forked:
+        began = time.monotonic()
+        forked = spawn(server, *args, **kwargs)
+        started[id(forked)] = began
+        return forked
+
+    def timed_wait(forked: Forked) -> int:
+        code = wait(forked)
+        if id(forked) in started:  # the driver waits more than once; count it once
+            lifetimes.append(time.monotonic() - started.pop(id(forked)))
+        return code
+
+    ForkServer.spawn, Forked.wait = timed_spawn, timed_wait  # type: ignore[method-assign]
     try:
         yield
     finally:
-        subprocess.Popen = original  # type: ignore[misc]
-        _TimedPopen.lifetimes = None
+        ForkServer.spawn, Forked.wait = spawn, wait  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -373,7 +367,7 @@ class Project:
                 if checked.status != "in_sync":
                     raise BenchError(f"terrane drift {name}: {checked.status} {checked.error or ''}")
         [worker] = lifetimes
-        return Run(seconds, {"worker, spawn to exit": worker, "in the caller": seconds - worker})
+        return Run(seconds, {"worker, fork to exit": worker, "in the caller": seconds - worker})
 
     def probe(self, operation: Operation, name: str, scratch: Path) -> Run:
         """The worker of ``operation``, instrumented (``PROBE``), fed what the driver would feed it."""
@@ -394,7 +388,8 @@ class Project:
             project = open_project(self.directory)
             [env] = Engine(self.directory, program=PROGRAM).environments([name])
             backend = workspace.backend(project, create=operation != "drift")
-            return Driver(project, program=PROGRAM)._job(operation, env, pulumi_cli.locate(), backend, {})
+            driver = Driver(project, program=PROGRAM)
+            return driver._job(operation, env, pulumi_cli.locate(), backend, {}, driver._config(operation, env))
 
     def config_reads(self, name: str) -> dict[str, float]:
         """How long the CLI takes to start, and to list the stack's config without and with its secrets.
@@ -552,7 +547,7 @@ def report_breakdown(single: Single, probe_runs: int) -> None:
     row("process, spawn to exit", {op: single.probes[op].median for op in OPERATIONS},
         {op: single.plain[op].median for op in OPERATIONS})
     print("timed rounds:")
-    row("  worker, spawn to exit", {op: single.terrane[op].phase("worker, spawn to exit") for op in OPERATIONS},
+    row("  worker, fork to exit", {op: single.terrane[op].phase("worker, fork to exit") for op in OPERATIONS},
         {op: single.plain[op].median for op in OPERATIONS})
     row("  in the caller", {op: single.terrane[op].phase("in the caller") for op in OPERATIONS}, none)
     row("  total", {op: single.terrane[op].median for op in OPERATIONS},

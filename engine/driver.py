@@ -2,7 +2,8 @@
 
 Everything that can be checked is checked before the first worker starts: the
 environments validate, their accounts' secret references resolve, the Pulumi
-CLI is there. Then each environment runs in its own process (``engine.worker``)
+CLI is there. Then each environment runs in its own process (``engine.worker``,
+forked from a warm ``engine.forkserver`` unless ``TERRANE_START_METHOD=spawn``)
 with its own allow-listed environment; one failing does not stop the others.
 A locked stack is retried with backoff for up to ``wait`` seconds. Ctrl-C is
 forwarded to the running workers, whose Pulumi CLI cancels gracefully.
@@ -19,12 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
-from engine import locks, programs, pulumi_cli, worker, workspace
+from engine import forkserver, locks, programs, pulumi_cli, worker, workspace
 from engine.errors import EngineError, InvalidInputError
+from engine.forkserver import Forked, ForkServer
 from engine.project import Project
 from engine.secrets import MASK, Secret
 from engine.stack_config import provider_config
@@ -111,7 +114,8 @@ class Driver:
         self.project = project
         self.on_progress = on_progress or (lambda _: None)
         self.program = programs.check(program)
-        self._running: dict[str, subprocess.Popen[str]] = {}
+        self._running: dict[str, Forked | subprocess.Popen[str]] = {}
+        self._forkserver: ForkServer | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -129,6 +133,7 @@ class Driver:
         """
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
+        start_method = forkserver.start_method()
         cli = pulumi_cli.locate()
         backend = workspace.backend(self.project, create=False)
         # Checking for drift: one look at the backend says which environments have no stack, and
@@ -153,7 +158,9 @@ class Driver:
         jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {}), configs[env.name])
                 for env in environments if env.name in configs}
         self._stopping.clear()
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool, _sigterm_interrupts():
+        forks = start_method == "forkserver" and any(not job.get("no_stack") for job, _ in jobs.values())
+        with (self._fork_server(cli) if forks else nullcontext(), _sigterm_interrupts(),
+              ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool):
             futures: dict[Future[OperationResult], str] = {
                 pool.submit(self._attempts, name, job, wait_seconds): name for name, job in jobs.items()
             }
@@ -240,49 +247,53 @@ class Driver:
             # Nothing has ever been deployed to the project's state directory; don't make one to look.
             return _result(name, job["operation"], worker.no_stack(job), duration=0.0)
         started = time.monotonic()
+        try:
+            process: Forked | subprocess.Popen[str] = (
+                self._forkserver.spawn(env, self.project.root) if self._forkserver else _spawn(env, self.project.root))
+        except OSError as exc:
+            return OperationResult(name, job["operation"], "failed", error=f"could not start a worker: {exc}")
         # The job goes on stdin, which stays open: the worker cancels its operation
         # when it closes, that is when this process ends, however it ends.
-        process = subprocess.Popen(
-            [sys.executable, "-m", "engine.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env),
-            cwd=self.project.root,
-            text=True,
-            # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
-            # through _interrupt, once, so the CLI can cancel gracefully.
-            start_new_session=True,
-        )
-        with self._lock:
-            self._running[name] = process
-        stderr: list[str] = []
-        reader = threading.Thread(target=lambda: stderr.extend(process.stderr or []), daemon=True)
-        reader.start()
-        try:
-            assert process.stdin and process.stdout
-            process.stdin.write(json.dumps(job) + "\n")
-            process.stdin.flush()
-            outcome: dict[str, Any] | None = None
-            for line in process.stdout:
-                message = json.loads(line)
-                if message["type"] in ("result", "error"):
-                    outcome = message
-                else:
-                    self.on_progress(_progress(name, message))
-            process.wait()
-            reader.join()
-        finally:
+        with process:
+            assert process.stdin and process.stdout and process.stderr
             with self._lock:
-                self._running.pop(name, None)
-            with suppress(OSError):
-                process.stdin.close()  # type: ignore[union-attr]
+                self._running[name] = process
+            stderr: list[str] = []
+            reader = threading.Thread(target=stderr.extend, args=(process.stderr,), daemon=True)
+            reader.start()
+            try:
+                process.stdin.write(json.dumps(job) + "\n")
+                process.stdin.flush()
+                outcome: dict[str, Any] | None = None
+                for line in process.stdout:
+                    message = json.loads(line)
+                    if message["type"] in ("result", "error"):
+                        outcome = message
+                    else:
+                        self.on_progress(_progress(name, message))
+                process.wait()
+                reader.join()
+            finally:
+                with self._lock:
+                    self._running.pop(name, None)
         duration = round(time.monotonic() - started, 3)
         if outcome is None:
             detail = "".join(stderr).strip().splitlines()
             return OperationResult(name, job["operation"], "failed", duration=duration,
                                    error=f"the worker stopped unexpectedly: {detail[-1] if detail else process.returncode}")
         return _result(name, job["operation"], outcome, duration)
+
+    @contextmanager
+    def _fork_server(self, cli: pulumi_cli.PulumiCli) -> Iterator[None]:
+        """The fork server the run's workers are forked from, while the run lasts."""
+        self._forkserver = ForkServer(self.project.root, workspace.base_environment(),
+                                      (*forkserver.PRELOAD, programs.module_of(self.program)),
+                                      str(cli.root) if cli.root else None)
+        try:
+            yield
+        finally:
+            self._forkserver.close()
+            self._forkserver = None
 
     def _interrupt(self) -> None:
         """Start nothing more; have each running worker's Pulumi CLI cancel gracefully."""
@@ -292,6 +303,17 @@ class Driver:
         for process in running:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
+
+
+def _spawn(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """A worker of its own: a new interpreter, ``python -m engine.worker``, with exactly ``env``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(env), cwd=cwd, text=True,
+        # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
+        # through _interrupt, once, so the CLI can cancel gracefully.
+        start_new_session=True,
+    )
 
 
 @contextmanager

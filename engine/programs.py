@@ -36,6 +36,11 @@ def check(reference: str) -> str:
     return reference
 
 
+def module_of(reference: str) -> str:
+    """The module ``reference`` is in."""
+    return check(reference).split(":")[0]
+
+
 def load(reference: str) -> ProgramFactory:
     """The factory ``reference`` names, imported in this process."""
     module_name, attribute = check(reference).split(":")

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -155,6 +156,11 @@ def allowed_environment(account: Account, backend: Backend, environ: Mapping[str
     return {**chosen, **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
 
 
+def base_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """What any process of terrane's needs to run, and nothing else: no account's credential, no backend's."""
+    return _chosen(environ, _BASE)
+
+
 def backend_environment(backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment of a Pulumi CLI that only reads the backend (``stack ls``): no account's credentials."""
     return {**_chosen(environ, _BASE | _backend_names(backend)), **backend.env}
@@ -192,7 +198,7 @@ def open_stack(
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project.root),
         secrets_provider=secrets_provider,
-        pulumi_command=auto.PulumiCommand(root=pulumi_root) if pulumi_root else auto.PulumiCommand(),
+        pulumi_command=pulumi_command(pulumi_root),
     )
     try:
         return auto.select_stack(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
@@ -213,6 +219,14 @@ def renew_incarnation(stack: auto.Stack) -> None:
     from pulumi import automation as auto
 
     stack.set_all_config({INCARNATION_KEY: auto.ConfigValue(secrets.token_hex(4))})
+
+
+@functools.cache
+def pulumi_command(root: str | None) -> auto.PulumiCommand:
+    """The CLI under ``root`` (else on PATH), its version checked once per process (and once per fork server)."""
+    from pulumi import automation as auto
+
+    return auto.PulumiCommand(root=root) if root else auto.PulumiCommand()
 
 
 def apply_config(stack: auto.Stack, config: Mapping[str, auto.ConfigValue], *, digest: str | None,

@@ -183,6 +183,13 @@ def test_bad_flag_is_invalid_input(sample: SampleProject, cli) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_an_unknown_start_method_runs_nothing(sample: SampleProject, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERRANE_START_METHOD", "thread")
+    _assert_one_clear_line(cli("--project", sample.root, "preview", "aws-dev"),
+                           "TERRANE_START_METHOD=thread: expected one of forkserver, spawn")
+    assert not (sample.root / ".terrane").exists()
+
+
 def test_not_a_project(tmp_path, cli) -> None:
     _assert_one_clear_line(cli("--project", tmp_path, "envs", "list"), "is not a terrane project")
 

@@ -67,7 +67,11 @@ def test_config_keys_and_secret_flags_per_cloud(standin: StandIn, cli, env: str,
 
 def test_backend_passphrase_and_work_dir(sample: SampleProject, standin: StandIn, cli) -> None:
     assert cli("preview", "aws-dev").code == 0
-    for call in standin.calls():
+    # The fork server asks the CLI its version once, for every worker, with no backend or credential.
+    version, *calls = standin.calls()
+    assert version["argv"] == ["version"] and "PULUMI_BACKEND_URL" not in version["env"]
+    assert "AWS_SECRET_ACCESS_KEY" not in version["env"]
+    for call in calls:
         assert call["cwd"] == str(sample.root)
         assert call["env"]["PULUMI_BACKEND_URL"] == (sample.root / ".terrane" / "state").as_uri()
         assert call["env"]["PULUMI_CONFIG_PASSPHRASE_FILE"] == str(sample.root / ".terrane" / "passphrase")
@@ -85,7 +89,10 @@ def test_backend_and_secrets_provider_can_be_replaced(standin: StandIn, cli, mon
     assert "PULUMI_CONFIG_PASSPHRASE_FILE" not in init["env"]
 
 
-def test_another_clouds_credentials_never_reach_a_stack(standin: StandIn, cli) -> None:
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_another_clouds_credentials_never_reach_a_stack(standin: StandIn, cli, start_method: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERRANE_START_METHOD", start_method)
     assert cli("preview", "azure-dev", "aws-dev").code == 0
     by_stack: dict[str, set[str]] = {}
     for call in standin.calls_of("preview"):

@@ -47,7 +47,7 @@ def terrane() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         process.communicate()
 
 
-def _descendants(pid: int) -> list[int]:
+def _parents() -> dict[int, int]:
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -55,6 +55,11 @@ def _descendants(pid: int) -> list[int]:
         except OSError:
             continue
         parents[int(stat.parent.name)] = int(fields[1])
+    return parents
+
+
+def _descendants(pid: int) -> list[int]:
+    parents = _parents()
     found, frontier = [], [pid]
     while frontier:
         children = [child for child, parent in parents.items() if parent in frontier]
@@ -78,10 +83,19 @@ def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
 
 
 def _worker_of(process: subprocess.Popen[str]) -> int:
+    """The worker: a fork of terrane's fork server (``engine.forkserver``), which is terrane's child."""
+    parents = _parents()
     for pid in _descendants(process.pid):
-        if b"engine.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if parents[pid] != process.pid and _is_forkserver(pid) and _is_forkserver(parents[pid]):
             return pid
     raise AssertionError("no worker process")
+
+
+def _is_forkserver(pid: int) -> bool:
+    try:
+        return b"engine.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def test_a_second_up_is_refused_while_one_runs_or_waits_for_it(project: SampleProject, cloud: TestCloud, cli,

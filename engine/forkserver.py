@@ -1,0 +1,221 @@
+"""Workers forked from one warm process: ``python -m engine.forkserver``.
+
+A worker spends most of its start-up importing ``pulumi.automation``, terrane's
+spec models and the program. The driver starts one fork server per run, with
+only the base environment (no account's credential, no backend secret), which
+imports all that once; each environment's worker is then a fork of it that,
+before running any of terrane's code, takes the environment the driver built
+for it (``engine.workspace.allowed_environment``), its own session (so Ctrl-C
+reaches it only through the driver) and the driver's pipes as stdin, stdout
+and stderr. Everything else a worker does is what ``python -m engine.worker``
+does, including cancelling when its stdin closes because the driver is gone.
+
+The driver talks to the server over a ``SOCK_SEQPACKET`` socket: one message
+per worker, the worker's pipes passed as file descriptors. Each worker has a
+status pipe too: the worker writes its pid there once it is in its own
+session, and the server its exit status when it ends. The server is
+single-threaded (forking a threaded process is unsafe) and exits when the
+driver's end of the socket closes.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import IO, Self
+
+from engine.errors import InvalidInputError
+
+START_METHOD_ENV = "TERRANE_START_METHOD"
+START_METHODS = ("forkserver", "spawn")
+"""How workers start: forked from the fork server (the default), or each a new interpreter."""
+
+# What every worker imports before it runs anything: the Automation API and terrane's engine.
+PRELOAD = ("pulumi.automation", "engine.worker", "engine.project", "engine.workspace", "engine.programs",
+           "engine.drift", "engine.stack_config")
+_MESSAGE_LIMIT = 1 << 20
+
+
+def start_method(environ: Mapping[str, str] = os.environ) -> str:
+    method = environ.get(START_METHOD_ENV) or START_METHODS[0]
+    if method not in START_METHODS:
+        raise InvalidInputError(f"{START_METHOD_ENV}={method}: expected one of {', '.join(START_METHODS)}")
+    return method
+
+
+class ForkServer:
+    """The driver's handle on a fork server: ``spawn`` starts a worker."""
+
+    def __init__(self, cwd: Path, environ: Mapping[str, str], preload: Iterable[str], pulumi_root: str | None) -> None:
+        self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "engine.forkserver", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), env=dict(environ), cwd=cwd,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                # Its own session: a Ctrl-C at the terminal is the driver's to pass on, not the server's.
+                start_new_session=True,
+            )
+        self._socket.send(json.dumps({"preload": list(dict.fromkeys(preload)), "pulumi_root": pulumi_root}).encode())
+        self._lock = threading.Lock()
+
+    def spawn(self, environ: Mapping[str, str], cwd: Path) -> Forked:
+        """A worker with exactly ``environ``, in ``cwd``, its stdin, stdout and stderr pipes to this process."""
+        stdin_r, stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        status_r, status_w = os.pipe()
+        theirs = (stdin_r, stdout_w, stderr_w, status_w)
+        try:
+            with self._lock:
+                socket.send_fds(self._socket, [json.dumps({"env": dict(environ), "cwd": str(cwd)}).encode()],
+                                list(theirs))
+        except OSError:
+            for fd in (stdin_w, stdout_r, stderr_r, status_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        return Forked(stdin_w, stdout_r, stderr_r, status_r)
+
+    def close(self) -> None:
+        """Stop the server; workers still running go on, each watching its own stdin."""
+        self._socket.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+class Forked:
+    """A worker forked by the server: what the driver needs of a ``subprocess.Popen``, context manager included."""
+
+    def __init__(self, stdin: int, stdout: int, stderr: int, status: int) -> None:
+        self.stdin: IO[str] = open(stdin, "w")  # noqa: SIM115 - closed on exit, as Popen's
+        self.stdout: IO[str] = open(stdout)  # noqa: SIM115
+        self.stderr: IO[str] = open(stderr)  # noqa: SIM115
+        self._status = open(status)  # noqa: SIM115
+        self.returncode: int | None = None
+        said, _, pid = self._status.readline().partition(" ")
+        if said != "pid":
+            self.__exit__()
+            raise OSError("the fork server stopped" if not said else "the worker ended as it started")
+        self.pid = int(pid)
+
+    def wait(self) -> int:
+        """The worker's exit status, as the server saw it end; -1 if the server went first."""
+        if self.returncode is None:
+            said, _, code = self._status.readline().partition(" ")
+            self.returncode = int(code) if said == "exit" else -1
+            self._status.close()
+        return self.returncode
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stdout.close()
+        self.stderr.close()
+        with suppress(OSError):
+            self.stdin.close()
+        self.wait()
+
+
+def serve(control: socket.socket) -> None:
+    """Preload, then fork a worker per message until the driver closes its end."""
+    request = json.loads(control.recv(_MESSAGE_LIMIT))
+    for name in request["preload"]:
+        # A module that fails to import here fails in the worker too, which reports it.
+        with suppress(Exception):
+            importlib.import_module(name)
+    with suppress(Exception):
+        from engine.workspace import pulumi_command
+
+        pulumi_command(request["pulumi_root"])  # runs `pulumi version` once for every worker
+    # What was loaded stays shared with every fork: the collector never touches (and copies) it.
+    gc.freeze()
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    statuses: dict[int, int] = {}
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is control:
+                message, fds, _, _ = socket.recv_fds(control, _MESSAGE_LIMIT, 4)
+                if not message:
+                    return
+                job = json.loads(message)
+                statuses[_fork(job["env"], job["cwd"], *fds)] = fds[3]
+                for fd in fds[:3]:
+                    os.close(fd)
+            else:
+                os.read(wake_r, 512)
+                _reap(statuses)
+
+
+def _reap(statuses: dict[int, int]) -> None:
+    """Tell the driver how each worker that ended, ended."""
+    while statuses:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd = statuses.pop(pid, None)
+        if fd is not None:
+            with suppress(OSError):
+                os.write(fd, f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+            os.close(fd)
+
+
+def _fork(environ: dict[str, str], cwd: str, stdin: int, stdout: int, stderr: int, status: int) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        os.setsid()
+        # Only now, in its own session, can the driver signal the worker's process group by its pid.
+        os.write(status, f"pid {os.getpid()}\n".encode())
+        for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+            os.dup2(fd, target)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environ)
+        from engine import worker
+
+        code = worker.main()
+    except BaseException:  # noqa: BLE001 - the worker's last word goes to its stderr, whatever it is
+        traceback.print_exc()
+    finally:
+        with suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    serve(socket.socket(fileno=int(sys.argv[1])))
