@@ -63,7 +63,7 @@ class Progress:
 
 
 @dataclass(frozen=True)
-class Output:
+class StackOutput:
     value: Any
     secret: bool
 
@@ -79,7 +79,7 @@ class OperationResult:
     operation: Operation
     status: Status
     changes: dict[str, int] = field(default_factory=dict)
-    outputs: dict[str, Output] = field(default_factory=dict)
+    outputs: dict[str, StackOutput] = field(default_factory=dict)
     duration: float = 0.0
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -136,6 +136,18 @@ class Driver:
         start_method = forkserver.start_method()
         cli = pulumi_cli.locate()
         backend = workspace.backend(self.project, create=False)
+        # Started first, the fork server imports what every worker needs while the jobs are prepared.
+        forks = start_method == "forkserver" and not (operation in worker.READ_ONLY and backend.holds_no_stack)
+        with self._fork_server(cli) if forks else nullcontext():
+            jobs, results = self._prepare(operation, environments, cli, backend, options, keep_going)
+            results.update(self._execute(jobs, parallel, wait_seconds))
+        return [results[env.name] for env in environments]
+
+    def _prepare(
+        self, operation: Operation, environments: Sequence[Environment], cli: pulumi_cli.PulumiCli,
+        backend: workspace.Backend, options: Mapping[str, bool] | None, keep_going: bool,
+    ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, str]]], dict[str, OperationResult]]:
+        """Each environment's job and worker environment; or, with ``keep_going``, its result if it cannot run."""
         # Checking for drift: one look at the backend says which environments have no stack, and
         # need neither credentials nor a worker. Should it fail, each worker looks for itself.
         existing = None
@@ -157,10 +169,14 @@ class Driver:
             backend = workspace.backend(self.project)
         jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {}), configs[env.name])
                 for env in environments if env.name in configs}
+        return jobs, results
+
+    def _execute(self, jobs: Mapping[str, tuple[dict[str, Any], dict[str, str]]], parallel: int,
+                 wait_seconds: float) -> dict[str, OperationResult]:
+        """Run the jobs, ``parallel`` at once; Ctrl-C or SIGTERM stops those not started."""
         self._stopping.clear()
-        forks = start_method == "forkserver" and any(not job.get("no_stack") for job, _ in jobs.values())
-        with (self._fork_server(cli) if forks else nullcontext(), _sigterm_interrupts(),
-              ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool):
+        results: dict[str, OperationResult] = {}
+        with _sigterm_interrupts(), ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
             futures: dict[Future[OperationResult], str] = {
                 pool.submit(self._attempts, name, job, wait_seconds): name for name, job in jobs.items()
             }
@@ -173,7 +189,7 @@ class Driver:
                     continue
                 for future in done:
                     results[futures[future]] = future.result()
-        return [results[env.name] for env in environments]
+        return results
 
     def stacks(self) -> dict[str, pulumi_cli.StackSummary]:
         """The project's stacks as the backend lists them, in one call: when each was last written, its resources."""
@@ -343,7 +359,7 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
         operation,
         "succeeded",
         changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
-        outputs={key: Output(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
+        outputs={key: StackOutput(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
         duration=outcome.get("duration", duration),
         details=outcome.get("details", {}),
     )

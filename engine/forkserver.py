@@ -70,6 +70,7 @@ class ForkServer:
             )
         self._socket.send(json.dumps({"preload": list(dict.fromkeys(preload)), "pulumi_root": pulumi_root}).encode())
         self._lock = threading.Lock()
+        self._forked = False
 
     def spawn(self, environ: Mapping[str, str], cwd: Path) -> Forked:
         """A worker with exactly ``environ``, in ``cwd``, its stdin, stdout and stderr pipes to this process."""
@@ -82,6 +83,7 @@ class ForkServer:
             with self._lock:
                 socket.send_fds(self._socket, [json.dumps({"env": dict(environ), "cwd": str(cwd)}).encode()],
                                 list(theirs))
+                self._forked = True
         except OSError:
             for fd in (stdin_w, stdout_r, stderr_r, status_r):
                 os.close(fd)
@@ -92,8 +94,13 @@ class ForkServer:
         return Forked(stdin_w, stdout_r, stderr_r, status_r)
 
     def close(self) -> None:
-        """Stop the server; workers still running go on, each watching its own stdin."""
+        """Stop the server; workers still running go on, each watching its own stdin.
+
+        A server that never forked is killed at once, rather than waited for while it imports.
+        """
         self._socket.close()
+        if not self._forked:
+            self._process.kill()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
