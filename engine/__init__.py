@@ -26,7 +26,7 @@ from engine.errors import (
 if TYPE_CHECKING:
     from engine.api import Engine, EnvironmentStatus, Remediation
     from engine.drift import DriftReport
-    from engine.driver import OperationResult, Output, Progress
+    from engine.driver import OperationResult, Progress, StackOutput
     from engine.offline import Plan, plan
     from engine.project import Project, open_project
     from engine.verify import Verification, verify
@@ -39,12 +39,12 @@ __all__ = [
     "ExitCode",
     "InvalidInputError",
     "OperationResult",
-    "Output",
     "Plan",
     "Progress",
     "Project",
     "Remediation",
     "SpecError",
+    "StackOutput",
     "TerraneError",
     "Verification",
     "open_project",
@@ -58,7 +58,7 @@ _LAZY = {
     "EnvironmentStatus": "engine.api",
     "Remediation": "engine.api",
     "OperationResult": "engine.driver",
-    "Output": "engine.driver",
+    "StackOutput": "engine.driver",
     "Progress": "engine.driver",
     "Plan": "engine.offline",
     "plan": "engine.offline",

@@ -8,7 +8,7 @@
     result.changes                              # {"create": 71}
     engine.up("aws-dev", "gcp-dev", parallel=2)
     engine.outputs("aws-dev")["vpc_id"].value
-    report = engine.drift()                     # DriftReport of every environment; report.exit_code
+    report = engine.drift()                     # DriftReport of every environment, recorded in the history
     engine.status()                             # EnvironmentStatus per environment
 
 Every method validates first (environments, accounts, secret references, the
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine import programs
+from engine import drift_reports, programs
 from engine.drift import (
     DriftReport,
     EnvironmentDrift,
@@ -32,8 +32,7 @@ from engine.drift import (
     apply_ignore_rules,
     in_shard,
 )
-from engine.drift_reports import last_states
-from engine.driver import Driver, OnProgress, Operation, OperationResult, Output
+from engine.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
 from engine.errors import EngineError, InvalidInputError
 from engine.project import ENVIRONMENTS_DIR, open_project
 from engine.workspace import STATE_DIR
@@ -68,7 +67,7 @@ class EnvironmentStatus:
     """The environment's latest entry in the drift history."""
 
     def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return asdict(self)
 
 
 class Engine:
@@ -139,12 +138,20 @@ class Engine:
         return _with_invalid("destroy", results, invalid)
 
     def drift(
-        self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None
+        self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None,
+        notify: str | None = None,
     ) -> DriftReport:
-        """Check environments (all when none is named) for drift; changes nothing.
+        """Check environments (all when none is named) for drift, then notify and record the run.
 
-        ``shard`` = (I, N) keeps the stable 1/N of them that is shard I.
+        Nothing in the cloud or the stacks changes. ``shard`` = (I, N) keeps the
+        stable 1/N of the environments that is shard I. With ``notify`` (a
+        webhook URL), what changed since the last notification is POSTed; a
+        delivery that fails is in ``report.notification_error`` and is sent
+        again next run. Last, the run is appended to the drift history, which
+        ``status`` and the next notification read.
         """
+        if notify:
+            drift_reports.check_webhook_url(notify)
         environments, invalid = self._select(names, all=not names)
         if shard:
             environments = [env for env in environments if in_shard(env.name, shard)]
@@ -156,8 +163,16 @@ class Engine:
         checked = {env.name: _environment_drift(env, result, today)
                    for env, result in zip(environments, results, strict=True)}
         checked.update({name: EnvironmentDrift(name, "error", error=reason) for name, reason in invalid.items()})
-        return DriftReport(started_at=started, finished_at=finished,
-                           environments=tuple(checked[name] for name in sorted(checked)))
+        report = DriftReport(started_at=started, finished_at=finished,
+                             environments=tuple(checked[name] for name in sorted(checked)))
+        history = self.project.root / DRIFT_HISTORY
+        if notify:
+            try:
+                drift_reports.notify_changes(notify, report, history.with_name(NOTIFIED))
+            except EngineError as exc:
+                report = replace(report, notification_error=str(exc))
+        drift_reports.append_history(history, report)
+        return report
 
     def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1) -> Remediation:
         """Reconcile drifted environments: ``up`` back to the code, or ``refresh`` to accept the cloud.
@@ -180,7 +195,7 @@ class Engine:
         """
         environments, invalid = self._select((), all=True)
         stacks = self._driver.stacks()
-        drift = last_states(self.project.root / DRIFT_HISTORY)
+        drift = drift_reports.last_states(self.project.root / DRIFT_HISTORY)
         statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
                                             error=reason, last_drift=drift.get(name))
                     for name, reason in invalid.items()}
@@ -194,7 +209,7 @@ class Engine:
             )
         return [statuses[name] for name in sorted(statuses)]
 
-    def outputs(self, name: str) -> dict[str, Output]:
+    def outputs(self, name: str) -> dict[str, StackOutput]:
         return self._single("outputs", name).outputs
 
     def cancel(self, name: str) -> None:

@@ -59,7 +59,7 @@ EXTERNAL_ID_ENV = "TERRANE_AWS_EXTERNAL_ID"
 # Role, user or account root, in any partition; or a bare account id.
 _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)|\d{12}", re.ASCII)
 # What sts:AssumeRole accepts as an external id.
-_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 
 # The AWS managed policies the components attach to their roles (cluster.py).
 _ATTACHABLE_POLICIES = [
@@ -84,7 +84,7 @@ def template(trusted_principal: str, external_id: str) -> dict[str, Any]:
             f"--trusted-principal: {trusted_principal!r} is not an IAM role, user or account root ARN "
             "(arn:aws:iam::123456789012:role/NAME) or a 12-digit account id"
         )
-    if not _EXTERNAL_ID.fullmatch(external_id):
+    if not EXTERNAL_ID.fullmatch(external_id):
         # The value is not echoed: it is treated as a secret everywhere else.
         raise InvalidInputError(
             f"--external-id: expected 2 to 1224 characters of letters, digits and _+=,.@:/- "

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
-from engine.errors import InvalidInputError
+from engine.errors import ExitCode, InvalidInputError
 from engine.secrets import MASK
 from stacks.spec import IgnoreRule
 
@@ -84,15 +84,18 @@ class DriftReport:
     started_at: str
     finished_at: str
     environments: tuple[EnvironmentDrift, ...] = field(default_factory=tuple)
+    notification_error: str | None = None
+    """Why the notification of this run could not be delivered; None if it was, or none was asked."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "started_at": self.started_at, "finished_at": self.finished_at,
                 "environments": [env.to_dict() for env in self.environments]}
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
+        """What the check found: FAILURE if an environment could not be checked, else CHANGES on drift, else OK."""
         statuses = {env.status for env in self.environments}
-        return 1 if "error" in statuses else 2 if "drifted" in statuses else 0
+        return ExitCode.FAILURE if "error" in statuses else ExitCode.CHANGES if "drifted" in statuses else ExitCode.OK
 
 
 # --- from engine events (in the worker) --------------------------------------------------------

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.aws_bootstrap import EXTERNAL_ID
 from engine.errors import EngineError, InvalidInputError, TerraneError
 from engine.secrets import MASK, Secret, resolve
 from stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
@@ -33,9 +33,6 @@ GCP_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 AZURE_SDK = "azure.identity"
 GCP_SDK = "google.auth"
 SERVICE_ACCOUNT_KEY_FIELDS = ("type", "project_id", "private_key", "client_email")
-# AWS's own constraint on ExternalId; checked before the call because AWS's
-# validation errors quote the rejected value.
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 
 
 @dataclass(frozen=True)
@@ -195,7 +192,8 @@ def _external_id(check: _Check, value: str | Reference | None) -> str | None:
     else:
         plain = check.resolve(value).reveal()
         source = f"the external id behind {value}"
-    if not _EXTERNAL_ID.match(plain):
+    # Checked before the call: AWS's validation errors quote the rejected value.
+    if not EXTERNAL_ID.fullmatch(plain):
         raise check.error(
             InvalidInputError,
             f"{field}: {source} is not a valid AWS external id "

@@ -62,7 +62,7 @@ def _cancel_when_orphaned() -> None:
 def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dict[str, Any]:
     from pulumi import automation as auto
 
-    from engine.errors import TerraneError
+    from engine.errors import ExitCode, TerraneError
 
     try:
         return {"type": "result", **_run(job, emit)}
@@ -73,7 +73,8 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
     except auto.CommandError as exc:
         return {"type": "error", "kind": "cancelled" if cancelled.is_set() else "failed", "message": _error_lines(exc)}
     except TerraneError as exc:
-        return {"type": "error", "kind": "invalid" if exc.exit_code == 3 else "failed", "message": str(exc)}
+        kind = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "failed"
+        return {"type": "error", "kind": kind, "message": str(exc)}
 
 
 # Operations that only read a stack: they never create one.

@@ -35,22 +35,18 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
           junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
     from engine import drift_reports
-    from engine.api import DRIFT_HISTORY, NOTIFIED
     from engine.cli.progress import ProgressView
     from engine.drift import parse_shard
-    from engine.errors import EngineError, InvalidInputError
+    from engine.errors import InvalidInputError
     from engine.files import write_atomically
 
     if names and all_:
         raise InvalidInputError("name environments or use --all, not both")
     chosen_shard = parse_shard(shard) if shard else None
-    if notify:
-        drift_reports.check_webhook_url(notify)
     engine = context.engine(ctx)
     with ProgressView("drift") as view:
         engine.on_progress = view
-        report = engine.drift(*names, parallel=parallel, shard=chosen_shard)
-    history = engine.project.root / DRIFT_HISTORY
+        report = engine.drift(*names, parallel=parallel, shard=chosen_shard, notify=notify)
     if markdown:
         write_atomically(markdown, drift_reports.markdown(report))
     if junit:
@@ -59,13 +55,6 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
         output.print_json(report.to_dict())
     else:
         _print_report(report)
-    undelivered: EngineError | None = None
-    if notify:
-        try:
-            drift_reports.notify_changes(notify, report, history.with_name(NOTIFIED))
-        except EngineError as exc:
-            undelivered = exc  # the check stands; the news is sent again next run
-    drift_reports.append_history(history, report)
     code = report.exit_code
     if remediate:
         with ProgressView(remediate) as view:
@@ -74,9 +63,9 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
         _print_remediation(remediation)
         if not all(result.ok for result in remediation.results):
             code = ExitCode.FAILURE
-    if undelivered:
+    if report.notification_error:
         found = {ExitCode.OK: "in sync", ExitCode.CHANGES: "drift found"}.get(code, "a check or remediation failed")
-        output.stderr().print(f"error: {found}, but the notification failed: {undelivered}; "
+        output.stderr().print(f"error: {found}, but the notification failed: {report.notification_error}; "
                               "it will be sent again on the next run", markup=False)
         return ExitCode.FAILURE
     return code

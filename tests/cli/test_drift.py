@@ -18,6 +18,7 @@ import pytest
 
 from engine import drift_reports
 from engine.drift import in_shard
+from engine.errors import ExitCode
 from tests import recorded
 from tests.conftest import SampleProject
 from tests.standin import StandIn
@@ -220,3 +221,24 @@ def test_junit_and_markdown_reports(deployed: StandIn, cli, tmp_path) -> None:
     text = markdown.read_text()
     assert "aws-dev" in text and "spec.nodes.max" in text and "expired credentials" in text
 
+
+
+def test_the_python_api_notifies_and_records_as_the_cli_does(sample: SampleProject, deployed: StandIn,
+                                                              webhook) -> None:
+    from engine.api import Engine
+
+    url, hooks = webhook
+    engine = Engine(sample.root)
+    deployed.scenario("aws-dev", refresh_events=DRIFTED)
+    report = engine.drift("aws-dev", notify=url)
+    assert (report.exit_code, report.notification_error) == (ExitCode.CHANGES, None)
+    assert len(hooks.bodies) == 1 and "aws-dev" in hooks.bodies[0]["text"]
+    [status] = [row for row in engine.status() if row.environment == "aws-dev"]
+    assert status.last_drift is not None and status.last_drift["status"] == "drifted"
+
+    hooks.status, hooks.failures = 400, 1  # rejected: the run is still recorded, and the news kept for next time
+    deployed.scenario("aws-dev", refresh_events=IN_SYNC)
+    report = engine.drift("aws-dev", notify=url)
+    assert report.exit_code == ExitCode.OK and "400" in (report.notification_error or "")
+    [status] = [row for row in engine.status() if row.environment == "aws-dev"]
+    assert status.last_drift is not None and status.last_drift["status"] == "in_sync"
