@@ -1,5 +1,5 @@
 """The Pulumi program of this project, for plain `pulumi up -s ENV`: terrane's program for environments/ENV.yaml."""
 
-from engine.entry import run
+from terrane.engine.entry import run
 
 run()

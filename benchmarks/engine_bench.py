@@ -45,7 +45,7 @@ The real CLI is ``TERRANE_PULUMI_ROOT``, else what ``tools/pulumi/build`` prints
    program would; it reads no terrane YAML.
 
    Then, to show where terrane's time goes: ``--probe-runs`` runs of each
-   operation's worker, instrumented (``PROBE``: the real ``engine.worker``
+   operation's worker, instrumented (``PROBE``: the real ``terrane.engine.worker``
    with timers wrapped around its steps, in a new interpreter as
    ``TERRANE_START_METHOD=spawn`` starts it) and fed the job and environment the
    driver builds, beside the plain script's own phases from the timed rounds;
@@ -93,11 +93,11 @@ from typing import Any, Literal
 
 import yaml
 
-from engine import pulumi_cli, workspace
-from engine.api import Engine
-from engine.driver import Driver
-from engine.forkserver import Forked, ForkServer
-from engine.project import open_project
+from terrane.engine import pulumi_cli, workspace
+from terrane.engine.api import Engine
+from terrane.engine.driver import Driver
+from terrane.engine.forkserver import Forked, ForkServer
+from terrane.engine.project import open_project
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "tools" / "pulumi" / "build"
@@ -180,7 +180,7 @@ began = time.monotonic()
 from pulumi import automation as auto
 spent["import pulumi.automation"] = time.monotonic() - began
 began = time.monotonic()
-from engine import programs, project, worker, workspace
+from terrane.engine import programs, project, worker, workspace
 spent["import terrane"] = time.monotonic() - began
 timed(project, "open_project", "read the project")
 timed(project.Project, "environment", "read the project")
@@ -454,7 +454,7 @@ def terrane_command(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "terrane"
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from engine.cli import entry; sys.exit(entry())", *args]
+    return [sys.executable, "-c", "import sys; from terrane.engine.cli import entry; sys.exit(entry())", *args]
 
 
 def find_pulumi_root() -> Path:

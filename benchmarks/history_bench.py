@@ -28,8 +28,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine import drift_reports
-from engine.drift import DriftReport, EnvironmentDrift
+from terrane.engine import drift_reports
+from terrane.engine.drift import DriftReport, EnvironmentDrift
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ _HEAVY = (
 # Runs the CLI entry point as the console script does, then lists what got imported.
 _HELP_PROBE = """
 import contextlib, io, json, sys
-from engine.cli import main
+from terrane.engine.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["--help"])
 print(json.dumps({"code": code, "modules": sorted({name.split(".")[0] for name in sys.modules})}))
@@ -174,7 +174,7 @@ def terrane(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "terrane"
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from engine.cli import entry; sys.exit(entry())", *args]
+    return [sys.executable, "-c", "import sys; from terrane.engine.cli import entry; sys.exit(entry())", *args]
 
 
 def help_imports() -> list[str]:

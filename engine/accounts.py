@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from engine.errors import InvalidInputError, SpecError
-from engine.files import write_atomically
-from engine.locks import accounts_lock
-from engine.project import (
+from terrane.engine.errors import InvalidInputError, SpecError
+from terrane.engine.files import write_atomically
+from terrane.engine.locks import accounts_lock
+from terrane.engine.project import (
     ACCOUNTS_FILE,
     ENVIRONMENTS_DIR,
     Project,
     read_yaml,
     validation_problems,
 )
-from engine.workspace import STATE_DIR
-from stacks.spec import ACCOUNT_MODELS, Account
+from terrane.engine.workspace import STATE_DIR
+from terrane.stacks.spec import ACCOUNT_MODELS, Account
 
 if TYPE_CHECKING:
-    from engine.verify import Verification
+    from terrane.engine.verify import Verification
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def link(
         raise InvalidInputError(f"account '{name}' is already linked; pass --replace to link it again")
     verification = None
     if verify:
-        from engine.verify import verify as check
+        from terrane.engine.verify import verify as check
 
         verification = check(name, account)
     document = account.model_dump(mode="json", exclude_none=True)

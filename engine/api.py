@@ -1,6 +1,6 @@
 """terrane from Python: the engine behind the CLI, with typed results.
 
-    from engine import Engine
+    from terrane import Engine
 
     engine = Engine("path/to/project")          # or Engine() for $TERRANE_PROJECT / the current directory
     engine = Engine(".", program="acme.program:build")   # each stack runs acme's program factory
@@ -24,22 +24,22 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine import drift_reports, programs
-from engine.drift import (
+from terrane.engine import drift_reports, programs
+from terrane.engine.drift import (
     DriftReport,
     EnvironmentDrift,
     ResourceDrift,
     apply_ignore_rules,
     in_shard,
 )
-from engine.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
-from engine.errors import EngineError, InvalidInputError
-from engine.project import ENVIRONMENTS_DIR, open_project
-from engine.workspace import STATE_DIR
-from stacks.spec import Environment
+from terrane.engine.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.project import ENVIRONMENTS_DIR, open_project
+from terrane.engine.workspace import STATE_DIR
+from terrane.stacks.spec import Environment
 
 if TYPE_CHECKING:
-    from engine.offline import Plan
+    from terrane.engine.offline import Plan
 
 DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
 NOTIFIED = "notified.json"
@@ -112,7 +112,7 @@ class Engine:
 
     def plan(self, name: str) -> Plan:
         # Rendering offline loads Pulumi's SDK and a cloud's; an engine that only drives stacks never needs them.
-        from engine.offline import plan
+        from terrane.engine.offline import plan
 
         return plan(self.project, name)
 

@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 import yaml
 
-from engine.errors import InvalidInputError
+from terrane.engine.errors import InvalidInputError
 
 ROLE_NAMES = {
     "provisioner": "terrane-provisioner",

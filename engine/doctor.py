@@ -16,11 +16,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from engine import pulumi_cli, workspace
-from engine.errors import TerraneError
-from engine.project import Project
-from engine.secrets import resolve
-from stacks.spec import Account, AwsAccount, AwsSecretRef, EnvRef, FileRef, Spec
+from terrane.engine import pulumi_cli, workspace
+from terrane.engine.errors import TerraneError
+from terrane.engine.project import Project
+from terrane.engine.secrets import resolve
+from terrane.stacks.spec import Account, AwsAccount, AwsSecretRef, EnvRef, FileRef, Spec
 
 Status = Literal["ok", "warn", "fail"]
 

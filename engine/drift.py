@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
-from engine.errors import ExitCode, InvalidInputError
-from engine.secrets import MASK
-from stacks.spec import IgnoreRule
+from terrane.engine.errors import ExitCode, InvalidInputError
+from terrane.engine.secrets import MASK
+from terrane.stacks.spec import IgnoreRule
 
 SCHEMA_VERSION = 1
 Status = Literal["in_sync", "drifted", "error", "not_deployed"]

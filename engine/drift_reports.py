@@ -32,10 +32,10 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.drift import DriftReport, EnvironmentDrift, ResourceDrift
-from engine.errors import EngineError, InvalidInputError
-from engine.files import write_atomically
-from engine.locks import Lock
+from terrane.engine.drift import DriftReport, EnvironmentDrift, ResourceDrift
+from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.files import write_atomically
+from terrane.engine.locks import Lock
 
 __all__ = [
     "Notification",

@@ -2,8 +2,8 @@
 
 Everything that can be checked is checked before the first worker starts: the
 environments validate, their accounts' secret references resolve, the Pulumi
-CLI is there. Then each environment runs in its own process (``engine.worker``,
-forked from a warm ``engine.forkserver`` unless ``TERRANE_START_METHOD=spawn``)
+CLI is there. Then each environment runs in its own process (``terrane.engine.worker``,
+forked from a warm ``terrane.engine.forkserver`` unless ``TERRANE_START_METHOD=spawn``)
 with its own allow-listed environment; one failing does not stop the others.
 A locked stack is retried with backoff for up to ``wait`` seconds. Ctrl-C is
 forwarded to the running workers, whose Pulumi CLI cancels gracefully.
@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from engine import forkserver, locks, programs, pulumi_cli, worker, workspace
-from engine.errors import EngineError, InvalidInputError
-from engine.forkserver import Forked, ForkServer
-from engine.project import Project
-from engine.secrets import MASK, Secret
-from engine.stack_config import provider_config
-from stacks.spec import Environment
+from terrane.engine import forkserver, locks, programs, pulumi_cli, worker, workspace
+from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.forkserver import Forked, ForkServer
+from terrane.engine.project import Project
+from terrane.engine.secrets import MASK, Secret
+from terrane.engine.stack_config import provider_config
+from terrane.stacks.spec import Environment
 
 Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
@@ -322,9 +322,9 @@ class Driver:
 
 
 def _spawn(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
-    """A worker of its own: a new interpreter, ``python -m engine.worker``, with exactly ``env``."""
+    """A worker of its own: a new interpreter, ``python -m terrane.engine.worker``, with exactly ``env``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-P", "-m", "terrane.engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=dict(env), cwd=cwd, text=True,
         # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
         # through _interrupt, once, so the CLI can cancel gracefully.

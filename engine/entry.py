@@ -14,8 +14,8 @@ from pathlib import Path
 def run() -> None:
     import pulumi
 
-    from engine.project import open_project
-    from stacks.program import build_program
+    from terrane.engine.project import open_project
+    from terrane.stacks.program import build_program
 
     # The directory of Pulumi.yaml; offline (mocks) it is unset, and the program runs from there anyway.
     root = pulumi.get_root_directory()

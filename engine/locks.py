@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from engine.errors import EngineError
+from terrane.engine.errors import EngineError
 
 LOCKS_DIR = "locks"
 

@@ -25,10 +25,10 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
-from engine.errors import EngineError
-from engine.fakes import FakeCloud
-from engine.project import Project
-from stacks.program import INCARNATION_KEY, build_program
+from terrane.engine.errors import EngineError
+from terrane.engine.fakes import FakeCloud
+from terrane.engine.project import Project
+from terrane.stacks.program import INCARNATION_KEY, build_program
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"

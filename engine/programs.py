@@ -2,24 +2,28 @@
 
 A reference is ``package.module:factory``. ``factory(env, account)`` returns the
 program (a ``PulumiFn``) for that environment; the default is terrane's own
-``stacks.program:build_program``. A team wraps terrane's program with its own
-resources by naming a factory of its own. The worker imports it from the project
-directory or from ``PYTHONPATH``; the driver only checks that the name is well formed.
+``terrane.stacks.program:build_program``. A team wraps terrane's program with its
+own resources by naming a factory of its own. The worker imports it from
+``PYTHONPATH`` or the project directory, which comes last on its path: a
+project's own ``components/`` or ``engine/`` can never shadow terrane's. The
+driver only checks that the name is well formed.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine.errors import EngineError, InvalidInputError
+from terrane.engine.errors import EngineError, InvalidInputError
 
 if TYPE_CHECKING:
-    from stacks.spec import Account, Environment
+    from terrane.stacks.spec import Account, Environment
 
-DEFAULT = "stacks.program:build_program"
+DEFAULT = "terrane.stacks.program:build_program"
 ENV_VAR = "TERRANE_PROGRAM"
 
 ProgramFactory = Callable[["Environment", "Account"], Callable[[], None]]
@@ -41,9 +45,21 @@ def module_of(reference: str) -> str:
     return check(reference).split(":")[0]
 
 
-def load(reference: str) -> ProgramFactory:
-    """The factory ``reference`` names, imported in this process."""
+def search_project(root: str | os.PathLike[str]) -> None:
+    """Let program modules be imported from the project directory ``root``, after everything else.
+
+    Workers and the fork server start with ``python -P``, so the directory they run in is
+    not on their path; this puts it at the end.
+    """
+    path = os.fspath(root)
+    if path not in sys.path:
+        sys.path.append(path)
+
+
+def load(reference: str, project_root: str | os.PathLike[str]) -> ProgramFactory:
+    """The factory ``reference`` names, imported in this process (``search_project(project_root)`` first)."""
     module_name, attribute = check(reference).split(":")
+    search_project(project_root)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import InvalidInputError, SpecError
-from stacks import rules
-from stacks.spec import ACCOUNT_MODELS, ACCOUNT_NAME, Account, Environment
+from terrane.engine.errors import InvalidInputError, SpecError
+from terrane.stacks import rules
+from terrane.stacks.spec import ACCOUNT_MODELS, ACCOUNT_NAME, Account, Environment
 
 ACCOUNTS_FILE = "accounts.yaml"
 ENVIRONMENTS_DIR = "environments"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from engine.errors import EngineError
+from terrane.engine.errors import EngineError
 
 ROOT_ENV = "TERRANE_PULUMI_ROOT"
 # The oldest CLI terrane's driver is tested against; `terrane install-cli` installs the

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.errors import EngineError, InvalidInputError
-from stacks.spec import AwsSecretRef, EnvRef, FileRef, Reference
+from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.stacks.spec import AwsSecretRef, EnvRef, FileRef, Reference
 
 MASK = "[secret]"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.secrets import Secret, resolve
-from stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
+from terrane.engine.secrets import Secret, resolve
+from terrane.stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
 
 ConfigValue = str | Secret
 Resolver = Callable[[Reference], Secret]

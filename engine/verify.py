@@ -18,10 +18,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.aws_bootstrap import EXTERNAL_ID
-from engine.errors import EngineError, InvalidInputError, TerraneError
-from engine.secrets import MASK, Secret, resolve
-from stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
+from terrane.engine.aws_bootstrap import EXTERNAL_ID
+from terrane.engine.errors import EngineError, InvalidInputError, TerraneError
+from terrane.engine.secrets import MASK, Secret, resolve
+from terrane.stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
 
 if TYPE_CHECKING:
     import boto3

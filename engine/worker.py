@@ -1,4 +1,4 @@
-"""One stack operation in its own process: ``python -m engine.worker``.
+"""One stack operation in its own process: ``python -m terrane.engine.worker``.
 
 The driver starts a worker per environment with the allow-listed environment
 of ``engine.workspace`` (so the Automation API, which hands its own environment
@@ -62,7 +62,7 @@ def _cancel_when_orphaned() -> None:
 def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dict[str, Any]:
     from pulumi import automation as auto
 
-    from engine.errors import ExitCode, TerraneError
+    from terrane.engine.errors import ExitCode, TerraneError
 
     try:
         return {"type": "result", **_run(job, emit)}
@@ -92,9 +92,9 @@ def no_stack(job: dict[str, Any]) -> dict[str, Any]:
 def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from pulumi import automation as auto
 
-    from engine import programs
-    from engine.project import open_project
-    from engine.workspace import apply_config, open_stack, renew_incarnation
+    from terrane.engine import programs
+    from terrane.engine.project import open_project
+    from terrane.engine.workspace import apply_config, open_stack, renew_incarnation
 
     project = open_project(job["project"])
     env = project.environment(job["environment"])
@@ -102,7 +102,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     stack = open_stack(
         project,
         env.name,
-        programs.load(job["program"])(env, project.account_for(env)),
+        programs.load(job["program"], project.root)(env, project.account_for(env)),
         secrets_provider=job["secrets_provider"],
         pulumi_root=job.get("pulumi_root"),
         create=operation not in READ_ONLY,
@@ -140,7 +140,7 @@ def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
     Progress reports the refresh's own steps only: each resource checked once,
     found in sync (``same``), changed (``update``) or gone (``delete``).
     """
-    from engine.drift import RefreshReader
+    from terrane.engine.drift import RefreshReader
 
     reader = RefreshReader()
 
@@ -184,7 +184,7 @@ class _Progress:
         self.emit({"type": "diagnostic", "severity": diagnostic.severity, "urn": diagnostic.urn, "message": message})
 
     def _step(self, phase: str, metadata: Any) -> None:
-        from engine.drift import step_op
+        from terrane.engine.drift import step_op
 
         self.resource(phase, step_op(metadata), metadata.urn, metadata.type)
 

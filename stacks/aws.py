@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.aws import (
+from terrane.components.aws import (
     Cluster,
     ClusterArgs,
     Network,
@@ -18,11 +18,11 @@ from components.aws import (
     SecretStore,
     SecretStoreArgs,
 )
-from components.kubernetes import ServiceAccountArgs
-from stacks import layout
-from stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from stacks.program import standard_tags
-from stacks.spec import AwsAccount, Environment
+from terrane.components.kubernetes import ServiceAccountArgs
+from terrane.stacks import layout
+from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
+from terrane.stacks.program import standard_tags
+from terrane.stacks.spec import AwsAccount, Environment
 
 def compose(env: Environment, account: AwsAccount) -> None:
     region = env.resolved_region(account)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.azure import (
+from terrane.components.azure import (
     Cluster,
     ClusterArgs,
     KubeloginMode,
@@ -20,11 +20,11 @@ from components.azure import (
     SecretStoreArgs,
     ServicePrincipalLogin,
 )
-from components.kubernetes import ServiceAccountArgs
-from stacks import layout, names
-from stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from stacks.program import standard_tags
-from stacks.spec import AzureAccount, Environment
+from terrane.components.kubernetes import ServiceAccountArgs
+from terrane.stacks import layout, names
+from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
+from terrane.stacks.program import standard_tags
+from terrane.stacks.spec import AzureAccount, Environment
 
 # How the kubeconfig's kubelogin signs in, per auth method of the account.
 _KUBELOGIN: dict[str, KubeloginMode] = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp import (
+from terrane.components.gcp import (
     Cluster,
     ClusterArgs,
     Network,
@@ -18,11 +18,11 @@ from components.gcp import (
     SecretStore,
     SecretStoreArgs,
 )
-from components.kubernetes import ServiceAccountArgs
-from stacks import layout, names
-from stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from stacks.program import stack_incarnation
-from stacks.spec import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, GcpAccount
+from terrane.components.kubernetes import ServiceAccountArgs
+from terrane.stacks import layout, names
+from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
+from terrane.stacks.program import stack_incarnation
+from terrane.stacks.spec import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, GcpAccount
 
 
 def labels(env: Environment) -> dict[str, str]:

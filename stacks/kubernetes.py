@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as kubernetes
 
-from components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
-from stacks.spec import Environment
+from terrane.components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from terrane.stacks.spec import Environment
 
 SECRETS_READER = "secrets-reader"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from stacks.spec import Account, AwsAccount, AzureAccount, Environment
+from terrane.stacks.spec import Account, AwsAccount, AzureAccount, Environment
 
 PulumiFn = Callable[[], None]
 
@@ -22,15 +22,15 @@ def build_program(env: Environment, account: Account) -> PulumiFn:
         # Each cloud's module imports its provider SDK, which takes a while:
         # only the one the account needs is loaded.
         if isinstance(account, AwsAccount):
-            from stacks import aws
+            from terrane.stacks import aws
 
             aws.compose(env, account)
         elif isinstance(account, AzureAccount):
-            from stacks import azure
+            from terrane.stacks import azure
 
             azure.compose(env, account)
         else:
-            from stacks import gcp
+            from terrane.stacks import gcp
 
             gcp.compose(env, account)
 

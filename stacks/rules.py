@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from itertools import combinations
 
-from stacks import layout
-from stacks.spec import Account, Cloud, Environment
+from terrane.stacks import layout
+from terrane.stacks.spec import Account, Cloud, Environment
 
 # What a machine type looks like on each cloud, when a pool does not use a neutral size.
 _MACHINE_TYPE = {

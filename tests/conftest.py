@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.cli import main
+from terrane.engine.cli import main
 from tests.standin import ROOT, StandIn
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,8 +1,8 @@
 """AWS components: the network, EKS cluster and secret store of an environment."""
 
-from components.aws.cluster import Cluster, ClusterArgs, NodePoolArgs
-from components.aws.network import Network, NetworkArgs
-from components.aws.secret_store import SecretReaderArgs, SecretStore, SecretStoreArgs
+from terrane.components.aws.cluster import Cluster, ClusterArgs, NodePoolArgs
+from terrane.components.aws.network import Network, NetworkArgs
+from terrane.components.aws.secret_store import SecretReaderArgs, SecretStore, SecretStoreArgs
 
 __all__ = [
     "Cluster",

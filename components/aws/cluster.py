@@ -12,8 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.aws._iam import IAM_PATH
-from components.kubeconfig import exec_kubeconfig
+from terrane.components.aws._iam import IAM_PATH
+from terrane.components.kubeconfig import exec_kubeconfig
 
 _LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 _NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]

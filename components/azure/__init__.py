@@ -1,14 +1,14 @@
 """Azure components: the network, AKS cluster and Key Vault secret store of an environment."""
 
-from components.azure.cluster import (
+from terrane.components.azure.cluster import (
     Cluster,
     ClusterArgs,
     KubeloginMode,
     NodePoolArgs,
     ServicePrincipalLogin,
 )
-from components.azure.network import Network, NetworkArgs
-from components.azure.secret_store import SecretReaderArgs, SecretStore, SecretStoreArgs
+from terrane.components.azure.network import Network, NetworkArgs
+from terrane.components.azure.secret_store import SecretReaderArgs, SecretStore, SecretStoreArgs
 
 __all__ = [
     "Cluster",

@@ -22,8 +22,8 @@ import pulumi
 import pulumi_azure_native as azure_native
 import yaml
 
-from components.azure import _roles
-from components.kubeconfig import exec_kubeconfig
+from terrane.components.azure import _roles
+from terrane.components.kubeconfig import exec_kubeconfig
 
 KUBELOGIN_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 """The AKS Entra ID server application, the audience of every AKS token in every tenant."""

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.azure import _roles
+from terrane.components.azure import _roles
 
 # Azure creates one Network Watcher per subscription and region, under these names.
 NETWORK_WATCHER_GROUP = "NetworkWatcherRG"

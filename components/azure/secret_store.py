@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native as azure_native
 
-from components.azure import _roles
+from terrane.components.azure import _roles
 
 PRIVATE_DNS_ZONE = "privatelink.vaultcore.azure.net"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"

@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp._kms import service_key
-from components.kubeconfig import exec_kubeconfig
+from terrane.components.gcp._kms import service_key
+from terrane.components.kubeconfig import exec_kubeconfig
 
 _CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # What a node needs to ship logs and metrics and to pull images; nothing more.

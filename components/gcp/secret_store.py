@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from components.gcp._kms import service_key
+from terrane.components.gcp._kms import service_key
 
 
 @dataclass(frozen=True)

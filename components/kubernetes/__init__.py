@@ -1,5 +1,5 @@
 """Cloud-neutral Kubernetes components, applied through a cluster's provider."""
 
-from components.kubernetes.bootstrap import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from terrane.components.kubernetes.bootstrap import Bootstrap, BootstrapArgs, ServiceAccountArgs
 
 __all__ = ["Bootstrap", "BootstrapArgs", "ServiceAccountArgs"]

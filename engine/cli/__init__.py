@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import click
 
-from engine.cli.app import cli
-from engine.errors import ExitCode, TerraneError
+from terrane.engine.cli.app import cli
+from terrane.engine.errors import ExitCode, TerraneError
 
 __all__ = ["entry", "main"]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from engine import programs
-from engine.cli import accounts, doctor, drift, envs, operations, plan
-from engine.cli.context import Globals
+from terrane.engine import programs
+from terrane.engine.cli import accounts, doctor, drift, envs, init, operations, plan
+from terrane.engine.cli.context import Globals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,6 +37,7 @@ def cli(ctx: click.Context, project: Path | None, program: str, verbose: bool) -
     ctx.obj = Globals(project_dir=project, verbose=verbose, program=programs.check(program))
 
 
+cli.add_command(init.command)
 cli.add_command(accounts.group)
 cli.add_command(envs.group)
 cli.add_command(plan.command)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from engine.api import Engine
-    from engine.project import Project
+    from terrane.engine.api import Engine
+    from terrane.engine.project import Project
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,13 @@ class Globals:
 
 
 def project(ctx: click.Context) -> Project:
-    from engine.project import open_project
+    from terrane.engine.project import open_project
 
     return open_project(ctx.find_object(Globals).project_dir)
 
 
 def engine(ctx: click.Context) -> Engine:
-    from engine.api import Engine
+    from terrane.engine.api import Engine
 
     options = ctx.find_object(Globals)
     return Engine(options.project_dir, program=options.program)

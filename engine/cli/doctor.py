@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli import context, output
-from engine.errors import ExitCode
+from terrane.engine.cli import context, output
+from terrane.engine.errors import ExitCode
 
 _MARKS = {"ok": "[green]ok[/]  ", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}
 
@@ -19,7 +19,7 @@ def doctor(ctx: click.Context, as_json: bool) -> int:
     """Check the Pulumi CLI, backend, secrets provider, accounts and plugins."""
     from rich.markup import escape
 
-    from engine.doctor import run_checks
+    from terrane.engine.doctor import run_checks
 
     checks = run_checks(context.project(ctx))
     if as_json:
@@ -36,7 +36,7 @@ def doctor(ctx: click.Context, as_json: bool) -> int:
               help="Install under this directory (default: ~/.pulumi/versions/<version>).")
 def install_cli(root: Path | None) -> None:
     """Install the Pulumi CLI version matching the Pulumi SDK terrane is pinned to."""
-    from engine import pulumi_cli
+    from terrane.engine import pulumi_cli
 
     installed = pulumi_cli.install(root)
     output.stderr().print(f"installed the Pulumi CLI at {installed}/bin/pulumi; terrane finds it there", markup=False)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from engine.cli import context, output
-from engine.errors import ExitCode
+from terrane.engine.cli import context, output
+from terrane.engine.errors import ExitCode
 
 if TYPE_CHECKING:
-    from engine.api import Remediation
-    from engine.drift import DriftReport
+    from terrane.engine.api import Remediation
+    from terrane.engine.drift import DriftReport
 
 
 @click.command("drift")
@@ -34,11 +34,11 @@ if TYPE_CHECKING:
 def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool, markdown: Path | None,
           junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
-    from engine import drift_reports
-    from engine.cli.progress import ProgressView
-    from engine.drift import parse_shard
-    from engine.errors import InvalidInputError
-    from engine.files import write_atomically
+    from terrane.engine import drift_reports
+    from terrane.engine.cli.progress import ProgressView
+    from terrane.engine.drift import parse_shard
+    from terrane.engine.errors import InvalidInputError
+    from terrane.engine.files import write_atomically
 
     if names and all_:
         raise InvalidInputError("name environments or use --all, not both")

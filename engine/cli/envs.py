@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine.cli import context, output
-from engine.errors import ExitCode, TerraneError
+from terrane.engine.cli import context, output
+from terrane.engine.errors import ExitCode, TerraneError
 
 if TYPE_CHECKING:
-    from engine.project import Project
+    from terrane.engine.project import Project
 
 
 @click.group("envs")

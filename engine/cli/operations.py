@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine.cli import context, output
-from engine.errors import ExitCode, InvalidInputError, TerraneError
+from terrane.engine.cli import context, output
+from terrane.engine.errors import ExitCode, InvalidInputError, TerraneError
 
 if TYPE_CHECKING:
-    from engine.driver import OperationResult
+    from terrane.engine.driver import OperationResult
 
 
 def _operation_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,7 +105,7 @@ def cancel(ctx: click.Context, name: str) -> None:
 
 def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
          as_json: bool, *, confirm: bool = False, options: dict[str, bool] | None = None) -> list[OperationResult]:
-    from engine.cli.progress import ProgressView, summary
+    from terrane.engine.cli.progress import ProgressView, summary
 
     engine = context.engine(ctx)
     if confirm:

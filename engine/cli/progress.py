@@ -18,8 +18,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from engine.cli import output
-from engine.driver import OperationResult, Progress
+from terrane.engine.cli import output
+from terrane.engine.driver import OperationResult, Progress
 
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced", "same": "unchanged",
          "refresh": "refreshed", "read": "read", "create-replacement": "created", "delete-replaced": "deleted"}

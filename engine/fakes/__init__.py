@@ -12,9 +12,9 @@ from typing import Any
 
 from pulumi.runtime import mocks
 
-from engine.errors import EngineError
-from engine.fakes import aws, azure, gcp, kubernetes
-from engine.fakes.base import InvokeFaker, Request, ResourceFaker
+from terrane.engine.errors import EngineError
+from terrane.engine.fakes import aws, azure, gcp, kubernetes
+from terrane.engine.fakes.base import InvokeFaker, Request, ResourceFaker
 
 _RESOURCES: dict[str, ResourceFaker] = {
     "aws": aws.resource,

@@ -217,7 +217,7 @@ def test_concurrent_links_each_keep_their_account(sample: SampleProject) -> None
     """Four ``accounts link`` at once: every one is saved (the file is changed under a lock), no temp file left."""
     names = [f"aws-team{index}" for index in range(4)]
     runs = [subprocess.Popen(
-        [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())", "--project", str(sample.root),
+        [sys.executable, "-c", "import sys; from terrane.engine.cli import main; sys.exit(main())", "--project", str(sample.root),
          "accounts", "link", "aws", name, "--account-id", f"21098765432{index}",
          "--role-arn", f"arn:aws:iam::21098765432{index}:role/terrane-provisioner", "--region", "eu-west-1",
          "--no-verify"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

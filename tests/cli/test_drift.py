@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from engine import drift_reports
-from engine.drift import in_shard
-from engine.errors import ExitCode
+from terrane.engine import drift_reports
+from terrane.engine.drift import in_shard
+from terrane.engine.errors import ExitCode
 from tests import recorded
 from tests.conftest import SampleProject
 from tests.standin import StandIn
@@ -225,7 +225,7 @@ def test_junit_and_markdown_reports(deployed: StandIn, cli, tmp_path) -> None:
 
 def test_the_python_api_notifies_and_records_as_the_cli_does(sample: SampleProject, deployed: StandIn,
                                                               webhook) -> None:
-    from engine.api import Engine
+    from terrane.engine.api import Engine
 
     url, hooks = webhook
     engine = Engine(sample.root)

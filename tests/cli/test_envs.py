@@ -44,7 +44,7 @@ def test_validate_json_lists_every_problem(sample: SampleProject, cli) -> None:
 def test_help_imports_no_pulumi_sdk() -> None:
     probe = (
         "import sys\n"
-        "from engine.cli import main\n"
+        "from terrane.engine.cli import main\n"
         "assert main(['--help']) == 0\n"
         "assert main(['envs', '--help']) == 0\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi'))\n"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.offline import plan
-from engine.project import open_project
+from terrane.engine.offline import plan
+from terrane.engine.project import open_project
 from tests.conftest import REPO, SampleProject
 
 COMPONENTS = {"terrane:aws:Network", "terrane:aws:Cluster", "terrane:aws:SecretStore", "terrane:kubernetes:Bootstrap"}

@@ -2,8 +2,8 @@
 
 from rich.console import Console
 
-from engine.cli.progress import ProgressView
-from engine.driver import Progress
+from terrane.engine.cli.progress import ProgressView
+from terrane.engine.driver import Progress
 
 
 def _rows(view: ProgressView) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.offline import Rendered, RenderedResource
+from terrane.engine.offline import Rendered, RenderedResource
 
 
 def _assert_owned(rendered: Rendered, component: RenderedResource, provider: RenderedResource) -> None:

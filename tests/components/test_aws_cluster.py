@@ -6,9 +6,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.aws import Cluster, ClusterArgs, NodePoolArgs
-from components.aws.cluster import kubeconfig
-from engine.offline import Rendered, RenderedResource, render
+from terrane.components.aws import Cluster, ClusterArgs, NodePoolArgs
+from terrane.components.aws.cluster import kubeconfig
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 ADMIN = "arn:aws:iam::123456789012:role/terrane-provisioner"
 SUBNETS = ["subnet-0a", "subnet-0b", "subnet-0c"]

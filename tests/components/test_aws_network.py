@@ -6,8 +6,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.aws import Network, NetworkArgs
-from engine.offline import Rendered, RenderedResource, render
+from terrane.components.aws import Network, NetworkArgs
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 PRIVATE = ["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]
 PUBLIC = ["10.20.96.0/24", "10.20.97.0/24", "10.20.98.0/24"]

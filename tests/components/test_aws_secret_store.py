@@ -6,8 +6,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.aws import SecretReaderArgs, SecretStore, SecretStoreArgs
-from engine.offline import Rendered, render
+from terrane.components.aws import SecretReaderArgs, SecretStore, SecretStoreArgs
+from terrane.engine.offline import Rendered, render
 
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF"
 PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"

@@ -7,14 +7,14 @@ import pulumi_azure_native as azure_native
 import pytest
 import yaml
 
-from components.azure import Cluster, ClusterArgs, NodePoolArgs, ServicePrincipalLogin
-from components.azure.cluster import (
+from terrane.components.azure import Cluster, ClusterArgs, NodePoolArgs, ServicePrincipalLogin
+from terrane.components.azure.cluster import (
     KUBELOGIN_SERVER_ID,
     certificate_authority_data,
     dns_service_ip,
     kubeconfig,
 )
-from engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"

@@ -4,8 +4,8 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pytest
 
-from components.azure import Network, NetworkArgs
-from engine.offline import Rendered, RenderedResource, render
+from terrane.components.azure import Network, NetworkArgs
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"

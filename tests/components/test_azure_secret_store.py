@@ -4,9 +4,9 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pytest
 
-from components.azure import SecretReaderArgs, SecretStore, SecretStoreArgs
-from components.azure.secret_store import secret_ids
-from engine.offline import Rendered, render
+from terrane.components.azure import SecretReaderArgs, SecretStore, SecretStoreArgs
+from terrane.components.azure.secret_store import secret_ids
+from terrane.engine.offline import Rendered, render
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"

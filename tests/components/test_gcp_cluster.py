@@ -6,10 +6,10 @@ import pulumi
 import pulumi_gcp as gcp
 import pytest
 
-from components.gcp import Cluster, ClusterArgs, NodePoolArgs
-from components.gcp.cluster import first_zones, initial_nodes_per_zone, kubeconfig
-from engine.fakes.gcp import project_number
-from engine.offline import Rendered, RenderedResource, render
+from terrane.components.gcp import Cluster, ClusterArgs, NodePoolArgs
+from terrane.components.gcp.cluster import first_zones, initial_nodes_per_zone, kubeconfig
+from terrane.engine.fakes.gcp import project_number
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"

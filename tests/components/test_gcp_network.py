@@ -4,8 +4,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pytest
 
-from components.gcp import Network, NetworkArgs
-from engine.offline import Rendered, RenderedResource, render
+from terrane.components.gcp import Network, NetworkArgs
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"

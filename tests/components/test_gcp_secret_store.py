@@ -4,10 +4,10 @@ import pulumi
 import pulumi_gcp as gcp
 import pytest
 
-from components.gcp import SecretReaderArgs, SecretStore, SecretStoreArgs
-from components.gcp.secret_store import workload_principal
-from engine.fakes.gcp import project_number
-from engine.offline import Rendered, render
+from terrane.components.gcp import SecretReaderArgs, SecretStore, SecretStoreArgs
+from terrane.components.gcp.secret_store import workload_principal
+from terrane.engine.fakes.gcp import project_number
+from terrane.engine.offline import Rendered, render
 
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"

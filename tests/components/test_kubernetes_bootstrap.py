@@ -4,8 +4,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
-from engine.offline import Rendered, RenderedResource, render
+from terrane.components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from terrane.engine.offline import Rendered, RenderedResource, render
 
 NAMESPACES = ["apps", "observability"]
 ROLE_ARN = "arn:aws:iam::123456789012:role/secrets-reader"

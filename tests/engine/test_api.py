@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Engine, InvalidInputError, OperationResult, Progress
+from terrane import Engine, InvalidInputError, OperationResult, Progress
 from tests.conftest import SampleProject
 from tests.standin import StandIn
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.aws_bootstrap import IAM_PATH, ROLE_NAMES, new_external_id, render, template
-from engine.errors import InvalidInputError
+from terrane.engine.aws_bootstrap import IAM_PATH, ROLE_NAMES, new_external_id, render, template
+from terrane.engine.errors import InvalidInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINCIPAL = "arn:aws:iam::111122223333:role/ci/terrane-deployer"
@@ -265,8 +265,8 @@ def test_the_provisioner_cannot_read_secret_values(statements: list[dict[str, An
 
 def test_the_policy_covers_what_the_aws_components_create() -> None:
     """Every role, policy attachment, alias and OIDC provider of the sample AWS plan lies within the policy."""
-    from engine.offline import plan
-    from engine.project import open_project
+    from terrane.engine.offline import plan
+    from terrane.engine.project import open_project
 
     statements = _resolve(template(PRINCIPAL, EXTERNAL_ID))["Resources"]["ProvisionerPolicy"]["Properties"][
         "PolicyDocument"
@@ -299,7 +299,7 @@ def test_the_policy_covers_what_the_aws_components_create() -> None:
 
 
 def test_iam_path_matches_the_components() -> None:
-    from components.aws._iam import IAM_PATH as COMPONENTS_IAM_PATH
+    from terrane.components.aws._iam import IAM_PATH as COMPONENTS_IAM_PATH
 
     assert IAM_PATH == COMPONENTS_IAM_PATH
 
@@ -346,6 +346,6 @@ def test_new_external_ids_are_random_and_valid() -> None:
 
 def test_importing_the_module_loads_no_cloud_sdk() -> None:
     sdks = "{'pulumi', 'pulumi_aws', 'boto3'}"
-    code = f"import sys, engine.aws_bootstrap; print(sorted(m for m in sys.modules if m.split('.')[0] in {sdks}))"
+    code = f"import sys, terrane.engine.aws_bootstrap; print(sorted(m for m in sys.modules if m.split('.')[0] in {sdks}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine.drift import (
+from terrane.engine.drift import (
     SECRET_SIG,
     SIG_KEY,
     PropertyDrift,
@@ -17,8 +17,8 @@ from engine.drift import (
     parse_shard,
     property_path,
 )
-from engine.errors import InvalidInputError
-from stacks.spec import IgnoreRule
+from terrane.engine.errors import InvalidInputError
+from terrane.stacks.spec import IgnoreRule
 from tests import recorded
 
 URN = "urn:pulumi:dev::terrane::aws:ec2/securityGroup:SecurityGroup::web"

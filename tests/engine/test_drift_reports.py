@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from engine import drift_reports
-from engine.drift import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift
-from engine.drift_reports import (
+from terrane.engine import drift_reports
+from terrane.engine.drift import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift
+from terrane.engine.drift_reports import (
     HISTORY_DAYS,
     Notification,
     append_history,
@@ -25,7 +25,7 @@ from engine.drift_reports import (
     notifications,
     notify,
 )
-from engine.errors import EngineError, InvalidInputError
+from terrane.engine.errors import EngineError, InvalidInputError
 
 VPC_URN = "urn:pulumi:aws-dev::terrane::terrane:aws:Network$aws:ec2/vpc:Vpc::aws-dev-vpc"
 BUCKET_URN = "urn:pulumi:aws-dev::terrane::aws:s3/bucketV2:BucketV2::aws-dev-logs"

@@ -1,9 +1,9 @@
 """Plain `pulumi up -s ENV` runs the same program as terrane."""
 
-from engine.entry import run
-from engine.offline import PLAN_INCARNATION, plan, render
-from engine.project import open_project
-from stacks.program import INCARNATION_KEY
+from terrane.engine.entry import run
+from terrane.engine.offline import PLAN_INCARNATION, plan, render
+from terrane.engine.project import open_project
+from terrane.stacks.program import INCARNATION_KEY
 from tests.conftest import REPO
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.files import create_private, write_atomically
+from terrane.engine.files import create_private, write_atomically
 
 
 def _dead_pid() -> int:

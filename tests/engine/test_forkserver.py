@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.forkserver import PRELOAD, ForkServer
+from terrane.engine.forkserver import PRELOAD, ForkServer
 
 AMBIENT_SECRET = "operator-ambient-secret-5c1d"
 

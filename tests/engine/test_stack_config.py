@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.secrets import Secret
-from engine.stack_config import provider_config
-from stacks.spec import ACCOUNT_MODELS, Reference
+from terrane.engine.secrets import Secret
+from terrane.engine.stack_config import provider_config
+from terrane.stacks.spec import ACCOUNT_MODELS, Reference
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"

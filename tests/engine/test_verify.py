@@ -14,10 +14,10 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 from moto.sts.models import sts_backends
 
-import engine.verify
-from engine.errors import EngineError, ExitCode, InvalidInputError
-from engine.verify import Verification, _installed, verify
-from stacks.spec import AwsAccount, AzureAccount, GcpAccount
+from terrane.engine import verify as verify_module
+from terrane.engine.errors import EngineError, ExitCode, InvalidInputError
+from terrane.engine.verify import Verification, _installed, verify
+from terrane.stacks.spec import AwsAccount, AzureAccount, GcpAccount
 
 MOTO_ACCOUNT = "123456789012"  # the account moto reports for credentials it does not know
 ROLE_ACCOUNT = "210987654321"
@@ -232,7 +232,7 @@ OIDC = {"oidc": {"client_id": CLIENT_ID, "token": {"env": "TERRANE_TEST_AZURE_TO
 @pytest.fixture
 def no_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Azure's and Google's SDKs are not installed (whatever this machine has)."""
-    monkeypatch.setattr(engine.verify, "_installed", lambda module: False)
+    monkeypatch.setattr(verify_module, "_installed", lambda module: False)
 
 
 @pytest.fixture
@@ -298,7 +298,7 @@ class FakeAzure:
         self.errors = exceptions
         for module in (types.ModuleType("azure"), types.ModuleType("azure.core"), exceptions, identity):
             monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(engine.verify, "_installed", lambda module: True)
+        monkeypatch.setattr(verify_module, "_installed", lambda module: True)
 
     def _credential(self, name: str) -> Any:
         fake = self
@@ -475,7 +475,7 @@ class FakeGoogle:
         parent = types.ModuleType("google.auth.transport")
         for module in (auth, exceptions, impersonated, parent, transport, oauth2, service_account):
             monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(engine.verify, "_installed", lambda module: True)
+        monkeypatch.setattr(verify_module, "_installed", lambda module: True)
 
 
 def test_gcp_with_its_sdk_refreshes_the_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

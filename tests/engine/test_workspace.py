@@ -12,11 +12,11 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from engine import pulumi_cli, workspace
-from engine.errors import EngineError
-from engine.project import Project, open_project
-from stacks.program import INCARNATION_KEY
-from stacks.spec import ACCOUNT_MODELS
+from terrane.engine import pulumi_cli, workspace
+from terrane.engine.errors import EngineError
+from terrane.engine.project import Project, open_project
+from terrane.stacks.program import INCARNATION_KEY
+from terrane.stacks.spec import ACCOUNT_MODELS
 from tests.conftest import SampleProject
 from tests.helpers import real_cli
 

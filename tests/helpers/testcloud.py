@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-from stacks.spec import Account, Environment
+from terrane.stacks.spec import Account, Environment
 
 CLOUD_DIR = "testcloud"
 SIZE_TAG = "testcloud-size"

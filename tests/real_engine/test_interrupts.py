@@ -34,7 +34,7 @@ def terrane() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
 
     def start(*args: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen([sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())",
+        process = subprocess.Popen([sys.executable, "-c", "import sys; from terrane.engine.cli import main; sys.exit(main())",
                                     *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    start_new_session=True)
         started.append(process)
@@ -83,7 +83,7 @@ def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
 
 
 def _worker_of(process: subprocess.Popen[str]) -> int:
-    """The worker: a fork of terrane's fork server (``engine.forkserver``), which is terrane's child."""
+    """The worker: a fork of terrane's fork server (``terrane.engine.forkserver``), which is terrane's child."""
     parents = _parents()
     for pid in _descendants(process.pid):
         if parents[pid] != process.pid and _is_forkserver(pid) and _is_forkserver(parents[pid]):
@@ -93,7 +93,7 @@ def _worker_of(process: subprocess.Popen[str]) -> int:
 
 def _is_forkserver(pid: int) -> bool:
     try:
-        return b"engine.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"terrane.engine.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 

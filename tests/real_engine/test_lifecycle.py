@@ -6,9 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from stacks.program import INCARNATION_KEY
+from terrane.stacks.program import INCARNATION_KEY
 from tests.conftest import SampleProject
 from tests.helpers.testcloud import TestCloud
 from tests.real_engine.conftest import SENTINEL
@@ -80,3 +81,15 @@ def test_a_destroy_gives_the_next_up_a_new_incarnation(project: SampleProject, c
     renewed = run("destroy")
     assert renewed != first and not cloud.path("aws-dev", "network").exists()
     assert run("up") == renewed
+
+
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_a_projects_own_engine_and_components_folders_do_not_shadow_terrane(
+    project: SampleProject, cli, start_method: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("engine", "stacks", "components"):
+        (project.root / name).mkdir()
+        (project.root / name / "__init__.py").write_text("raise ImportError('the project own folder was imported')\n")
+    monkeypatch.setenv("TERRANE_START_METHOD", start_method)
+    done = cli("preview", "aws-dev")
+    assert done.code == 0, done.stderr

@@ -21,10 +21,10 @@ from typing import Any
 from pulumi import automation as auto
 from pulumi.automation import _stack
 
-from engine.project import open_project
-from engine.secrets import Secret
-from engine.stack_config import provider_config
-from engine.workspace import allowed_environment, backend, open_stack
+from terrane.engine.project import open_project
+from terrane.engine.secrets import Secret
+from terrane.engine.stack_config import provider_config
+from terrane.engine.workspace import allowed_environment, backend, open_stack
 from tests.helpers.testcloud import TestCloud, cloud_of, program
 from tests.recorded import HERE
 

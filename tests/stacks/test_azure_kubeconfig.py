@@ -14,14 +14,14 @@ import pytest
 import yaml
 from pulumi.runtime import mocks, rpc
 
-from engine import offline
-from engine.fakes import FakeCloud
-from engine.offline import SECRET, Rendered, plan, render
-from engine.project import Project, open_project
-from engine.secrets import Secret
-from engine.stack_config import provider_config
-from stacks.program import build_program
-from stacks.spec import EnvRef, Reference
+from terrane.engine import offline
+from terrane.engine.fakes import FakeCloud
+from terrane.engine.offline import SECRET, Rendered, plan, render
+from terrane.engine.project import Project, open_project
+from terrane.engine.secrets import Secret
+from terrane.engine.stack_config import provider_config
+from terrane.stacks.program import build_program
+from terrane.stacks.spec import EnvRef, Reference
 from tests.conftest import SampleProject
 
 TENANT = "11111111-1111-1111-1111-111111111111"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.offline import PLAN_INCARNATION, plan, render
-from engine.project import open_project
-from stacks.program import INCARNATION_KEY, build_program
+from terrane.engine.offline import PLAN_INCARNATION, plan, render
+from terrane.engine.project import open_project
+from terrane.stacks.program import INCARNATION_KEY, build_program
 from tests.conftest import SampleProject
 
 KEY_RING = "gcp:kms/keyRing:KeyRing"

@@ -2,8 +2,8 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from stacks import layout
-from stacks.spec import NodePool
+from terrane.stacks import layout
+from terrane.stacks.spec import NodePool
 
 
 @pytest.mark.parametrize("zones", [1, 2, 3])

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from stacks import names
+from terrane.stacks import names
 
 LONGEST = "a" + "b-c" * 12 + "defghi"  # 43 characters: longer than any cloud's limit but AKS's
 SHORT = "ab"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.offline import plan
-from engine.project import open_project
+from terrane.engine.offline import plan
+from terrane.engine.project import open_project
 from tests.conftest import SampleProject
 
 SPEC = {

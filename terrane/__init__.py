@@ -1,0 +1,78 @@
+"""terrane: environments on AWS, Azure and GCP as Pulumi stacks, from YAML.
+
+The package is one namespace: ``terrane.engine`` (projects, plans, stack
+operations, drift, the CLI), ``terrane.stacks`` (the spec and each cloud's
+program) and ``terrane.components`` (the ComponentResources). The public Python
+API is re-exported here. It is loaded lazily, so importing ``terrane`` (which
+the CLI does) pulls in neither Pulumi nor a cloud SDK.
+
+    >>> from terrane import Engine
+    >>> engine = Engine(".")
+    >>> engine.plan("aws-dev").count_by_type()["aws:ec2/subnet:Subnet"]
+    6
+    >>> [result] = engine.preview("aws-dev")     # needs the Pulumi CLI
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from terrane.engine.errors import (
+    EngineError,
+    ExitCode,
+    InvalidInputError,
+    SpecError,
+    TerraneError,
+)
+
+if TYPE_CHECKING:
+    from terrane.engine.api import Engine, EnvironmentStatus, Remediation
+    from terrane.engine.drift import DriftReport
+    from terrane.engine.driver import OperationResult, Progress, StackOutput
+    from terrane.engine.offline import Plan, plan
+    from terrane.engine.project import Project, open_project
+    from terrane.engine.verify import Verification, verify
+
+__all__ = [
+    "DriftReport",
+    "Engine",
+    "EngineError",
+    "EnvironmentStatus",
+    "ExitCode",
+    "InvalidInputError",
+    "OperationResult",
+    "Plan",
+    "Progress",
+    "Project",
+    "Remediation",
+    "SpecError",
+    "StackOutput",
+    "TerraneError",
+    "Verification",
+    "open_project",
+    "plan",
+    "verify",
+]
+
+_LAZY = {
+    "DriftReport": "terrane.engine.drift",
+    "Engine": "terrane.engine.api",
+    "EnvironmentStatus": "terrane.engine.api",
+    "Remediation": "terrane.engine.api",
+    "OperationResult": "terrane.engine.driver",
+    "StackOutput": "terrane.engine.driver",
+    "Progress": "terrane.engine.driver",
+    "Plan": "terrane.engine.offline",
+    "plan": "terrane.engine.offline",
+    "Project": "terrane.engine.project",
+    "open_project": "terrane.engine.project",
+    "Verification": "terrane.engine.verify",
+    "verify": "terrane.engine.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'terrane' has no attribute {name!r}")

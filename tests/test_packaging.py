@@ -1,0 +1,91 @@
+"""The wheel: one top-level package, ``terrane``, holding every module of engine/, stacks/ and components/."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+# Where each package of the namespace lives in the repository.
+ROOTS = {"terrane": "terrane", "terrane.engine": "engine", "terrane.stacks": "stacks",
+         "terrane.components": "components"}
+
+
+def _packages_in_the_tree() -> set[str]:
+    found = set()
+    for package, directory in ROOTS.items():
+        for init in (REPO / directory).rglob("__init__.py"):
+            relative = init.parent.relative_to(REPO / directory)
+            found.add(".".join([package, *relative.parts]))
+    return found
+
+
+def test_pyproject_lists_every_package_of_the_tree() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert set(config["packages"]) == _packages_in_the_tree()
+    assert {package: directory for package, directory in config["package-dir"].items()} == {
+        package: directory for package, directory in ROOTS.items() if package != "terrane"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built from a copy of what it is made of (a build writes build/ and *.egg-info beside them)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for directory in ROOTS.values():
+        shutil.copytree(REPO / directory, source / directory, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    [found] = out.glob("terrane-*.whl")
+    return found
+
+
+def test_the_wheel_holds_one_namespace_and_every_module(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {"terrane", wheel.name.split("-py")[0] + ".dist-info"}
+    expected = {
+        f"{package.replace('.', '/')}/{path.relative_to(REPO / directory).as_posix()}"
+        for package, directory in ROOTS.items() for path in (REPO / directory).rglob("*.py")
+    }
+    assert expected <= set(names)
+
+
+def test_installed_in_a_clean_venv_nothing_shadows_it(wheel: Path, tmp_path: Path) -> None:
+    env = tmp_path / "venv"
+    venv.create(env, with_pip=True)
+    python = env / "bin" / "python"
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+                               capture_output=True, text=True, check=False)
+    assert installed.returncode == 0, installed.stderr
+    # A project of the user's with folders named like terrane's directories, and the run inside it.
+    project = tmp_path / "project"
+    for name in ("engine", "stacks", "components"):
+        (project / name).mkdir(parents=True)
+        (project / name / "__init__.py").write_text("raise ImportError('the project own folder')\n")
+    probe = ("import importlib.util, terrane, terrane.engine.errors;"
+             "print(terrane.__file__);"
+             "print([name for name in ('engine', 'stacks', 'components') if importlib.util.find_spec(name) is None])")
+    ran = subprocess.run([str(python), "-P", "-c", probe], cwd=project, capture_output=True, text=True, check=False,
+                         env={"PATH": "/usr/bin:/bin"})
+    assert ran.returncode == 0, ran.stderr
+    where, missing = ran.stdout.splitlines()
+    assert str(env) in where
+    assert missing == "['engine', 'stacks', 'components']"  # no top-level name but terrane in site-packages
+
+
+def test_python_dash_m_terrane_is_the_cli(tmp_path: Path) -> None:
+    ran = subprocess.run([sys.executable, "-m", "terrane", "--version"], cwd=tmp_path, capture_output=True,
+                         text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("terrane, version ")
