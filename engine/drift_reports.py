@@ -413,6 +413,7 @@ def _note_text(kind: str, env: EnvironmentDrift) -> str:
 def _summary(resources: Sequence[ResourceDrift]) -> str:
     parts = []
     for resource in resources[:_MAX_RESOURCES_IN_TEXT]:
+        what: str
         if resource.change == "delete" or not resource.properties:
             what = "deleted" if resource.change == "delete" else resource.change
         else:

@@ -213,7 +213,7 @@ class Driver:
     def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli, backend: workspace.Backend,
              options: dict[str, bool], config: dict[str, tuple[str, bool]] | None) -> tuple[dict[str, Any], dict[str, str]]:
         """What the worker gets; ``config`` None: the environment has no stack (nothing to read, no credentials)."""
-        job = {
+        job: dict[str, Any] = {
             "project": str(self.project.root),
             "environment": env.name,
             "operation": operation,

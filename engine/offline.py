@@ -223,7 +223,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         resource = RenderedResource(
             urn=response.urn,
@@ -244,7 +244,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             self._registrations.append(resource)
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self._stack_urn:
             self._outputs = _plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)

@@ -70,4 +70,4 @@ def load(reference: str, project_root: str | os.PathLike[str]) -> ProgramFactory
     factory = getattr(module, attribute, None)
     if not callable(factory):
         raise EngineError(f"the program {reference}: {module_name} has no callable {attribute}")
-    return factory  # type: ignore[no-any-return]
+    return factory

@@ -171,7 +171,7 @@ class _StrictLoader(yaml.SafeLoader):
 def read_yaml(path: Path, relative: str) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as stream:
-            data = yaml.load(stream, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(stream, Loader=_StrictLoader)  # a SafeLoader, stricter
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -125,8 +125,8 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         changes = dict(preview.change_summary)
         outputs: dict[str, Any] = {}
     else:
-        run = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}[operation]
-        done = run(on_event=progress, **job["options"])
+        runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
+        done = runs[operation](on_event=progress, **job["options"])
         if operation == "destroy":
             renew_incarnation(stack)
         changes = dict(done.summary.resource_changes or {})

@@ -19,10 +19,12 @@ from terrane.components.aws import (
     SecretStoreArgs,
 )
 from terrane.components.kubernetes import ServiceAccountArgs
+from terrane.components.outputs import present
 from terrane.stacks import layout
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
 from terrane.stacks.spec import AwsAccount, Environment
+
 
 def compose(env: Environment, account: AwsAccount) -> None:
     region = env.resolved_region(account)
@@ -105,7 +107,7 @@ def compose(env: Environment, account: AwsAccount) -> None:
         pulumi.export("secrets_key_arn", store.key_arn)
         pulumi.export("secret_arns", store.secret_arns)
         if reader:
-            reader_role_arn = store.reader_role_arn
+            reader_role_arn = store.reader_role_arn.apply(present)
             pulumi.export("secrets_reader_role_arn", reader_role_arn)
 
     if cluster:

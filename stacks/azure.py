@@ -21,6 +21,7 @@ from terrane.components.azure import (
     ServicePrincipalLogin,
 )
 from terrane.components.kubernetes import ServiceAccountArgs
+from terrane.components.outputs import present
 from terrane.stacks import layout, names
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
@@ -119,7 +120,7 @@ def compose(env: Environment, account: AzureAccount) -> None:
         )
         pulumi.export("vault_uri", store.vault_uri)
         if reader:
-            reader_client_id = store.reader_client_id
+            reader_client_id = store.reader_client_id.apply(present)
             pulumi.export("secrets_reader_client_id", reader_client_id)
 
     if cluster:

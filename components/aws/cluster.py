@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from terrane.components.aws._iam import IAM_PATH
 from terrane.components.kubeconfig import exec_kubeconfig
+from terrane.components.outputs import present
 
 _LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 _NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
@@ -122,7 +123,7 @@ class Cluster(pulumi.ComponentResource):
             # EKS needs its role's permissions to create, and to clean up on delete.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_policy]),
         )
-        issuer_url = cluster.identities.apply(lambda identities: identities[0].oidcs[0].issuer)
+        issuer_url = cluster.identities.apply(lambda identities: present(present(identities[0].oidcs)[0].issuer))
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer_url,
@@ -233,7 +234,7 @@ class Cluster(pulumi.ComponentResource):
         self.name = cluster.name
         self.arn = cluster.arn
         self.endpoint = cluster.endpoint
-        self.certificate_authority = cluster.certificate_authority.apply(lambda authority: authority.data)
+        self.certificate_authority = cluster.certificate_authority.apply(lambda authority: present(authority.data))
         self.oidc_provider_arn = oidc.arn
         self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
         self.kubeconfig = pulumi.Output.secret(

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from terrane.components.aws._iam import IAM_PATH
+from terrane.components.outputs import nth
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Network(pulumi.ComponentResource):
         for index, (public_cidr, private_cidr) in enumerate(
             zip(args.public_subnet_cidrs, args.private_subnet_cidrs, strict=True)
         ):
-            zone = zones.apply(lambda names, i=index: names[i])
+            zone = zones.apply(nth(index))
             public_subnets.append(
                 aws.ec2.Subnet(
                     f"{name}-public-{index}",

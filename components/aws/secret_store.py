@@ -83,7 +83,7 @@ class SecretStore(pulumi.ComponentResource):
         }
 
         self.key_arn = key.arn
-        self.secret_arns = pulumi.Output.from_input({secret: s.arn for secret, s in secrets.items()})
+        self.secret_arns = pulumi.Output.all(**{secret: s.arn for secret, s in secrets.items()})
         self.reader_role_arn = (
             self._reader(name, args.reader, key, list(secrets.values()), tags).arn
             if args.reader is not None

@@ -24,6 +24,7 @@ import yaml
 
 from terrane.components.azure import _roles
 from terrane.components.kubeconfig import exec_kubeconfig
+from terrane.components.outputs import present
 
 KUBELOGIN_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 """The AKS Entra ID server application, the audience of every AKS token in every tenant."""
@@ -152,7 +153,8 @@ class Cluster(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version,
             sku=azure_native.containerservice.ManagedClusterSKUArgs(name="Base", tier="Standard"),
             identity=azure_native.containerservice.ManagedClusterIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[identity.id]
+                type=azure_native.containerservice.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[identity.id],
             ),
             aad_profile=azure_native.containerservice.ManagedClusterAADProfileArgs(
                 managed=True,
@@ -246,7 +248,7 @@ class Cluster(pulumi.ComponentResource):
         endpoint = pulumi.Output.all(cluster.name, fqdn, certificate_authority)
         self.name = cluster.name
         self.id = cluster.id
-        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda profile: profile.issuer_url)
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda profile: present(present(profile).issuer_url))
         self.kubeconfig = pulumi.Output.secret(endpoint.apply(lambda values: _kubeconfig_json(args, values)))
         self.provider_kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(endpoint, _kubelogin_env(args)).apply(

@@ -78,7 +78,7 @@ class Network(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        common = {"resource_group_name": group.name, "location": args.location, "tags": tags}
+        common: dict[str, Any] = {"resource_group_name": group.name, "location": args.location, "tags": tags}
 
         # No rules of its own: Azure's defaults admit only VNet and load-balancer
         # probe traffic inbound, so nothing is reachable from the internet.
@@ -177,9 +177,9 @@ class Network(pulumi.ComponentResource):
         account = azure_native.storage.StorageAccount(
             f"{name}-flow-logs",
             account_name=args.flow_log_storage_account_name,
-            kind="StorageV2",
-            sku=azure_native.storage.SkuArgs(name="Standard_LRS"),
-            access_tier="Hot",
+            kind=azure_native.storage.Kind.STORAGE_V2,
+            sku=azure_native.storage.SkuArgs(name=azure_native.storage.SkuName.STANDARD_LRS),
+            access_tier=azure_native.storage.AccessTier.HOT,
             enable_https_traffic_only=True,
             minimum_tls_version="TLS1_2",
             allow_blob_public_access=False,
@@ -190,7 +190,9 @@ class Network(pulumi.ComponentResource):
             # The public endpoint stays on but admits only trusted Azure services,
             # which is how Network Watcher delivers the logs.
             public_network_access="Enabled",
-            network_rule_set=azure_native.storage.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices"),
+            network_rule_set=azure_native.storage.NetworkRuleSetArgs(
+                default_action=azure_native.storage.DefaultAction.DENY, bypass="AzureServices"
+            ),
             **common,
             opts=child,
         )
@@ -227,7 +229,7 @@ class Network(pulumi.ComponentResource):
                 enabled=True, days=args.flow_log_retention_days
             ),
             identity=azure_native.network.ManagedServiceIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[identity.id]
+                type=azure_native.network.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
             ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[writer]),

@@ -92,7 +92,9 @@ class SecretStore(pulumi.ComponentResource):
             location=args.location,
             properties=azure_native.keyvault.VaultPropertiesArgs(
                 tenant_id=args.tenant_id,
-                sku=azure_native.keyvault.SkuArgs(family="A", name="standard"),
+                sku=azure_native.keyvault.SkuArgs(
+                    family=azure_native.keyvault.SkuFamily.A, name=azure_native.keyvault.SkuName.STANDARD
+                ),
                 # Access is granted with Azure role assignments, never vault access policies.
                 enable_rbac_authorization=True,
                 enable_soft_delete=True,

@@ -16,6 +16,7 @@ import pulumi_gcp as gcp
 
 from terrane.components.gcp._kms import service_key
 from terrane.components.kubeconfig import exec_kubeconfig
+from terrane.components.outputs import present
 
 _CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # What a node needs to ship logs and metrics and to pull images; nothing more.
@@ -232,7 +233,7 @@ class Cluster(pulumi.ComponentResource):
         self.name = cluster.name
         self.id = cluster.id
         self.endpoint = cluster.endpoint
-        self.workload_pool = cluster.workload_identity_config.apply(lambda config: config.workload_pool)
+        self.workload_pool = cluster.workload_identity_config.apply(lambda config: present(config.workload_pool))
         ca_certificate = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, ca_certificate).apply(

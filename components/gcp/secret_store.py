@@ -7,6 +7,7 @@ pass through a Pulumi program or its state."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -91,7 +92,7 @@ class SecretStore(pulumi.ComponentResource):
             self._reader(name, args, args.reader, secrets)
 
         self.key_id = cmek.key.id
-        self.secret_ids = pulumi.Output.from_input({secret: s.id for secret, s in secrets.items()})
+        self.secret_ids = pulumi.Output.all(**{secret: s.id for secret, s in secrets.items()})
         self.register_outputs({"key_id": self.key_id, "secret_ids": self.secret_ids})
 
     def _reader(
@@ -107,7 +108,7 @@ class SecretStore(pulumi.ComponentResource):
         ).number
         for namespace, account in reader.service_accounts:
             member = pulumi.Output.all(project_number, reader.workload_pool).apply(
-                lambda values, ns=namespace, sa=account: workload_principal(values[0], values[1], ns, sa)
+                functools.partial(_member, namespace=namespace, service_account=account)
             )
             for secret_name, secret in secrets.items():
                 gcp.secretmanager.SecretIamMember(
@@ -135,6 +136,11 @@ def _replication(region: str, key_id: pulumi.Input[str]) -> gcp.secretmanager.Se
             ]
         )
     )
+
+
+def _member(values: Sequence[str], namespace: str, service_account: str) -> str:
+    project_number, workload_pool = values
+    return workload_principal(project_number, workload_pool, namespace, service_account)
 
 
 def workload_principal(project_number: str, workload_pool: str, namespace: str, service_account: str) -> str:

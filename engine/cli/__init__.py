@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _error(line)
         _error(lines[-1] if lines else type(exc).__name__, hint=exc.hint)
         return exc.exit_code
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the single catch point: one line, the traceback only with -v
         if verbose:
             traceback.print_exc()
         _error(f"unexpected {type(exc).__name__}: {exc}", hint=None if verbose else "run with -v for the traceback")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -193,7 +193,7 @@ def bootstrap() -> None:
 @click.option("--trusted-principal", required=True, metavar="ARN", help="Who may assume the roles (role, user or account).")
 @click.option("--external-id", help="External id the roles require (default: a new random one).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
-def bootstrap_aws(trusted_principal: str, external_id: str | None, fmt: str) -> None:
+def bootstrap_aws(trusted_principal: str, external_id: str | None, fmt: Literal["yaml", "json"]) -> None:
     """A CloudFormation template: provisioner, drift and registry-reader roles for terrane."""
     from terrane.engine import aws_bootstrap
 

@@ -23,11 +23,17 @@ class Globals:
 def project(ctx: click.Context) -> Project:
     from terrane.engine.project import open_project
 
-    return open_project(ctx.find_object(Globals).project_dir)
+    return open_project(_globals(ctx).project_dir)
 
 
 def engine(ctx: click.Context) -> Engine:
     from terrane.engine.api import Engine
 
-    options = ctx.find_object(Globals)
+    options = _globals(ctx)
     return Engine(options.project_dir, program=options.program)
+
+
+def _globals(ctx: click.Context) -> Globals:
+    options = ctx.find_object(Globals)
+    assert options is not None, "the terrane group sets its global options before any command runs"
+    return options

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Self
 
 from rich.live import Live
 from rich.markup import escape
@@ -54,7 +55,7 @@ class ProgressView:
             sys.stderr.isatty()
         ) else None
 
-    def __enter__(self) -> ProgressView:
+    def __enter__(self) -> Self:
         if self._live:
             self._live.start()
         return self

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import threading
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -106,7 +106,7 @@ def webhook() -> Iterator[tuple[str, _Hooks]]:
     hooks = _Hooks()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             hooks.attempts += 1
             if hooks.failures:

@@ -219,8 +219,8 @@ CLOUD_CASES = {
     "azure machine type": (
         "azure-dev",
         _set("cluster.node_pools.0.size", "m6i.xlarge"),
-        "cluster.node_pools[0].size: 'm6i.xlarge' is neither a neutral size (small, medium, large, xlarge) "
-        "nor a machine type of Azure (like Standard_D4s_v5)",
+        ("cluster.node_pools[0].size: 'm6i.xlarge' is neither a neutral size (small, medium, large, xlarge) "
+         "nor a machine type of Azure (like Standard_D4s_v5)"),
     ),
     "aws region on azure": ("azure-dev", _set("region", "us-east-1"), "region: 'us-east-1' is not a region of Azure (like westeurope)"),
     "gcp labels": ("gcp-dev", _set("tags.Team", "Platform"), "tags.Team: GCP labels are lowercase letters"),

@@ -109,5 +109,5 @@ def test_shards() -> None:
             parse_shard(bad)
     names = [f"env-{index}" for index in range(40)]
     shards = [[name for name in names if in_shard(name, (index, 4))] for index in range(4)]
-    assert sorted(sum(shards, [])) == sorted(names)
+    assert sorted(name for shard in shards for name in shard) == sorted(names)
     assert all(shards)  # every worker gets some of 40 environments

@@ -24,9 +24,8 @@ time.sleep(600)
 
 def test_a_second_taker_is_told_who_holds_it(tmp_path: Path) -> None:
     lock = environment_lock(tmp_path, "aws-dev")
-    with lock.acquire():
-        with pytest.raises(LockedError) as locked:
-            lock.acquire()
+    with lock.acquire(), pytest.raises(LockedError) as locked:
+        lock.acquire()
     message = str(locked.value)
     assert message.startswith("environment aws-dev is in use by another terrane run (terrane ")
     assert "pid " in message and " on " in message and "since 20" in message

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from terrane.stacks.spec import AwsAccount, EnvRef, Environment, FileRef, NodePool
+from terrane.stacks.spec import AwsAccount, Environment, EnvRef, FileRef, NodePool
 
 ENV = {"name": "dev", "account": "aws-sandbox", "network": {"cidr": "10.0.0.0/16"}}
 
