@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 import yaml
 
+from terrane.components.aws_iam import CLUSTER_POLICY, IAM_PATH, NODE_POLICIES
 from terrane.engine.errors import InvalidInputError
 
 ROLE_NAMES = {
@@ -47,12 +48,6 @@ ROLE_NAMES = {
     "drift": "terrane-drift",
     "registry": "terrane-registry-reader",
 }
-IAM_PATH = "/terrane/"
-"""Where the AWS components put their roles (``components.aws._iam.IAM_PATH``).
-
-Repeated here rather than imported because ``components.aws`` loads the AWS SDK,
-which the CLI must not pay for; a test keeps the two equal.
-"""
 EXTERNAL_ID_ENV = "TERRANE_AWS_EXTERNAL_ID"
 """The environment variable the usage notes suggest for the external id."""
 
@@ -61,13 +56,6 @@ _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|use
 # What sts:AssumeRole accepts as an external id.
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 
-# The AWS managed policies the components attach to their roles (cluster.py).
-_ATTACHABLE_POLICIES = [
-    "AmazonEKSClusterPolicy",
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
-]
 # Services the components hand their roles to: EKS (cluster and node roles),
 # EC2 (node instances) and VPC flow logs.
 _PASSED_TO = ["eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
@@ -236,7 +224,7 @@ def _statement(sid: str, actions: list[str], resources: Any, condition: dict[str
 def _provisioner_statements() -> list[dict[str, Any]]:
     terrane_roles = _arns("arn:${AWS::Partition}:iam::${AWS::AccountId}:role" + IAM_PATH + "*")
     keys = _arns("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")
-    attachable = _arns(*(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}" for name in _ATTACHABLE_POLICIES))
+    attachable = _arns(*(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}" for name in (CLUSTER_POLICY, *NODE_POLICIES)))
     service_linked_roles = _arns(
         *(
             f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role}"

@@ -12,12 +12,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from terrane.components.aws._iam import IAM_PATH
+from terrane.components.aws_iam import CLUSTER_POLICY, IAM_PATH, NODE_POLICIES
 from terrane.components.kubeconfig import exec_kubeconfig
 from terrane.components.outputs import present
 
 _LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-_NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ class Cluster(pulumi.ComponentResource):
         cluster_policy = aws.iam.RolePolicyAttachment(
             f"{name}-cluster",
             role=cluster_role.name,
-            policy_arn=managed_policy("AmazonEKSClusterPolicy"),
+            policy_arn=managed_policy(CLUSTER_POLICY),
             opts=child,
         )
         key = aws.kms.Key(
@@ -177,7 +176,7 @@ class Cluster(pulumi.ComponentResource):
                 policy_arn=managed_policy(policy),
                 opts=child,
             )
-            for policy in _NODE_POLICIES
+            for policy in NODE_POLICIES
         ]
         for pool in args.node_pools:
             template = aws.ec2.LaunchTemplate(

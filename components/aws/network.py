@@ -14,7 +14,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from terrane.components.aws._iam import IAM_PATH
+from terrane.components.aws_iam import IAM_PATH
 from terrane.components.outputs import nth
 
 

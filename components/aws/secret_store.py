@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from terrane.components.aws._iam import IAM_PATH
+from terrane.components.aws_iam import IAM_PATH
 
 
 @dataclass(frozen=True)

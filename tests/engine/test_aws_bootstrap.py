@@ -298,12 +298,6 @@ def test_the_policy_covers_what_the_aws_components_create() -> None:
         assert _allows(statements, "iam:CreateOpenIDConnectProvider", arn), arn
 
 
-def test_iam_path_matches_the_components() -> None:
-    from terrane.components.aws._iam import IAM_PATH as COMPONENTS_IAM_PATH
-
-    assert IAM_PATH == COMPONENTS_IAM_PATH
-
-
 # --- inputs -----------------------------------------------------------------------------------
 
 
