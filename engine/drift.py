@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
+from terrane.engine import wire
 from terrane.engine.errors import ExitCode, InvalidInputError
 from terrane.engine.secrets import MASK
 from terrane.stacks.spec import IgnoreRule
@@ -231,13 +232,11 @@ def value_at(value: Any, keys: Sequence[str | int]) -> Any:
     return _masked(value)
 
 
-# Pulumi's wire form of a secret: {SIG_KEY: SECRET_SIG, "value" | "ciphertext": ...} (pinned by a test).
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def _is_secret(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG
+    # Pulumi's wire form of a secret: {SIG_KEY: SECRET_SIG, "value" | "ciphertext": ...}.
+    return isinstance(value, Mapping) and value.get(wire.SIG_KEY) == wire.SECRET_SIG
 
 
 def _masked(value: Any) -> Any:

@@ -25,6 +25,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
+from terrane.engine import wire
 from terrane.engine.errors import EngineError
 from terrane.engine.fakes import FakeCloud
 from terrane.engine.project import Project
@@ -35,11 +36,6 @@ UNKNOWN = "[unknown]"
 PLAN_INCARNATION = "<incarnation>"
 """Stands for the stack's incarnation in a plan: offline there is no stack, and the engine sets one as it creates it."""
 
-_SIG = rpc._special_sig_key
-_SECRET_SIG = rpc._special_secret_sig
-_RESOURCE_SIG = rpc._special_resource_sig
-_ASSET_SIGS = {rpc._special_asset_sig, rpc._special_archive_sig}
-_OUTPUT_VALUE_SIG = rpc._special_output_value_sig
 
 
 @dataclass(frozen=True)
@@ -262,14 +258,14 @@ def _provider_urn(reference: str) -> str | None:
 def _plain(value: Any) -> Any:
     """Turn a serialized property value into plain JSON, masking secrets."""
     if isinstance(value, dict):
-        sig = value.get(_SIG)
-        if sig == _SECRET_SIG:
+        sig = value.get(wire.SIG_KEY)
+        if sig == wire.SECRET_SIG:
             return SECRET
-        if sig == _RESOURCE_SIG:
+        if sig == wire.RESOURCE_SIG:
             return value.get("urn")
-        if sig in _ASSET_SIGS:
+        if sig in (wire.ASSET_SIG, wire.ARCHIVE_SIG):
             return "[asset]"
-        if sig == _OUTPUT_VALUE_SIG:
+        if sig == wire.OUTPUT_VALUE_SIG:
             if value.get("secret"):
                 return SECRET
             return _plain(value["value"]) if "value" in value else UNKNOWN

@@ -7,8 +7,6 @@ from datetime import date
 import pytest
 
 from terrane.engine.drift import (
-    SECRET_SIG,
-    SIG_KEY,
     PropertyDrift,
     ResourceDrift,
     apply_ignore_rules,
@@ -68,12 +66,6 @@ def test_only_the_refresh_steps_are_read() -> None:
 ])
 def test_property_paths(path: str, keys: list | None) -> None:
     assert property_path(path) == keys
-
-
-def test_the_secret_signature_is_pulumis() -> None:
-    from pulumi.runtime import rpc
-
-    assert (SIG_KEY, SECRET_SIG) == (rpc._special_sig_key, rpc._special_secret_sig)
 
 
 RESOURCE = ResourceDrift(URN, "aws:ec2/securityGroup:SecurityGroup", "update", (
