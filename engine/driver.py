@@ -324,8 +324,8 @@ class Driver:
 def _spawn(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
     """A worker of its own: a new interpreter, ``python -m terrane.engine.worker``, with exactly ``env``."""
     return subprocess.Popen(
-        [sys.executable, "-P", "-m", "terrane.engine.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=dict(env), cwd=cwd, text=True,
+        [sys.executable, "-P", "-m", "terrane.engine.worker"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env), cwd=cwd, text=True,
         # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
         # through _interrupt, once, so the CLI can cancel gracefully.
         start_new_session=True,

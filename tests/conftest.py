@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from terrane.engine.cli import main
+from tests.helpers import real_cli
 from tests.standin import ROOT, StandIn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,3 +135,11 @@ def standin(sample: SampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("ARM_CLIENT_SECRET", "operator-arm-secret")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(operator_home / "adc.json"))
     return StandIn(home)
+
+
+@pytest.fixture(scope="session")
+def pulumi_root(pytestconfig: pytest.Config) -> Path:
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # a first build takes minutes: show it
+        found = real_cli.find_or_build()
+    return real_cli.require(found)

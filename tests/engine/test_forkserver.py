@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from terrane.engine.forkserver import PRELOAD, ForkServer
+from tests.helpers.processes import parents
 
 AMBIENT_SECRET = "operator-ambient-secret-5c1d"
 
@@ -27,17 +28,12 @@ def _environ(pid: int) -> dict[str, str]:
     return dict(entry.decode().split("=", 1) for entry in entries if entry)
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
 def test_a_worker_is_a_fork_in_its_own_session_without_the_drivers_environment(server: ForkServer,
                                                                                tmp_path: Path) -> None:
     with server.spawn({"PATH": os.environ["PATH"], "TERRANE_MARK": "1"}, tmp_path) as worker:
         # The worker waits for its job on stdin: look at it before sending one.
         assert os.getsid(worker.pid) == worker.pid
-        assert _parent(worker.pid) == server._process.pid
-        assert _parent(worker.pid) != os.getpid()
+        assert parents()[worker.pid] == server._process.pid != os.getpid()
         assert AMBIENT_SECRET not in Path(f"/proc/{worker.pid}/environ").read_text(errors="replace")
         assert "AWS_SECRET_ACCESS_KEY" not in _environ(server._process.pid)
 

@@ -18,7 +18,6 @@ from terrane.engine.project import Project, open_project
 from terrane.stacks.program import INCARNATION_KEY
 from terrane.stacks.spec import ACCOUNT_MODELS
 from tests.conftest import SampleProject
-from tests.helpers import real_cli
 
 AMBIENT = {
     "PATH": "/usr/bin", "HOME": "/home/op", "LC_ALL": "C.UTF-8", "PULUMI_HOME": "/home/op/.pulumi",
@@ -205,11 +204,6 @@ def test_reading_the_backend_sees_no_accounts_credentials(sample: SampleProject)
     backend = workspace.backend(open_project(sample.root), environ={})
     env = workspace.backend_environment(backend, environ=AMBIENT)
     assert set(env) == BASE - {"PULUMI_PYTHON_CMD"}
-
-
-@pytest.fixture(scope="module")
-def pulumi_root() -> Path:
-    return real_cli.require(real_cli.find_or_build())
 
 
 @pytest.fixture

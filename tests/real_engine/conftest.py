@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, SampleProject
-from tests.helpers import real_cli
 from tests.helpers.testcloud import TestCloud, cloud_of
 
 SENTINEL = "sentinel-0f9e8d7c-external-id"
@@ -27,14 +26,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.pulumi_cli)
-
-
-@pytest.fixture(scope="session")
-def pulumi_root(pytestconfig: pytest.Config) -> Path:
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():  # a first build takes minutes: show it
-        found = real_cli.find_or_build()
-    return real_cli.require(found)
 
 
 @pytest.fixture

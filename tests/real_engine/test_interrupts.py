@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SampleProject
+from tests.helpers.processes import descendants, parents
 from tests.helpers.testcloud import DELAY_TAG, TestCloud
 
 OBJECTS = ["bucket", "network", "token"]
@@ -42,30 +43,9 @@ def terrane() -> Iterator[Callable[..., subprocess.Popen[str]]]:
 
     yield start
     for process in started:
-        for pid in _descendants(process.pid) + [process.pid]:
+        for pid in descendants(process.pid) + [process.pid]:
             _kill(pid)
         process.communicate()
-
-
-def _parents() -> dict[int, int]:
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    return parents
-
-
-def _descendants(pid: int) -> list[int]:
-    parents = _parents()
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
 
 
 def _kill(pid: int) -> None:
@@ -84,9 +64,9 @@ def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
 
 def _worker_of(process: subprocess.Popen[str]) -> int:
     """The worker: a fork of terrane's fork server (``terrane.engine.forkserver``), which is terrane's child."""
-    parents = _parents()
-    for pid in _descendants(process.pid):
-        if parents[pid] != process.pid and _is_forkserver(pid) and _is_forkserver(parents[pid]):
+    tree = parents()
+    for pid in descendants(process.pid):
+        if tree[pid] != process.pid and _is_forkserver(pid) and _is_forkserver(tree[pid]):
             return pid
     raise AssertionError("no worker process")
 
@@ -199,7 +179,7 @@ def test_sigterm_is_ctrl_c(project: SampleProject, cloud: TestCloud, cli, terran
     _slow_everywhere(project, 3)
     run = terrane("up", "--all", "--yes", "--parallel", "1", "--json")
     _wait_for(lambda: cloud.creating("aws-dev"))
-    tree = _descendants(run.pid)
+    tree = descendants(run.pid)
     run.terminate()  # SIGTERM to terrane alone, as the kubelet sends it to an evicted pod's process
     stdout, _ = run.communicate(timeout=60)
 
@@ -216,7 +196,7 @@ def test_a_killed_terrane_takes_its_workers_with_it(project: SampleProject, clou
     run = terrane("up", "aws-dev", "--yes")
     _wait_for(lambda: cloud.creating("aws-dev"))
     in_flight = cloud.creating("aws-dev")
-    tree = _descendants(run.pid)
+    tree = descendants(run.pid)
     run.kill()  # SIGKILL to terrane alone: its worker, Pulumi CLI and provider are left without it
     run.communicate(timeout=60)
 
