@@ -63,40 +63,85 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:aws:Cluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
-        def managed_policy(policy: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy)
+        cluster_role, cluster_policy = self._cluster_role(name, partition, tags)
+        key = self._secrets_key(name, tags)
+        cluster = self._control_plane(name, args, cluster_role, cluster_policy, key, tags)
+        issuer_url = cluster.identities.apply(lambda identities: present(present(identities[0].oidcs)[0].issuer))
+        oidc = self._oidc_provider(name, issuer_url, tags)
+        self._vpc_cni(name, cluster, tags)
+        if args.admin_role_arn is not None:
+            self._admin_access(name, cluster, args.admin_role_arn, partition, tags)
+        self._node_groups(name, args, cluster, partition, tags)
 
-        cluster_role = aws.iam.Role(
+        self.name = cluster.name
+        self.arn = cluster.arn
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.apply(lambda authority: present(authority.data))
+        self.oidc_provider_arn = oidc.arn
+        self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.name, self.endpoint, self.certificate_authority).apply(
+                lambda values: _kubeconfig_json(args, values)
+            )
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "arn": self.arn,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer": self.oidc_issuer,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _cluster_role(
+        self, name: str, partition: pulumi.Output[str], tags: Mapping[str, str]
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
             f"{name}-cluster",
             path=IAM_PATH,
             assume_role_policy=_trust("eks.amazonaws.com"),
             tags=tags,
             opts=child,
         )
-        cluster_policy = aws.iam.RolePolicyAttachment(
+        policy = aws.iam.RolePolicyAttachment(
             f"{name}-cluster",
-            role=cluster_role.name,
-            policy_arn=managed_policy(CLUSTER_POLICY),
+            role=role.name,
+            policy_arn=_managed_policy(partition, CLUSTER_POLICY),
             opts=child,
         )
-        key = aws.kms.Key(
+        return role, policy
+
+    def _secrets_key(self, name: str, tags: Mapping[str, str]) -> aws.kms.Key:
+        return aws.kms.Key(
             f"{name}-secrets",
             description=f"Encrypts the Kubernetes secrets of EKS cluster {name}",
             enable_key_rotation=True,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        cluster = aws.eks.Cluster(
+    def _control_plane(
+        self,
+        name: str,
+        args: ClusterArgs,
+        role: aws.iam.Role,
+        role_policy: aws.iam.RolePolicyAttachment,
+        key: aws.kms.Key,
+        tags: Mapping[str, str],
+    ) -> aws.eks.Cluster:
+        return aws.eks.Cluster(
             f"{name}-eks",
             # A fixed name lets the network tag its subnets for this cluster before it exists.
             name=name,
             version=args.kubernetes_version,
-            role_arn=cluster_role.arn,
+            role_arn=role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.subnet_ids,
                 endpoint_private_access=True,
@@ -110,7 +155,7 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=_LOG_TYPES,
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
-                # With an admin role the access entry below grants admin; otherwise
+                # With an admin role its access entry (``_admin_access``) grants admin; otherwise
                 # whoever creates the cluster must keep access to it.
                 bootstrap_cluster_creator_admin_permissions=args.admin_role_arn is None,
             ),
@@ -120,16 +165,21 @@ class Cluster(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             tags=tags,
             # EKS needs its role's permissions to create, and to clean up on delete.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        issuer_url = cluster.identities.apply(lambda identities: present(present(identities[0].oidcs)[0].issuer))
-        oidc = aws.iam.OpenIdConnectProvider(
+
+    def _oidc_provider(
+        self, name: str, issuer_url: pulumi.Output[str], tags: Mapping[str, str]
+    ) -> aws.iam.OpenIdConnectProvider:
+        return aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer_url,
             client_id_lists=["sts.amazonaws.com"],
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _vpc_cni(self, name: str, cluster: aws.eks.Cluster, tags: Mapping[str, str]) -> None:
         # Without the VPC CNI's network policy agent, NetworkPolicies are accepted but not enforced.
         aws.eks.Addon(
             f"{name}-vpc-cni",
@@ -139,76 +189,68 @@ class Cluster(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _admin_access(
+        self,
+        name: str,
+        cluster: aws.eks.Cluster,
+        admin_role_arn: str,
+        partition: pulumi.Output[str],
+        tags: Mapping[str, str],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        entry = aws.eks.AccessEntry(
+            f"{name}-admin",
+            cluster_name=cluster.name,
+            principal_arn=admin_role_arn,
+            type="STANDARD",
+            tags=tags,
+            opts=child,
+        )
+        aws.eks.AccessPolicyAssociation(
+            f"{name}-admin",
+            cluster_name=cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=pulumi.Output.concat(
+                "arn:", partition, ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+            ),
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=child,
         )
 
-        if args.admin_role_arn is not None:
-            entry = aws.eks.AccessEntry(
-                f"{name}-admin",
-                cluster_name=cluster.name,
-                principal_arn=args.admin_role_arn,
-                type="STANDARD",
-                tags=tags,
-                opts=child,
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-admin",
-                cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=pulumi.Output.concat(
-                    "arn:", partition, ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-                ),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=child,
-            )
-
-        node_role = aws.iam.Role(
+    def _node_groups(
+        self,
+        name: str,
+        args: ClusterArgs,
+        cluster: aws.eks.Cluster,
+        partition: pulumi.Output[str],
+        tags: Mapping[str, str],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
             f"{name}-node",
             path=IAM_PATH,
             assume_role_policy=_trust("ec2.amazonaws.com"),
             tags=tags,
             opts=child,
         )
-        node_policies = [
+        policies = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
-                role=node_role.name,
-                policy_arn=managed_policy(policy),
+                role=role.name,
+                policy_arn=_managed_policy(partition, policy),
                 opts=child,
             )
             for policy in NODE_POLICIES
         ]
         for pool in args.node_pools:
-            template = aws.ec2.LaunchTemplate(
-                f"{name}-{pool.name}",
-                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                    http_endpoint="enabled",
-                    http_tokens="required",
-                    # One hop keeps pods off the node's credentials; they get their own through IRSA.
-                    http_put_response_hop_limit=1,
-                ),
-                block_device_mappings=[
-                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                        device_name="/dev/xvda",
-                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                            volume_size=pool.disk_size_gb,
-                            volume_type="gp3",
-                            encrypted="true",
-                            delete_on_termination="true",
-                        ),
-                    )
-                ],
-                tag_specifications=[
-                    aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
-                    for kind in ("instance", "volume")
-                ],
-                tags=tags,
-                opts=child,
-            )
+            template = self._launch_template(name, pool, tags)
             aws.eks.NodeGroup(
                 f"{name}-{pool.name}",
                 cluster_name=cluster.name,
-                node_role_arn=node_role.arn,
+                node_role_arn=role.arn,
                 subnet_ids=args.subnet_ids,
                 instance_types=[pool.instance_type],
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -224,41 +266,38 @@ class Cluster(pulumi.ComponentResource):
                 tags=tags,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=node_policies,
+                    depends_on=policies,
                     # The cluster autoscaler owns the desired size once the group exists.
                     ignore_changes=["scalingConfig.desiredSize"],
                 ),
             )
 
-        self.name = cluster.name
-        self.arn = cluster.arn
-        self.endpoint = cluster.endpoint
-        self.certificate_authority = cluster.certificate_authority.apply(lambda authority: present(authority.data))
-        self.oidc_provider_arn = oidc.arn
-        self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.name, self.endpoint, self.certificate_authority).apply(
-                lambda values: json.dumps(
-                    kubeconfig(
-                        cluster_name=values[0],
-                        endpoint=values[1],
-                        certificate_authority=values[2],
-                        region=args.region,
-                        role_arn=args.admin_role_arn,
-                    )
+    def _launch_template(self, name: str, pool: NodePoolArgs, tags: Mapping[str, str]) -> aws.ec2.LaunchTemplate:
+        return aws.ec2.LaunchTemplate(
+            f"{name}-{pool.name}",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                # One hop keeps pods off the node's credentials; they get their own through IRSA.
+                http_put_response_hop_limit=1,
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=pool.disk_size_gb,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
                 )
-            )
-        )
-        self.register_outputs(
-            {
-                "name": self.name,
-                "arn": self.arn,
-                "endpoint": self.endpoint,
-                "certificate_authority": self.certificate_authority,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "oidc_issuer": self.oidc_issuer,
-                "kubeconfig": self.kubeconfig,
-            }
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
+                for kind in ("instance", "volume")
+            ],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
 
@@ -280,6 +319,23 @@ def kubeconfig(
         certificate_authority=certificate_authority,
         exec_plugin={"command": "aws", "args": get_token},
     )
+
+
+def _kubeconfig_json(args: ClusterArgs, values: Sequence[str]) -> str:
+    cluster_name, endpoint, certificate_authority = values
+    return json.dumps(
+        kubeconfig(
+            cluster_name=cluster_name,
+            endpoint=endpoint,
+            certificate_authority=certificate_authority,
+            region=args.region,
+            role_arn=args.admin_role_arn,
+        )
+    )
+
+
+def _managed_policy(partition: pulumi.Output[str], policy: str) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy)
 
 
 def _trust(service: str) -> str:

@@ -46,11 +46,30 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:aws:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = partial(_tags, args.tags)
+        zones = self._zones(len(args.private_subnet_cidrs))
+        vpc, igw = self._vpc(name, args)
+        public_subnets, private_subnets = self._subnets(name, args, vpc, zones)
+        self._public_routes(name, args, vpc, igw, public_subnets)
+        nat_gateways = self._nat_gateways(name, args, igw, public_subnets)
+        self._private_routes(name, args, vpc, nat_gateways, private_subnets)
+        if args.flow_logs:
+            self._flow_logs(name, vpc, args)
 
-        zone_count = len(args.private_subnet_cidrs)
-        zones = aws.get_availability_zones_output(
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
+        self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
+        self.availability_zones = zones
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+                "availability_zones": self.availability_zones,
+            }
+        )
+
+    def _zones(self, zone_count: int) -> pulumi.Output[list[str]]:
+        return aws.get_availability_zones_output(
             state="available",
             # Local and Wavelength zones are opt-in and lack services EKS needs.
             filters=[
@@ -59,12 +78,14 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).names.apply(lambda names: _first_zones(names, zone_count))
 
+    def _vpc(self, name: str, args: NetworkArgs) -> tuple[aws.ec2.Vpc, aws.ec2.InternetGateway]:
+        child = pulumi.ResourceOptions(parent=self)
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags=tags(f"{name}-vpc"),
+            tags=_tags(args.tags, f"{name}-vpc"),
             opts=child,
         )
         aws.ec2.DefaultSecurityGroup(
@@ -73,11 +94,18 @@ class Network(pulumi.ComponentResource):
             # Without rules nothing can use the default group by accident.
             ingress=[],
             egress=[],
-            tags=tags(f"{name}-default-sg"),
+            tags=_tags(args.tags, f"{name}-default-sg"),
             opts=child,
         )
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags(f"{name}-igw"), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=_tags(args.tags, f"{name}-igw"), opts=child)
+        return vpc, igw
 
+    def _subnets(
+        self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, zones: pulumi.Output[list[str]]
+    ) -> tuple[list[aws.ec2.Subnet], list[aws.ec2.Subnet]]:
+        """The (public, private) subnets, one of each per zone."""
+        child = pulumi.ResourceOptions(parent=self)
+        tags = partial(_tags, args.tags)
         cluster_tags = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"} if args.cluster_name else {}
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
@@ -109,42 +137,71 @@ class Network(pulumi.ComponentResource):
                     opts=child,
                 )
             )
+        return public_subnets, private_subnets
 
-        public_table = aws.ec2.RouteTable(
-            f"{name}-public", vpc_id=vpc.id, tags=tags(f"{name}-public"), opts=child
-        )
+    def _public_routes(
+        self,
+        name: str,
+        args: NetworkArgs,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        subnets: Sequence[aws.ec2.Subnet],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        table = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, tags=_tags(args.tags, f"{name}-public"), opts=child)
         aws.ec2.Route(
             f"{name}-public-default",
-            route_table_id=public_table.id,
+            route_table_id=table.id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
             opts=child,
         )
-        for index, subnet in enumerate(public_subnets):
+        for index, subnet in enumerate(subnets):
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{index}", subnet_id=subnet.id, route_table_id=public_table.id, opts=child
+                f"{name}-public-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=child
             )
 
-        nat_count = {"none": 0, "single": 1, "per_zone": zone_count}[args.nat]
+    def _nat_gateways(
+        self,
+        name: str,
+        args: NetworkArgs,
+        igw: aws.ec2.InternetGateway,
+        public_subnets: Sequence[aws.ec2.Subnet],
+    ) -> list[aws.ec2.NatGateway]:
+        nat_count = {"none": 0, "single": 1, "per_zone": len(public_subnets)}[args.nat]
         nat_gateways: list[aws.ec2.NatGateway] = []
         for index in range(nat_count):
             eip = aws.ec2.Eip(
-                f"{name}-nat-{index}", domain="vpc", tags=tags(f"{name}-nat-{index}"), opts=child
+                f"{name}-nat-{index}",
+                domain="vpc",
+                tags=_tags(args.tags, f"{name}-nat-{index}"),
+                opts=pulumi.ResourceOptions(parent=self),
             )
             nat_gateways.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{index}",
                     allocation_id=eip.id,
                     subnet_id=public_subnets[index].id,
-                    tags=tags(f"{name}-nat-{index}"),
+                    tags=_tags(args.tags, f"{name}-nat-{index}"),
                     # A NAT gateway only forwards once the VPC has its internet gateway.
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
             )
+        return nat_gateways
 
-        for index, subnet in enumerate(private_subnets):
+    def _private_routes(
+        self,
+        name: str,
+        args: NetworkArgs,
+        vpc: aws.ec2.Vpc,
+        nat_gateways: Sequence[aws.ec2.NatGateway],
+        subnets: Sequence[aws.ec2.Subnet],
+    ) -> None:
+        """A route table per private subnet; with NAT, a default route through its zone's gateway (or the only one)."""
+        child = pulumi.ResourceOptions(parent=self)
+        for index, subnet in enumerate(subnets):
             table = aws.ec2.RouteTable(
-                f"{name}-private-{index}", vpc_id=vpc.id, tags=tags(f"{name}-private-{index}"), opts=child
+                f"{name}-private-{index}", vpc_id=vpc.id, tags=_tags(args.tags, f"{name}-private-{index}"), opts=child
             )
             if nat_gateways:
                 aws.ec2.Route(
@@ -157,22 +214,6 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=child
             )
-
-        if args.flow_logs:
-            self._flow_logs(name, vpc, args)
-
-        self.vpc_id = vpc.id
-        self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
-        self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
-        self.availability_zones = zones
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "private_subnet_ids": self.private_subnet_ids,
-                "public_subnet_ids": self.public_subnet_ids,
-                "availability_zones": self.availability_zones,
-            }
-        )
 
     def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, args: NetworkArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)

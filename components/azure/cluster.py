@@ -120,16 +120,53 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:azure:Cluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
         deployer = _roles.client_config(self)
+        system, *user_pools = args.node_pools
 
+        identity, subnet_access = self._control_plane_identity(name, args, deployer)
+        cluster = self._managed_cluster(name, args, system, identity, subnet_access)
+        self._user_pools(name, args, user_pools, cluster)
+        self._deployer_admin(name, args, cluster, deployer)
+        if args.deletion_protection:
+            self._deletion_lock(name, cluster)
+
+        certificate_authority = self._certificate_authority(args, cluster)
+        # A private API server is reached by its name in the privatelink zone.
+        fqdn = cluster.fqdn if args.endpoint_public else cluster.private_fqdn
+
+        endpoint = pulumi.Output.all(cluster.name, fqdn, certificate_authority)
+        self.name = cluster.name
+        self.id = cluster.id
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda profile: present(present(profile).issuer_url))
+        self.kubeconfig = pulumi.Output.secret(endpoint.apply(lambda values: _kubeconfig_json(args, values)))
+        self.provider_kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(endpoint, _kubelogin_env(args)).apply(
+                lambda values: _kubeconfig_json(args, values[0], env=values[1])
+            )
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "id": self.id,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _control_plane_identity(
+        self,
+        name: str,
+        args: ClusterArgs,
+        deployer: pulumi.Output[azure_native.authorization.GetClientConfigResult],
+    ) -> tuple[azure_native.managedidentity.UserAssignedIdentity, azure_native.authorization.RoleAssignment]:
+        """The cluster's identity and its grant on the node subnet, which the cluster must wait for."""
+        child = pulumi.ResourceOptions(parent=self)
         identity = azure_native.managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_name_=f"{args.cluster_name}-identity",
             resource_group_name=args.resource_group_name,
             location=args.location,
-            tags=tags,
+            tags=dict(args.tags),
             opts=child,
         )
         # AKS joins nodes and internal load balancers to the subnet, and checks
@@ -142,9 +179,17 @@ class Cluster(pulumi.ComponentResource):
             principal_type="ServicePrincipal",
             opts=child,
         )
+        return identity, subnet_access
 
-        system, *user_pools = args.node_pools
-        cluster = azure_native.containerservice.ManagedCluster(
+    def _managed_cluster(
+        self,
+        name: str,
+        args: ClusterArgs,
+        system: NodePoolArgs,
+        identity: azure_native.managedidentity.UserAssignedIdentity,
+        subnet_access: azure_native.authorization.RoleAssignment,
+    ) -> azure_native.containerservice.ManagedCluster:
+        return azure_native.containerservice.ManagedCluster(
             f"{name}-aks",
             resource_name_=args.cluster_name,
             resource_group_name=args.resource_group_name,
@@ -172,18 +217,7 @@ class Cluster(pulumi.ComponentResource):
                     enabled=True
                 ),
             ),
-            network_profile=azure_native.containerservice.ContainerServiceNetworkProfileArgs(
-                network_plugin="azure",
-                network_plugin_mode="overlay",
-                # Cilium enforces NetworkPolicies; without a policy engine they are accepted and ignored.
-                network_dataplane="cilium",
-                network_policy="cilium",
-                pod_cidr=args.pod_cidr,
-                service_cidr=args.service_cidr,
-                dns_service_ip=dns_service_ip(args.service_cidr),
-                load_balancer_sku="standard",
-                outbound_type="userAssignedNATGateway" if args.outbound_nat else "loadBalancer",
-            ),
+            network_profile=_network_profile(args),
             agent_pool_profiles=[
                 azure_native.containerservice.ManagedClusterAgentPoolProfileArgs(
                     name=system.name, mode="System", **_pool(system, args)
@@ -193,7 +227,7 @@ class Cluster(pulumi.ComponentResource):
                 upgrade_channel="patch",
                 node_os_upgrade_channel="NodeImage",
             ),
-            tags=tags,
+            tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[subnet_access],
@@ -201,7 +235,15 @@ class Cluster(pulumi.ComponentResource):
                 ignore_changes=["agentPoolProfiles[0].count"],
             ),
         )
-        for pool in user_pools:
+
+    def _user_pools(
+        self,
+        name: str,
+        args: ClusterArgs,
+        pools: Sequence[NodePoolArgs],
+        cluster: azure_native.containerservice.ManagedCluster,
+    ) -> None:
+        for pool in pools:
             azure_native.containerservice.AgentPool(
                 f"{name}-{pool.name}",
                 agent_pool_name=pool.name,
@@ -211,6 +253,14 @@ class Cluster(pulumi.ComponentResource):
                 **_pool(pool, args),
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
             )
+
+    def _deployer_admin(
+        self,
+        name: str,
+        args: ClusterArgs,
+        cluster: azure_native.containerservice.ManagedCluster,
+        deployer: pulumi.Output[azure_native.authorization.GetClientConfigResult],
+    ) -> None:
         # Local accounts are off, so whoever deploys needs an Entra ID role to
         # bootstrap the cluster (as EKS makes its creator admin).
         azure_native.authorization.RoleAssignment(
@@ -219,50 +269,31 @@ class Cluster(pulumi.ComponentResource):
             role_definition_id=_roles.role(deployer, _roles.AKS_RBAC_CLUSTER_ADMIN),
             principal_id=deployer.object_id,
             principal_type=_DEPLOYER_PRINCIPAL_TYPES[args.kubelogin_mode],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        if args.deletion_protection:
-            # A scope lock names the cluster by id; the resource-level lock needs
-            # the API version of the locked type as well. Agent pools are the
-            # cluster's children, so they are protected too.
-            azure_native.authorization.ManagementLockByScope(
-                f"{name}-lock",
-                scope=cluster.id,
-                lock_name="terrane-deletion-protection",
-                level="CanNotDelete",
-                notes="deletion_protection is on for this environment; turn it off to delete the cluster",
-                opts=child,
-            )
 
+    def _deletion_lock(self, name: str, cluster: azure_native.containerservice.ManagedCluster) -> None:
+        # A scope lock names the cluster by id; the resource-level lock needs
+        # the API version of the locked type as well. Agent pools are the
+        # cluster's children, so they are protected too.
+        azure_native.authorization.ManagementLockByScope(
+            f"{name}-lock",
+            scope=cluster.id,
+            lock_name="terrane-deletion-protection",
+            level="CanNotDelete",
+            notes="deletion_protection is on for this environment; turn it off to delete the cluster",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _certificate_authority(
+        self, args: ClusterArgs, cluster: azure_native.containerservice.ManagedCluster
+    ) -> pulumi.Output[str]:
         credentials = azure_native.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,
             resource_name=cluster.name,
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        certificate_authority = credentials.kubeconfigs.apply(
-            lambda configs: certificate_authority_data(configs[0].value)
-        )
-        # A private API server is reached by its name in the privatelink zone.
-        fqdn = cluster.fqdn if args.endpoint_public else cluster.private_fqdn
-
-        endpoint = pulumi.Output.all(cluster.name, fqdn, certificate_authority)
-        self.name = cluster.name
-        self.id = cluster.id
-        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda profile: present(present(profile).issuer_url))
-        self.kubeconfig = pulumi.Output.secret(endpoint.apply(lambda values: _kubeconfig_json(args, values)))
-        self.provider_kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(endpoint, _kubelogin_env(args)).apply(
-                lambda values: _kubeconfig_json(args, values[0], env=values[1])
-            )
-        )
-        self.register_outputs(
-            {
-                "name": self.name,
-                "id": self.id,
-                "oidc_issuer_url": self.oidc_issuer_url,
-                "kubeconfig": self.kubeconfig,
-            }
-        )
+        return credentials.kubeconfigs.apply(lambda configs: certificate_authority_data(configs[0].value))
 
 
 def kubeconfig(
@@ -363,6 +394,21 @@ def _api_server_access(args: ClusterArgs) -> azure_native.containerservice.Manag
         # The kubeconfig names the private FQDN; a public DNS record of a private
         # address would only advertise it.
         enable_private_cluster_public_fqdn=False,
+    )
+
+
+def _network_profile(args: ClusterArgs) -> azure_native.containerservice.ContainerServiceNetworkProfileArgs:
+    return azure_native.containerservice.ContainerServiceNetworkProfileArgs(
+        network_plugin="azure",
+        network_plugin_mode="overlay",
+        # Cilium enforces NetworkPolicies; without a policy engine they are accepted and ignored.
+        network_dataplane="cilium",
+        network_policy="cilium",
+        pod_cidr=args.pod_cidr,
+        service_cidr=args.service_cidr,
+        dns_service_ip=dns_service_ip(args.service_cidr),
+        load_balancer_sku="standard",
+        outbound_type="userAssignedNATGateway" if args.outbound_nat else "loadBalancer",
     )
 
 

@@ -67,64 +67,12 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:azure:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
-        prefix = args.resource_group_name
-
-        group = azure_native.resources.ResourceGroup(
-            f"{name}-rg",
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            tags=tags,
-            opts=child,
-        )
-        common: dict[str, Any] = {"resource_group_name": group.name, "location": args.location, "tags": tags}
-
-        # No rules of its own: Azure's defaults admit only VNet and load-balancer
-        # probe traffic inbound, so nothing is reachable from the internet.
-        nsg = azure_native.network.NetworkSecurityGroup(
-            f"{name}-nsg",
-            network_security_group_name=_name(prefix, "nsg"),
-            **common,
-            opts=child,
-        )
-        vnet = azure_native.network.VirtualNetwork(
-            f"{name}-vnet",
-            virtual_network_name=_name(prefix, "vnet"),
-            address_space=azure_native.network.AddressSpaceArgs(address_prefixes=[args.cidr]),
-            # Subnets are resources of their own: inline ones would be rewritten
-            # (or deleted) whenever the VNet changes.
-            **common,
-            opts=child,
-        )
-
+        group = self._resource_group(name, args)
+        common: dict[str, Any] = {"resource_group_name": group.name, "location": args.location, "tags": dict(args.tags)}
+        nsg = self._security_group(name, args, common)
+        vnet = self._vnet(name, args, common)
         nat = self._nat(name, args, common) if args.nat != "none" else None
-        node_subnet = azure_native.network.Subnet(
-            f"{name}-nodes",
-            subnet_name="nodes",
-            virtual_network_name=vnet.name,
-            resource_group_name=group.name,
-            address_prefix=args.node_subnet_cidr,
-            network_security_group=azure_native.network.NetworkSecurityGroupArgs(id=nsg.id),
-            nat_gateway=azure_native.network.SubResourceArgs(id=nat.id) if nat is not None else None,
-            # Egress only through the NAT gateway (or the cluster's load balancer), never Azure's implicit SNAT.
-            default_outbound_access=False,
-            opts=child,
-        )
-        endpoint_subnet = azure_native.network.Subnet(
-            f"{name}-endpoints",
-            subnet_name="endpoints",
-            virtual_network_name=vnet.name,
-            resource_group_name=group.name,
-            address_prefix=args.endpoint_subnet_cidr,
-            network_security_group=azure_native.network.NetworkSecurityGroupArgs(id=nsg.id),
-            default_outbound_access=False,
-            # Lets the NSG apply to the private endpoints in this subnet too.
-            private_endpoint_network_policies="Enabled",
-            # A VNet takes one subnet operation at a time; concurrent ones fail.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[node_subnet]),
-        )
-
+        node_subnet, endpoint_subnet = self._subnets(name, args, group, vnet, nsg, nat)
         if args.flow_logs:
             self._flow_logs(name, args, vnet, common)
 
@@ -140,6 +88,75 @@ class Network(pulumi.ComponentResource):
                 "endpoint_subnet_id": self.endpoint_subnet_id,
             }
         )
+
+    def _resource_group(self, name: str, args: NetworkArgs) -> azure_native.resources.ResourceGroup:
+        return azure_native.resources.ResourceGroup(
+            f"{name}-rg",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _security_group(
+        self, name: str, args: NetworkArgs, common: Mapping[str, Any]
+    ) -> azure_native.network.NetworkSecurityGroup:
+        # No rules of its own: Azure's defaults admit only VNet and load-balancer
+        # probe traffic inbound, so nothing is reachable from the internet.
+        return azure_native.network.NetworkSecurityGroup(
+            f"{name}-nsg",
+            network_security_group_name=_name(args.resource_group_name, "nsg"),
+            **common,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _vnet(self, name: str, args: NetworkArgs, common: Mapping[str, Any]) -> azure_native.network.VirtualNetwork:
+        return azure_native.network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=_name(args.resource_group_name, "vnet"),
+            address_space=azure_native.network.AddressSpaceArgs(address_prefixes=[args.cidr]),
+            # Subnets are resources of their own: inline ones would be rewritten
+            # (or deleted) whenever the VNet changes.
+            **common,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _subnets(
+        self,
+        name: str,
+        args: NetworkArgs,
+        group: azure_native.resources.ResourceGroup,
+        vnet: azure_native.network.VirtualNetwork,
+        nsg: azure_native.network.NetworkSecurityGroup,
+        nat: azure_native.network.NatGateway | None,
+    ) -> tuple[azure_native.network.Subnet, azure_native.network.Subnet]:
+        """The (node, endpoint) subnets, both behind ``nsg``."""
+        node_subnet = azure_native.network.Subnet(
+            f"{name}-nodes",
+            subnet_name="nodes",
+            virtual_network_name=vnet.name,
+            resource_group_name=group.name,
+            address_prefix=args.node_subnet_cidr,
+            network_security_group=azure_native.network.NetworkSecurityGroupArgs(id=nsg.id),
+            nat_gateway=azure_native.network.SubResourceArgs(id=nat.id) if nat is not None else None,
+            # Egress only through the NAT gateway (or the cluster's load balancer), never Azure's implicit SNAT.
+            default_outbound_access=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        endpoint_subnet = azure_native.network.Subnet(
+            f"{name}-endpoints",
+            subnet_name="endpoints",
+            virtual_network_name=vnet.name,
+            resource_group_name=group.name,
+            address_prefix=args.endpoint_subnet_cidr,
+            network_security_group=azure_native.network.NetworkSecurityGroupArgs(id=nsg.id),
+            default_outbound_access=False,
+            # Lets the NSG apply to the private endpoints in this subnet too.
+            private_endpoint_network_policies="Enabled",
+            # A VNet takes one subnet operation at a time; concurrent ones fail.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[node_subnet]),
+        )
+        return node_subnet, endpoint_subnet
 
     def _nat(self, name: str, args: NetworkArgs, common: Mapping[str, Any]) -> azure_native.network.NatGateway:
         child = pulumi.ResourceOptions(parent=self)

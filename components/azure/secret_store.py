@@ -82,10 +82,29 @@ class SecretStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:azure:SecretStore", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
+        vault = self._vault(name, args)
+        endpoint = self._private_endpoint(name, args, vault)
+        self._private_dns(name, args, endpoint)
 
-        vault = azure_native.keyvault.Vault(
+        self.vault_id = vault.id
+        self.vault_uri = vault.properties.apply(lambda properties: properties.vault_uri)
+        self.secret_ids = self.vault_uri.apply(lambda uri: secret_ids(uri, args.secret_names))
+        self.reader_client_id = (
+            self._reader(name, args, args.reader, vault).client_id
+            if args.reader is not None
+            else pulumi.Output.from_input(None)
+        )
+        self.register_outputs(
+            {
+                "vault_id": self.vault_id,
+                "vault_uri": self.vault_uri,
+                "secret_ids": self.secret_ids,
+                "reader_client_id": self.reader_client_id,
+            }
+        )
+
+    def _vault(self, name: str, args: SecretStoreArgs) -> azure_native.keyvault.Vault:
+        return azure_native.keyvault.Vault(
             f"{name}-vault",
             vault_name=args.vault_name,
             resource_group_name=args.resource_group_name,
@@ -109,11 +128,14 @@ class SecretStore(pulumi.ComponentResource):
                 enabled_for_disk_encryption=False,
                 enabled_for_template_deployment=False,
             ),
-            tags=tags,
-            opts=child,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        endpoint = azure_native.network.PrivateEndpoint(
+    def _private_endpoint(
+        self, name: str, args: SecretStoreArgs, vault: azure_native.keyvault.Vault
+    ) -> azure_native.network.PrivateEndpoint:
+        return azure_native.network.PrivateEndpoint(
             f"{name}-endpoint",
             private_endpoint_name=f"{args.vault_name}-endpoint",
             resource_group_name=args.resource_group_name,
@@ -128,9 +150,14 @@ class SecretStore(pulumi.ComponentResource):
                     group_ids=["vault"],
                 )
             ],
-            tags=tags,
-            opts=child,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _private_dns(
+        self, name: str, args: SecretStoreArgs, endpoint: azure_native.network.PrivateEndpoint
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
         # Inside the VNet the vault's name resolves to the endpoint's address
         # through this zone; everywhere else it resolves to a closed door.
         zone = azure_native.privatedns.PrivateZone(
@@ -138,7 +165,7 @@ class SecretStore(pulumi.ComponentResource):
             private_zone_name=PRIVATE_DNS_ZONE,
             resource_group_name=args.resource_group_name,
             location="Global",
-            tags=tags,
+            tags=dict(args.tags),
             opts=child,
         )
         azure_native.privatedns.VirtualNetworkLink(
@@ -149,7 +176,7 @@ class SecretStore(pulumi.ComponentResource):
             location="Global",
             virtual_network=azure_native.privatedns.SubResourceArgs(id=args.vnet_id),
             registration_enabled=False,
-            tags=tags,
+            tags=dict(args.tags),
             opts=child,
         )
         azure_native.network.PrivateDnsZoneGroup(
@@ -161,23 +188,6 @@ class SecretStore(pulumi.ComponentResource):
                 azure_native.network.PrivateDnsZoneConfigArgs(name="vaultcore", private_dns_zone_id=zone.id)
             ],
             opts=child,
-        )
-
-        self.vault_id = vault.id
-        self.vault_uri = vault.properties.apply(lambda properties: properties.vault_uri)
-        self.secret_ids = self.vault_uri.apply(lambda uri: secret_ids(uri, args.secret_names))
-        self.reader_client_id = (
-            self._reader(name, args, args.reader, vault).client_id
-            if args.reader is not None
-            else pulumi.Output.from_input(None)
-        )
-        self.register_outputs(
-            {
-                "vault_id": self.vault_id,
-                "vault_uri": self.vault_uri,
-                "secret_ids": self.secret_ids,
-                "reader_client_id": self.reader_client_id,
-            }
         )
 
     def _reader(

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from terrane.components.gcp._kms import service_key
+from terrane.components.gcp._kms import ServiceKey, service_key
 from terrane.components.kubeconfig import exec_kubeconfig
 from terrane.components.outputs import present
 
@@ -96,17 +96,45 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:gcp:Cluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
         labels = dict(args.labels)
 
-        zones = gcp.compute.get_zones_output(
-            project=args.project, region=args.region, status="UP", opts=invoke
-        ).names.apply(lambda names: first_zones(names, args.zone_count))
-        project_number = gcp.organizations.get_project_output(project_id=args.project, opts=invoke).number
+        zones = self._zones(args)
+        secrets_key = self._secrets_key(name, args, labels)
+        node_account, node_roles = self._node_identity(name, args)
+        cluster = self._control_plane(name, args, zones, secrets_key, node_account, labels)
+        self._node_pools(name, args, cluster, node_account, node_roles, labels)
 
+        self.name = cluster.name
+        self.id = cluster.id
+        self.endpoint = cluster.endpoint
+        self.workload_pool = cluster.workload_identity_config.apply(lambda config: present(config.workload_pool))
+        ca_certificate = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, ca_certificate).apply(
+                lambda values: _kubeconfig_json(args, values)
+            )
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "id": self.id,
+                "endpoint": self.endpoint,
+                "workload_pool": self.workload_pool,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _zones(self, args: ClusterArgs) -> pulumi.Output[list[str]]:
+        return gcp.compute.get_zones_output(
+            project=args.project, region=args.region, status="UP", opts=pulumi.InvokeOutputOptions(parent=self)
+        ).names.apply(lambda names: first_zones(names, args.zone_count))
+
+    def _secrets_key(self, name: str, args: ClusterArgs, labels: Mapping[str, str]) -> ServiceKey:
+        project_number = gcp.organizations.get_project_output(
+            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).number
         # GKE encrypts with its service agent's identity; the cluster fails to create without the grant.
-        secrets_key = service_key(
+        return service_key(
             self,
             f"{name}-gke",
             project=args.project,
@@ -119,25 +147,40 @@ class Cluster(pulumi.ComponentResource):
             labels=labels,
         )
 
-        node_account = gcp.serviceaccount.Account(
+    def _node_identity(
+        self, name: str, args: ClusterArgs
+    ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
+        """The nodes' service account and its project roles, which the node pools must wait for."""
+        child = pulumi.ResourceOptions(parent=self)
+        account = gcp.serviceaccount.Account(
             f"{name}-nodes",
             account_id=args.node_service_account_id,
             display_name=f"GKE nodes of {args.cluster_name}",
             project=args.project,
             opts=child,
         )
-        node_roles = [
+        roles = [
             gcp.projects.IAMMember(
                 f"{name}-nodes-{role.removeprefix('roles/').replace('.', '-')}",
                 project=args.project,
                 role=role,
-                member=node_account.member,
+                member=account.member,
                 opts=child,
             )
             for role in _NODE_ROLES
         ]
+        return account, roles
 
-        cluster = gcp.container.Cluster(
+    def _control_plane(
+        self,
+        name: str,
+        args: ClusterArgs,
+        zones: pulumi.Output[list[str]],
+        secrets_key: ServiceKey,
+        node_account: gcp.serviceaccount.Account,
+        labels: Mapping[str, str],
+    ) -> gcp.container.Cluster:
+        return gcp.container.Cluster(
             f"{name}-gke",
             name=args.cluster_name,
             project=args.project,
@@ -155,17 +198,7 @@ class Cluster(pulumi.ComponentResource):
                 enable_private_endpoint=not args.endpoint_public,
                 master_ipv4_cidr_block=args.control_plane_cidr,
             ),
-            # Always on: besides the listed ranges only the VPC's node and pod ranges reach the
-            # control plane, and Google Cloud's public IPs (any customer's VM) do not.
-            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
-                cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
-                        cidr_block=cidr, display_name=f"authorized-{index}"
-                    )
-                    for index, cidr in enumerate(args.authorized_cidrs)
-                ],
-                gcp_public_cidrs_access_enabled=False,
-            ),
+            master_authorized_networks_config=_authorized_networks(args.authorized_cidrs),
             master_auth=gcp.container.ClusterMasterAuthArgs(
                 client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
                     issue_client_certificate=False,
@@ -204,6 +237,15 @@ class Cluster(pulumi.ComponentResource):
             ),
         )
 
+    def _node_pools(
+        self,
+        name: str,
+        args: ClusterArgs,
+        cluster: gcp.container.Cluster,
+        node_account: gcp.serviceaccount.Account,
+        node_roles: Sequence[gcp.projects.IAMMember],
+        labels: Mapping[str, str],
+    ) -> None:
         for pool in args.node_pools:
             gcp.container.NodePool(
                 f"{name}-{pool.name}",
@@ -230,34 +272,6 @@ class Cluster(pulumi.ComponentResource):
                 ),
             )
 
-        self.name = cluster.name
-        self.id = cluster.id
-        self.endpoint = cluster.endpoint
-        self.workload_pool = cluster.workload_identity_config.apply(lambda config: present(config.workload_pool))
-        ca_certificate = cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint, ca_certificate).apply(
-                lambda values: json.dumps(
-                    kubeconfig(
-                        project=args.project,
-                        location=args.region,
-                        cluster_name=values[0],
-                        endpoint=values[1],
-                        cluster_ca_certificate=values[2],
-                    )
-                )
-            )
-        )
-        self.register_outputs(
-            {
-                "name": self.name,
-                "id": self.id,
-                "endpoint": self.endpoint,
-                "workload_pool": self.workload_pool,
-                "kubeconfig": self.kubeconfig,
-            }
-        )
-
 
 def kubeconfig(
     *, project: str, location: str, cluster_name: str, endpoint: str, cluster_ca_certificate: str
@@ -272,6 +286,33 @@ def kubeconfig(
         server=f"https://{endpoint}",
         certificate_authority=cluster_ca_certificate,
         exec_plugin={"command": "gke-gcloud-auth-plugin", "installHint": _INSTALL_HINT, "provideClusterInfo": True},
+    )
+
+
+def _kubeconfig_json(args: ClusterArgs, values: Sequence[str]) -> str:
+    cluster_name, endpoint, cluster_ca_certificate = values
+    return json.dumps(
+        kubeconfig(
+            project=args.project,
+            location=args.region,
+            cluster_name=cluster_name,
+            endpoint=endpoint,
+            cluster_ca_certificate=cluster_ca_certificate,
+        )
+    )
+
+
+def _authorized_networks(cidrs: Sequence[str]) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgs:
+    # Always on: besides the listed ranges only the VPC's node and pod ranges reach the
+    # control plane, and Google Cloud's public IPs (any customer's VM) do not.
+    return gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+        cidr_blocks=[
+            gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                cidr_block=cidr, display_name=f"authorized-{index}"
+            )
+            for index, cidr in enumerate(cidrs)
+        ],
+        gcp_public_cidrs_access_enabled=False,
     )
 
 

@@ -50,62 +50,11 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:gcp:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         pods_range, services_range = secondary_range_names(args.network_name)
-
-        network = gcp.compute.Network(
-            f"{name}-vpc",
-            name=args.network_name,
-            auto_create_subnetworks=False,
-            routing_mode="REGIONAL",
-            # The default internet route carries both Cloud NAT egress and Private Google Access.
-            delete_default_routes_on_create=False,
-            opts=child,
-        )
-        subnet = gcp.compute.Subnetwork(
-            f"{name}-subnet",
-            name=args.network_name,
-            network=network.id,
-            region=args.region,
-            ip_cidr_range=args.cidr,
-            secondary_ip_ranges=[
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(
-                    range_name=pods_range, ip_cidr_range=args.pod_cidr
-                ),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(
-                    range_name=services_range, ip_cidr_range=args.service_cidr
-                ),
-            ],
-            # Nodes have no public IPs; this lets them reach Google APIs and Artifact Registry.
-            private_ip_google_access=True,
-            log_config=flow_log_config() if args.flow_logs else None,
-            opts=child,
-        )
-
+        network = self._vpc(name, args)
+        subnet = self._subnet(name, args, network, pods_range, services_range)
         if args.nat != "none":
-            router = gcp.compute.Router(
-                f"{name}-router",
-                name=f"{args.network_name}-router",
-                network=network.id,
-                region=args.region,
-                opts=child,
-            )
-            gcp.compute.RouterNat(
-                f"{name}-nat",
-                name=f"{args.network_name}-nat",
-                router=router.name,
-                region=args.region,
-                nat_ip_allocate_option="AUTO_ONLY",
-                # Only this subnet, but all its ranges: pod traffic is translated even when not masqueraded.
-                source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
-                subnetworks=[
-                    gcp.compute.RouterNatSubnetworkArgs(
-                        name=subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"]
-                    )
-                ],
-                log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
-                opts=child,
-            )
+            self._nat(name, args, network, subnet)
 
         self.network_id = network.id
         self.network_self_link = network.self_link
@@ -127,6 +76,68 @@ class Network(pulumi.ComponentResource):
                 "pods_range_name": self.pods_range_name,
                 "services_range_name": self.services_range_name,
             }
+        )
+
+    def _vpc(self, name: str, args: NetworkArgs) -> gcp.compute.Network:
+        return gcp.compute.Network(
+            f"{name}-vpc",
+            name=args.network_name,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            # The default internet route carries both Cloud NAT egress and Private Google Access.
+            delete_default_routes_on_create=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _subnet(
+        self, name: str, args: NetworkArgs, network: gcp.compute.Network, pods_range: str, services_range: str
+    ) -> gcp.compute.Subnetwork:
+        return gcp.compute.Subnetwork(
+            f"{name}-subnet",
+            name=args.network_name,
+            network=network.id,
+            region=args.region,
+            ip_cidr_range=args.cidr,
+            secondary_ip_ranges=[
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=pods_range, ip_cidr_range=args.pod_cidr
+                ),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=services_range, ip_cidr_range=args.service_cidr
+                ),
+            ],
+            # Nodes have no public IPs; this lets them reach Google APIs and Artifact Registry.
+            private_ip_google_access=True,
+            log_config=flow_log_config() if args.flow_logs else None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _nat(
+        self, name: str, args: NetworkArgs, network: gcp.compute.Network, subnet: gcp.compute.Subnetwork
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        router = gcp.compute.Router(
+            f"{name}-router",
+            name=f"{args.network_name}-router",
+            network=network.id,
+            region=args.region,
+            opts=child,
+        )
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=f"{args.network_name}-nat",
+            router=router.name,
+            region=args.region,
+            nat_ip_allocate_option="AUTO_ONLY",
+            # Only this subnet, but all its ranges: pod traffic is translated even when not masqueraded.
+            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+            subnetworks=[
+                gcp.compute.RouterNatSubnetworkArgs(
+                    name=subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"]
+                )
+            ],
+            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            opts=child,
         )
 
 

@@ -37,70 +37,86 @@ class Bootstrap(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BootstrapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:kubernetes:Bootstrap", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         labels = dict(args.labels)
 
         names: list[pulumi.Output[str]] = []
         for namespace in args.namespaces:
-            created = k8s.core.v1.Namespace(
-                f"{name}-{namespace}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels={**labels, **_RESTRICTED}),
-                opts=child,
-            )
-            # Taking the name from the namespace makes everything in it wait for it.
-            in_namespace = created.metadata.name
+            in_namespace = self._namespace(name, namespace, labels)
             names.append(in_namespace)
-
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{namespace}-default-deny",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name="default-deny", namespace=in_namespace, labels=labels
-                ),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-                    policy_types=["Ingress", "Egress"],
-                ),
-                opts=child,
-            )
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{namespace}-allow-dns",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-dns", namespace=in_namespace, labels=labels),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-                    policy_types=["Egress"],
-                    egress=[
-                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            to=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(
-                                    namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                        match_labels={"kubernetes.io/metadata.name": "kube-system"}
-                                    )
-                                )
-                            ],
-                            ports=[
-                                k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=53)
-                                for protocol in ("UDP", "TCP")
-                            ],
-                        )
-                    ],
-                ),
-                opts=child,
-            )
+            self._network_policies(name, namespace, in_namespace, labels)
             if args.secrets_reader is not None:
-                account = args.secrets_reader
-                k8s.core.v1.ServiceAccount(
-                    f"{name}-{namespace}-{account.name}",
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        name=account.name,
-                        namespace=in_namespace,
-                        annotations=dict(account.annotations),
-                        labels={**labels, **account.labels},
-                    ),
-                    # Reading secrets needs a cloud token, not a Kubernetes API token;
-                    # a pod that needs the API can still opt in.
-                    automount_service_account_token=False,
-                    opts=child,
-                )
+                self._secrets_reader(name, namespace, in_namespace, args.secrets_reader, labels)
 
         self.namespaces = pulumi.Output.all(*names)
         self.register_outputs({"namespaces": self.namespaces})
+
+    def _namespace(self, name: str, namespace: str, labels: Mapping[str, str]) -> pulumi.Output[str]:
+        created = k8s.core.v1.Namespace(
+            f"{name}-{namespace}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels={**labels, **_RESTRICTED}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Taking the name from the namespace makes everything in it wait for it.
+        return created.metadata.name
+
+    def _network_policies(
+        self, name: str, namespace: str, in_namespace: pulumi.Output[str], labels: Mapping[str, str]
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-{namespace}-default-deny",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="default-deny", namespace=in_namespace, labels=labels
+            ),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress", "Egress"],
+            ),
+            opts=child,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-{namespace}-allow-dns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-dns", namespace=in_namespace, labels=labels),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Egress"],
+                egress=[
+                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                    match_labels={"kubernetes.io/metadata.name": "kube-system"}
+                                )
+                            )
+                        ],
+                        ports=[
+                            k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=53)
+                            for protocol in ("UDP", "TCP")
+                        ],
+                    )
+                ],
+            ),
+            opts=child,
+        )
+
+    def _secrets_reader(
+        self,
+        name: str,
+        namespace: str,
+        in_namespace: pulumi.Output[str],
+        account: ServiceAccountArgs,
+        labels: Mapping[str, str],
+    ) -> None:
+        k8s.core.v1.ServiceAccount(
+            f"{name}-{namespace}-{account.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=account.name,
+                namespace=in_namespace,
+                annotations=dict(account.annotations),
+                labels={**labels, **account.labels},
+            ),
+            # Reading secrets needs a cloud token, not a Kubernetes API token;
+            # a pod that needs the API can still opt in.
+            automount_service_account_token=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
