@@ -20,7 +20,7 @@ def main(program: Callable[[], None], *, stack: str, account_id: str, region: st
     parser.add_argument("--json", action="store_true", help="print the registrations and outputs as JSON")
     args = parser.parse_args()
     # Imported here, so a baseline imported for its program() loads no terrane code.
-    from terrane.engine.offline import render
+    from terrane.engine.offline.render import render
 
     rendered = render(program, project="terrane", stack=stack, account_id=account_id, region=region)
     if args.json:

@@ -37,7 +37,7 @@ The real CLI is ``TERRANE_PULUMI_ROOT``, else what ``tools/pulumi/build`` prints
    So the script does the least a hand-written one-shot Automation API script
    must: start Python, import ``pulumi.automation`` and the program, find the
    CLI (``pulumi version``), select the stack, run the operation. It runs with
-   what terrane's worker gets: ``engine.workspace.backend`` and
+   what terrane's worker gets: ``engine.operations.workspace.backend`` and
    ``allowed_environment`` (backend URL, passphrase file, ``PULUMI_HOME``, the
    allow-listed variables, ``PULUMI_PYTHON_CMD``) and the project as working
    directory, and it checks that it saw no change. The program reads only the
@@ -45,7 +45,7 @@ The real CLI is ``TERRANE_PULUMI_ROOT``, else what ``tools/pulumi/build`` prints
    program would; it reads no terrane YAML.
 
    Then, to show where terrane's time goes: ``--probe-runs`` runs of each
-   operation's worker, instrumented (``PROBE``: the real ``terrane.engine.worker``
+   operation's worker, instrumented (``PROBE``: the real ``terrane.engine.operations.worker``
    with timers wrapped around its steps, in a new interpreter as
    ``TERRANE_START_METHOD=spawn`` starts it) and fed the job and environment the
    driver builds, beside the plain script's own phases from the timed rounds;
@@ -93,10 +93,10 @@ from typing import Any, Literal
 
 import yaml
 
-from terrane.engine import pulumi_cli, workspace
 from terrane.engine.api import Engine
-from terrane.engine.driver import Driver
-from terrane.engine.forkserver import Forked, ForkServer
+from terrane.engine.operations import pulumi_cli, workspace
+from terrane.engine.operations.driver import Driver
+from terrane.engine.operations.forkserver import Forked, ForkServer
 from terrane.engine.project import open_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,7 +180,8 @@ began = time.monotonic()
 from pulumi import automation as auto
 spent["import pulumi.automation"] = time.monotonic() - began
 began = time.monotonic()
-from terrane.engine import programs, project, worker, workspace
+from terrane.engine.operations import programs, worker, workspace
+from terrane.engine import project
 spent["import terrane"] = time.monotonic() - began
 timed(project, "open_project", "read the project")
 timed(project.Project, "environment", "read the project")
@@ -272,7 +273,7 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-# How engine.driver starts a worker.
+# How engine.operations.driver starts a worker.
 @contextmanager
 def timing_workers(lifetimes: list[float]) -> Iterator[None]:
     """Meanwhile, each worker the driver forks notes its lifetime, from the fork server's ``spawn`` to its exit."""
@@ -376,9 +377,8 @@ class Project:
         run, stdout = timed_process([sys.executable, "-c", PROBE, str(report)], env=worker_env, cwd=self.directory,
                                     stdin=json.dumps(job), report=report)
         outcome = json.loads(stdout.splitlines()[-1])
-        details = outcome.get("details", {})
         pending = {op: count for op, count in outcome.get("changes", {}).items() if op != "same"}
-        if outcome["type"] != "result" or pending or details.get("drift"):
+        if outcome["type"] != "result" or pending or outcome.get("drift"):
             raise BenchError(f"instrumented worker, {operation} {name}: {outcome}")
         return run
 

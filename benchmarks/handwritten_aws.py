@@ -43,7 +43,7 @@ SECRETS_READER = "secrets-reader"
 
 
 def program() -> None:
-    """Register the aws-dev environment; run it under the Automation API or ``engine.offline.render``."""
+    """Register the aws-dev environment; run it under the Automation API or ``terrane.engine.offline.render``."""
     provider = aws.Provider(
         ACCOUNT,
         region=REGION,

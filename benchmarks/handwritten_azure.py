@@ -56,7 +56,7 @@ AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
 def program() -> None:
-    """Register the azure-dev environment; run it under the Automation API or ``engine.offline.render``."""
+    """Register the azure-dev environment; run it under the Automation API or ``terrane.engine.offline.render``."""
     provider = azure_native.Provider(
         ACCOUNT,
         tenant_id=TENANT_ID,

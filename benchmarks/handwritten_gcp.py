@@ -53,7 +53,7 @@ KEY_ROTATION = "7776000s"  # 90 days
 
 
 def program() -> None:
-    """Register the gcp-dev environment; run it under the Automation API or ``engine.offline.render``."""
+    """Register the gcp-dev environment; run it under the Automation API or ``terrane.engine.offline.render``."""
     provider = gcp.Provider(
         ACCOUNT,
         project=PROJECT,

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from terrane.engine import drift_reports
-from terrane.engine.drift import DriftReport, EnvironmentDrift
+from terrane.engine.drift import history
+from terrane.engine.drift.report import DriftReport, EnvironmentDrift
 
 
 def main() -> None:
@@ -49,19 +49,19 @@ def main() -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         run = DriftReport(now, now, tuple(EnvironmentDrift(f"env{index:03d}", "in_sync") for index in range(args.envs)))
         began = time.monotonic()
-        drift_reports.append_history(full, run)
+        history.append_history(full, run)
         recorded = time.monotonic() - began
-        drift_reports.append_history(empty, run)
+        history.append_history(empty, run)
         kept = full.stat().st_size
         began = time.monotonic()
-        drift_reports.append_history(full, run)
+        history.append_history(full, run)
         next_run = time.monotonic() - began
 
-        read_empty = _median(lambda: drift_reports.last_states(empty), args.runs)
-        read_full = _median(lambda: drift_reports.last_states(full), args.runs)
-        scan_full = _median(lambda: drift_reports._scan(full), 1)
+        read_empty = _median(lambda: history.last_states(empty), args.runs)
+        read_full = _median(lambda: history.last_states(full), args.runs)
+        scan_full = _median(lambda: history._scan(full), 1)
         print(f"recording one more run: {recorded:.2f} s, which compacted the history to "
-              f"{drift_reports.HISTORY_DAYS} days ({kept / 2**20:.0f} MiB) and made latest.json (once)")
+              f"{history.HISTORY_DAYS} days ({kept / 2**20:.0f} MiB) and made latest.json (once)")
         print(f"recording the run after it: {next_run * 1000:.1f} ms")
         print(f"latest states, after one run:      {read_empty * 1000:8.2f} ms")
         print(f"latest states, after a year:       {read_full * 1000:8.2f} ms   "

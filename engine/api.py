@@ -24,22 +24,19 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from terrane.engine import drift_reports, programs
-from terrane.engine.drift import (
-    DriftReport,
-    EnvironmentDrift,
-    ResourceDrift,
-    apply_ignore_rules,
-    in_shard,
-)
-from terrane.engine.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+from terrane.engine.drift.history import append_history, last_states
+from terrane.engine.drift.notify import check_webhook_url, notify_changes
+from terrane.engine.drift.report import DriftReport, EnvironmentDrift
+from terrane.engine.drift.rules import apply_ignore_rules, in_shard
 from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.operations import programs
+from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+from terrane.engine.operations.workspace import STATE_DIR
 from terrane.engine.project import ENVIRONMENTS_DIR, open_project
-from terrane.engine.workspace import STATE_DIR
-from terrane.stacks.spec import Environment
+from terrane.stacks.spec.environments import Environment
 
 if TYPE_CHECKING:
-    from terrane.engine.offline import Plan
+    from terrane.engine.offline.render import Plan
 
 DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
 NOTIFIED = "notified.json"
@@ -112,7 +109,7 @@ class Engine:
 
     def plan(self, name: str) -> Plan:
         # Rendering offline loads Pulumi's SDK and a cloud's; an engine that only drives stacks never needs them.
-        from terrane.engine.offline import plan
+        from terrane.engine.offline.render import plan
 
         return plan(self.project, name)
 
@@ -151,7 +148,7 @@ class Engine:
         ``status`` and the next notification read.
         """
         if notify:
-            drift_reports.check_webhook_url(notify)
+            check_webhook_url(notify)
         environments, invalid = self._select(names, all=not names)
         if shard:
             environments = [env for env in environments if in_shard(env.name, shard)]
@@ -168,10 +165,10 @@ class Engine:
         history = self.project.root / DRIFT_HISTORY
         if notify:
             try:
-                drift_reports.notify_changes(notify, report, history.with_name(NOTIFIED))
+                notify_changes(notify, report, history.with_name(NOTIFIED))
             except EngineError as exc:
                 report = replace(report, notification_error=str(exc))
-        drift_reports.append_history(history, report)
+        append_history(history, report)
         return report
 
     def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1) -> Remediation:
@@ -195,7 +192,7 @@ class Engine:
         """
         environments, invalid = self._select((), all=True)
         stacks = self._driver.stacks()
-        drift = drift_reports.last_states(self.project.root / DRIFT_HISTORY)
+        drift = last_states(self.project.root / DRIFT_HISTORY)
         statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
                                             error=reason, last_drift=drift.get(name))
                     for name, reason in invalid.items()}
@@ -249,8 +246,7 @@ def _now() -> str:
 def _environment_drift(env: Environment, result: OperationResult, today: date) -> EnvironmentDrift:
     if not result.ok:
         return EnvironmentDrift(env.name, "error", error=result.error or result.status)
-    if result.details.get("not_deployed"):
+    if not result.deployed:
         return EnvironmentDrift(env.name, "not_deployed")
-    found = [ResourceDrift.from_dict(item) for item in result.details.get("drift", [])]
-    kept, ignored = apply_ignore_rules(found, env.drift.ignore, today)
+    kept, ignored = apply_ignore_rules(result.drift, env.drift.ignore, today)
     return EnvironmentDrift(env.name, "drifted" if kept else "in_sync", resources=tuple(kept), ignored=ignored)

@@ -16,11 +16,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from terrane.engine import pulumi_cli, workspace
+from terrane.engine.accounts.secrets import resolve
 from terrane.engine.errors import TerraneError
+from terrane.engine.operations import pulumi_cli, workspace
 from terrane.engine.project import Project
-from terrane.engine.secrets import resolve
-from terrane.stacks.spec import Account, AwsAccount, AwsSecretRef, EnvRef, FileRef, Spec
+from terrane.stacks.spec import Spec
+from terrane.stacks.spec.accounts import Account, AwsAccount
+from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
 
 Status = Literal["ok", "warn", "fail"]
 

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
 from terrane.stacks import rules
-from terrane.stacks.spec import ACCOUNT_MODELS, ACCOUNT_NAME, Account, Environment
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, ACCOUNT_NAME, Account
+from terrane.stacks.spec.environments import Environment
 
 ACCOUNTS_FILE = "accounts.yaml"
 ENVIRONMENTS_DIR = "environments"
@@ -63,6 +64,10 @@ class Project:
             return {}
         raw = read_yaml(path, ACCOUNTS_FILE)
         return _parse_accounts(raw, ACCOUNTS_FILE)
+
+    def reload_accounts(self) -> None:
+        """``accounts.yaml`` changed on disk: read it again when ``accounts`` is next asked for."""
+        self.__dict__.pop("accounts", None)
 
     def environment(self, name: str) -> Environment:
         """Load and fully validate one environment, including its account and cloud rules."""

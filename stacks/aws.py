@@ -23,7 +23,8 @@ from terrane.components.outputs import present
 from terrane.stacks import layout
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
-from terrane.stacks.spec import AwsAccount, Environment
+from terrane.stacks.spec.accounts import AwsAccount
+from terrane.stacks.spec.environments import Environment
 
 
 def compose(env: Environment, account: AwsAccount) -> None:

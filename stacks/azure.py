@@ -25,7 +25,8 @@ from terrane.components.outputs import present
 from terrane.stacks import layout, names
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
-from terrane.stacks.spec import AzureAccount, Environment
+from terrane.stacks.spec.accounts import AzureAccount
+from terrane.stacks.spec.environments import Environment
 
 # How the kubeconfig's kubelogin signs in, per auth method of the account.
 _KUBELOGIN: dict[str, KubeloginMode] = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}

@@ -22,7 +22,8 @@ from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.stacks import layout, names
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import stack_incarnation
-from terrane.stacks.spec import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, GcpAccount
+from terrane.stacks.spec.accounts import GcpAccount
+from terrane.stacks.spec.environments import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment
 
 
 def labels(env: Environment) -> dict[str, str]:

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 
 from terrane.components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
-from terrane.stacks.spec import Environment
+from terrane.stacks.spec.environments import Environment
 
 SECRETS_READER = "secrets-reader"
 

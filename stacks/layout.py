@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from terrane.stacks.spec import Cloud, NodePool
+from terrane.stacks.spec import Cloud
+from terrane.stacks.spec.environments import NodePool
 
 # The smallest subnet every cloud accepts (AWS and Azure reserve 5 addresses).
 SMALLEST_SUBNET_PREFIX = 28

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from terrane.stacks.spec import Account, AwsAccount, AzureAccount, Environment
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount
+from terrane.stacks.spec.environments import Environment
 
 PulumiFn = Callable[[], None]
 

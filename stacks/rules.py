@@ -13,7 +13,9 @@ from ipaddress import IPv4Network
 from itertools import combinations
 
 from terrane.stacks import layout
-from terrane.stacks.spec import Account, Cloud, Environment
+from terrane.stacks.spec import Cloud
+from terrane.stacks.spec.accounts import Account
+from terrane.stacks.spec.environments import Environment
 
 # What a machine type looks like on each cloud, when a pool does not use a neutral size.
 _MACHINE_TYPE = {

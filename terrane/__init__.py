@@ -27,12 +27,12 @@ from terrane.engine.errors import (
 )
 
 if TYPE_CHECKING:
+    from terrane.engine.accounts.verify import Verification, verify
     from terrane.engine.api import Engine, EnvironmentStatus, Remediation
-    from terrane.engine.drift import DriftReport
-    from terrane.engine.driver import OperationResult, Progress, StackOutput
-    from terrane.engine.offline import Plan, plan
+    from terrane.engine.drift.report import DriftReport
+    from terrane.engine.offline.render import Plan, plan
+    from terrane.engine.operations.driver import OperationResult, Progress, StackOutput
     from terrane.engine.project import Project, open_project
-    from terrane.engine.verify import Verification, verify
 
 __all__ = [
     "DriftReport",
@@ -56,19 +56,19 @@ __all__ = [
 ]
 
 _LAZY = {
-    "DriftReport": "terrane.engine.drift",
+    "DriftReport": "terrane.engine.drift.report",
     "Engine": "terrane.engine.api",
     "EnvironmentStatus": "terrane.engine.api",
     "Remediation": "terrane.engine.api",
-    "OperationResult": "terrane.engine.driver",
-    "StackOutput": "terrane.engine.driver",
-    "Progress": "terrane.engine.driver",
-    "Plan": "terrane.engine.offline",
-    "plan": "terrane.engine.offline",
+    "OperationResult": "terrane.engine.operations.driver",
+    "StackOutput": "terrane.engine.operations.driver",
+    "Progress": "terrane.engine.operations.driver",
+    "Plan": "terrane.engine.offline.render",
+    "plan": "terrane.engine.offline.render",
     "Project": "terrane.engine.project",
     "open_project": "terrane.engine.project",
-    "Verification": "terrane.engine.verify",
-    "verify": "terrane.engine.verify",
+    "Verification": "terrane.engine.accounts.verify",
+    "verify": "terrane.engine.accounts.verify",
 }
 
 

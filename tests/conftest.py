@@ -1,67 +1,25 @@
-"""Shared fixtures: a copy of the sample project, and the CLI run in-process."""
+"""Shared fixtures: a copy of the sample project, the CLI run in-process, moto, the stand-in and the real CLI.
+
+What they build on lives in ``tests.helpers``; tests import from there, never from here.
+"""
 
 from __future__ import annotations
 
-import json
-import shutil
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from terrane.engine.cli import main
 from tests.helpers import real_cli
+from tests.helpers.project import AZURE_SECRET, EXTERNAL_ID, GCP_KEY, Result, SampleProject
 from tests.standin import ROOT, StandIn
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
-@dataclass(frozen=True)
-class SampleProject:
-    """A temporary copy of the repository's sample project, safe to edit."""
-
-    root: Path
-
-    def env_path(self, name: str) -> Path:
-        return self.root / "environments" / f"{name}.yaml"
-
-    def load_env(self, name: str = "aws-dev") -> dict[str, Any]:
-        return yaml.safe_load(self.env_path(name).read_text())
-
-    def write_env(self, name: str, data: dict[str, Any]) -> None:
-        self.env_path(name).write_text(yaml.safe_dump(data, sort_keys=False))
-
-    def edit_env(self, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
-        data = self.load_env(name)
-        edit(data)
-        self.write_env(name, data)
-
-    def load_accounts(self) -> dict[str, Any]:
-        return yaml.safe_load((self.root / "accounts.yaml").read_text())
-
-    def write_accounts(self, data: dict[str, Any]) -> None:
-        (self.root / "accounts.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 @pytest.fixture
 def sample(tmp_path: Path) -> SampleProject:
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("Pulumi.yaml", "accounts.yaml"):
-        shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "environments", root / "environments")
-    return SampleProject(root)
+    return SampleProject.copy_to(tmp_path / "project")
 
 
 @pytest.fixture
@@ -105,13 +63,6 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 # --- the stand-in Pulumi CLI, with the sample accounts' secrets in place ---------------------
-
-EXTERNAL_ID = "ext-id-value-7f3a"
-AZURE_SECRET = "azure-client-secret-9c1d"
-GCP_KEY = json.dumps({"type": "service_account", "project_id": "sandbox-project-123",
-                      "client_email": "terrane@sandbox-project-123.iam.gserviceaccount.com", "private_key": "k-5e2b"})
-STANDIN_SECRETS = (EXTERNAL_ID, AZURE_SECRET, "k-5e2b")
-
 
 @pytest.fixture
 def standin(sample: SampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:

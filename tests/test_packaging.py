@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers.project import REPO
 
 # Where each package of the namespace lives in the repository.
 ROOTS = {"terrane": "terrane", "terrane.engine": "engine", "terrane.stacks": "stacks",

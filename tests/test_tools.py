@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import metadata
 
-from tests.conftest import REPO
+from tests.helpers.project import REPO
 
 
 def _version(text: str) -> tuple[int, ...]:

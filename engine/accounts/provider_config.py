@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from terrane.engine.secrets import Secret, resolve
-from terrane.stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
+from terrane.engine.accounts.secrets import Secret, resolve
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.references import Reference
 
 ConfigValue = str | Secret
 Resolver = Callable[[Reference], Secret]

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
 from terrane.engine.files import write_atomically
-from terrane.engine.locks import accounts_lock
+from terrane.engine.operations.locks import accounts_lock
+from terrane.engine.operations.workspace import STATE_DIR
 from terrane.engine.project import (
     ACCOUNTS_FILE,
     ENVIRONMENTS_DIR,
@@ -26,11 +27,10 @@ from terrane.engine.project import (
     read_yaml,
     validation_problems,
 )
-from terrane.engine.workspace import STATE_DIR
-from terrane.stacks.spec import ACCOUNT_MODELS, Account
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account
 
 if TYPE_CHECKING:
-    from terrane.engine.verify import Verification
+    from terrane.engine.accounts.verify import Verification
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def link(
         raise InvalidInputError(f"account '{name}' is already linked; pass --replace to link it again")
     verification = None
     if verify:
-        from terrane.engine.verify import verify as check
+        from terrane.engine.accounts.verify import verify as check
 
         verification = check(name, account)
     document = account.model_dump(mode="json", exclude_none=True)
@@ -148,7 +148,7 @@ def _update(project: Project, change: Callable[[dict[str, Any]], object]) -> Non
         header = _leading_comments(path)
         body = yaml.safe_dump(raw, sort_keys=False, default_flow_style=False)
         write_atomically(path, header + body)
-    project.__dict__.pop("accounts", None)  # the cached accounts are stale now
+    project.reload_accounts()
 
 
 def _leading_comments(path: Path) -> str:

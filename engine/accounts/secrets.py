@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from terrane.engine.errors import EngineError, InvalidInputError
-from terrane.stacks.spec import AwsSecretRef, EnvRef, FileRef, Reference
+from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef, Reference
 
 MASK = "[secret]"
 

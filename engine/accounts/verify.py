@@ -18,10 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from terrane.engine.aws_bootstrap import EXTERNAL_ID
+from terrane.engine.accounts.aws_bootstrap import EXTERNAL_ID
+from terrane.engine.accounts.secrets import MASK, Secret, resolve
 from terrane.engine.errors import EngineError, InvalidInputError, TerraneError
-from terrane.engine.secrets import MASK, Secret, resolve
-from terrane.stacks.spec import Account, AwsAccount, AzureAccount, GcpAccount, Reference
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.references import Reference
 
 if TYPE_CHECKING:
     import boto3
@@ -96,7 +97,7 @@ class _Check:
         self._secrets: list[Secret] = []
 
     def resolve(self, reference: Reference) -> Secret:
-        # Errors propagate as engine.secrets words them: they name the reference, which is enough to act on.
+        # Errors propagate as engine.accounts.secrets words them: they name the reference, which is enough to act on.
         secret = resolve(reference, region=self.region)
         self._secrets.append(secret)
         return secret

@@ -11,8 +11,8 @@ from terrane.engine.cli import context, output
 from terrane.engine.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from terrane.engine.verify import Verification
-    from terrane.stacks.spec import Reference
+    from terrane.engine.accounts.verify import Verification
+    from terrane.stacks.spec.references import Reference
 
 REF_HELP = "a secret reference: env:NAME, file:PATH or aws-secret:NAME_OR_ARN[#key]"
 
@@ -141,7 +141,7 @@ def link_gcp(ctx: click.Context, name: str, project_id: str, credentials: str | 
 @click.pass_context
 def verify(ctx: click.Context, name: str, as_json: bool) -> None:
     """Check that account NAME's credentials work and belong to the account."""
-    from terrane.engine.verify import verify as check
+    from terrane.engine.accounts.verify import verify as check
 
     project = context.project(ctx)
     account = project.accounts.get(name)
@@ -159,7 +159,7 @@ def verify(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List linked accounts and the environments using each."""
-    from terrane.engine.accounts import summaries
+    from terrane.engine.accounts.registry import summaries
 
     rows = summaries(context.project(ctx))
     if as_json:
@@ -178,7 +178,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def remove(ctx: click.Context, name: str) -> None:
     """Unlink account NAME (refused while an environment uses it)."""
-    from terrane.engine.accounts import remove as unlink
+    from terrane.engine.accounts.registry import remove as unlink
 
     unlink(context.project(ctx), name)
     output.stderr().print(f"removed account {name}")
@@ -195,7 +195,7 @@ def bootstrap() -> None:
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def bootstrap_aws(trusted_principal: str, external_id: str | None, fmt: Literal["yaml", "json"]) -> None:
     """A CloudFormation template: provisioner, drift and registry-reader roles for terrane."""
-    from terrane.engine import aws_bootstrap
+    from terrane.engine.accounts import aws_bootstrap
 
     generated = external_id is None
     external_id = external_id or aws_bootstrap.new_external_id()
@@ -209,8 +209,8 @@ def bootstrap_aws(trusted_principal: str, external_id: str | None, fmt: Literal[
 
 def _link(ctx: click.Context, name: str, raw: dict[str, Any], no_verify: bool, replace: bool,
           flags: dict[str, str]) -> None:
-    from terrane.engine.accounts import link as write_link
-    from terrane.engine.accounts import parse_account
+    from terrane.engine.accounts.registry import link as write_link
+    from terrane.engine.accounts.registry import parse_account
 
     account = parse_account(raw, flags)
     project = context.project(ctx)
@@ -235,7 +235,7 @@ def _one_method(choices: dict[str, object]) -> None:
 
 
 def _reference(flag: str, text: str | None) -> Reference:
-    from terrane.engine.secrets import parse_reference
+    from terrane.engine.accounts.secrets import parse_reference
 
     if not text:
         raise InvalidInputError(f"{flag} is required")
@@ -247,7 +247,7 @@ def _reference(flag: str, text: str | None) -> Reference:
 
 
 def _reference_or_value(text: str) -> Reference | str:
-    from terrane.engine.secrets import parse_reference
+    from terrane.engine.accounts.secrets import parse_reference
 
     kind = text.partition(":")[0]
     return parse_reference(text) if kind in ("env", "file", "aws-secret") else text

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from terrane.engine import programs
 from terrane.engine.cli import accounts, doctor, drift, envs, init, operations, plan
 from terrane.engine.cli.context import Globals
+from terrane.engine.operations import programs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

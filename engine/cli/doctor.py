@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ def doctor(ctx: click.Context, as_json: bool) -> int:
 
     checks = run_checks(context.project(ctx))
     if as_json:
-        output.print_json({"schema_version": 1, "checks": [check.__dict__ for check in checks]})
+        output.print_json({"schema_version": 1, "checks": [asdict(check) for check in checks]})
     else:
         console = output.stdout()
         for check in checks:
@@ -36,7 +37,7 @@ def doctor(ctx: click.Context, as_json: bool) -> int:
               help="Install under this directory (default: ~/.pulumi/versions/<version>).")
 def install_cli(root: Path | None) -> None:
     """Install the Pulumi CLI version matching the Pulumi SDK terrane is pinned to."""
-    from terrane.engine import pulumi_cli
+    from terrane.engine.operations import pulumi_cli
 
     installed = pulumi_cli.install(root)
     output.stderr().print(f"installed the Pulumi CLI at {installed}/bin/pulumi; terrane finds it there", markup=False)

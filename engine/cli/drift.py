@@ -13,7 +13,7 @@ from terrane.engine.errors import ExitCode
 
 if TYPE_CHECKING:
     from terrane.engine.api import Remediation
-    from terrane.engine.drift import DriftReport
+    from terrane.engine.drift.report import DriftReport
 
 
 @click.command("drift")
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool, markdown: Path | None,
           junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
-    from terrane.engine import drift_reports
     from terrane.engine.cli.progress import ProgressView
-    from terrane.engine.drift import parse_shard
+    from terrane.engine.drift import report as reports
+    from terrane.engine.drift.rules import parse_shard
     from terrane.engine.errors import InvalidInputError
     from terrane.engine.files import write_atomically
 
@@ -48,9 +48,9 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
         engine.on_progress = view
         report = engine.drift(*names, parallel=parallel, shard=chosen_shard, notify=notify)
     if markdown:
-        write_atomically(markdown, drift_reports.markdown(report))
+        write_atomically(markdown, reports.markdown(report))
     if junit:
-        write_atomically(junit, drift_reports.junit(report))
+        write_atomically(junit, reports.junit(report))
     if as_json:
         output.print_json(report.to_dict())
     else:

@@ -12,7 +12,7 @@ from terrane.engine.cli import context, output
 from terrane.engine.errors import ExitCode, InvalidInputError, TerraneError
 
 if TYPE_CHECKING:
-    from terrane.engine.driver import OperationResult
+    from terrane.engine.operations.driver import OperationResult
 
 
 def _operation_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -135,7 +135,7 @@ def _confirm(operation: str, names: list[str]) -> None:
 def _report(result: OperationResult) -> None:
     err = output.stderr()
     name = result.environment
-    if result.status == "locked" and result.details.get("held_by") == "terrane":
+    if result.status == "locked" and result.locked_by == "terrane":
         err.print(f"error: {result.error}. Wait for it (--wait SECONDS retries).", markup=False)
     elif result.status == "locked":
         err.print(f"error: {name} is locked by another update ({result.error}). Wait for it (--wait SECONDS "

@@ -11,7 +11,7 @@ from terrane.engine.cli import context, output
 if TYPE_CHECKING:
     from rich.tree import Tree
 
-    from terrane.engine.offline import Plan
+    from terrane.engine.offline.render import Plan
 
 OFFLINE_NOTE = (
     "Rendered offline under Pulumi's mock runtime: nothing was read from or sent to a cloud, "
@@ -25,7 +25,7 @@ OFFLINE_NOTE = (
 @click.pass_context
 def command(ctx: click.Context, name: str, as_json: bool) -> None:
     """Show what ENV would create, with no credentials and no Pulumi CLI."""
-    from terrane.engine.offline import plan
+    from terrane.engine.offline.render import plan
 
     result = plan(context.project(ctx), name)
     if as_json:

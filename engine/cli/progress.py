@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from terrane.engine.cli import output
-from terrane.engine.driver import OperationResult, Progress
+from terrane.engine.operations.driver import OperationResult, Progress
 
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced", "same": "unchanged",
          "refresh": "refreshed", "read": "read", "create-replacement": "created", "delete-replaced": "deleted"}

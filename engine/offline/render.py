@@ -27,7 +27,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from terrane.engine import wire
 from terrane.engine.errors import EngineError
-from terrane.engine.fakes import FakeCloud
+from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
 from terrane.stacks.program import INCARNATION_KEY, build_program
 

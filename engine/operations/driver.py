@@ -2,8 +2,8 @@
 
 Everything that can be checked is checked before the first worker starts: the
 environments validate, their accounts' secret references resolve, the Pulumi
-CLI is there. Then each environment runs in its own process (``terrane.engine.worker``,
-forked from a warm ``terrane.engine.forkserver`` unless ``TERRANE_START_METHOD=spawn``)
+CLI is there. Then each environment runs in its own process (``terrane.engine.operations.worker``,
+forked from a warm ``terrane.engine.operations.forkserver`` unless ``TERRANE_START_METHOD=spawn``)
 with its own allow-listed environment; one failing does not stop the others.
 A locked stack is retried with backoff for up to ``wait`` seconds. Ctrl-C is
 forwarded to the running workers, whose Pulumi CLI cancels gracefully.
@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from terrane.engine import forkserver, locks, programs, pulumi_cli, worker, workspace
+from terrane.engine.accounts.provider_config import provider_config
+from terrane.engine.accounts.secrets import MASK, Secret
+from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
-from terrane.engine.forkserver import Forked, ForkServer
+from terrane.engine.operations import forkserver, locks, programs, pulumi_cli, worker, workspace
+from terrane.engine.operations.forkserver import Forked, ForkServer
 from terrane.engine.project import Project
-from terrane.engine.secrets import MASK, Secret
-from terrane.engine.stack_config import provider_config
-from terrane.stacks.spec import Environment
+from terrane.stacks.spec.environments import Environment
 
 Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
@@ -82,8 +83,12 @@ class OperationResult:
     outputs: dict[str, StackOutput] = field(default_factory=dict)
     duration: float = 0.0
     error: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    """What the operation found besides changes: drifted resources, the last update."""
+    locked_by: Literal["terrane", "pulumi"] | None = None
+    """Whose lock stopped a ``locked`` operation: another terrane run's, or a Pulumi update's."""
+    deployed: bool = True
+    """False: the environment has no stack, so a drift check found nothing to check."""
+    drift: tuple[ResourceDrift, ...] = ()
+    """What a drift check found changed in the cloud, before ignore rules."""
 
     @property
     def ok(self) -> bool:
@@ -254,7 +259,7 @@ class Driver:
         try:
             held = locks.environment_lock(self.project.root / workspace.STATE_DIR, name).acquire()
         except locks.LockedError as exc:
-            return OperationResult(name, job["operation"], "locked", error=str(exc), details={"held_by": "terrane"})
+            return OperationResult(name, job["operation"], "locked", error=str(exc), locked_by="terrane")
         with held:
             return self._once(name, job, env)
 
@@ -322,9 +327,9 @@ class Driver:
 
 
 def _spawn(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
-    """A worker of its own: a new interpreter, ``python -m terrane.engine.worker``, with exactly ``env``."""
+    """A worker of its own: a new interpreter, ``python -m terrane.engine.operations.worker``, with exactly ``env``."""
     return subprocess.Popen(
-        [sys.executable, "-P", "-m", "terrane.engine.worker"],
+        [sys.executable, "-P", "-m", "terrane.engine.operations.worker"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env), cwd=cwd, text=True,
         # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
         # through _interrupt, once, so the CLI can cancel gracefully.
@@ -353,7 +358,8 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
     """The result of a worker's ``result`` or ``error`` message."""
     if outcome["type"] == "error":
         status: Status = outcome["kind"] if outcome["kind"] in ("locked", "cancelled") else "failed"
-        return OperationResult(name, operation, status, duration=duration, error=outcome["message"])
+        return OperationResult(name, operation, status, duration=duration, error=outcome["message"],
+                               locked_by="pulumi" if status == "locked" else None)
     return OperationResult(
         name,
         operation,
@@ -361,7 +367,8 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
         changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
         outputs={key: StackOutput(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
         duration=outcome.get("duration", duration),
-        details=outcome.get("details", {}),
+        deployed=not outcome.get("not_deployed", False),
+        drift=tuple(ResourceDrift.from_dict(item) for item in outcome.get("drift", ())),
     )
 
 

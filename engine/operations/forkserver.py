@@ -1,13 +1,13 @@
-"""Workers forked from one warm process: ``python -m terrane.engine.forkserver``.
+"""Workers forked from one warm process: ``python -m terrane.engine.operations.forkserver``.
 
 A worker spends most of its start-up importing ``pulumi.automation``, terrane's
 spec models and the program. The driver starts one fork server per run, with
 only the base environment (no account's credential, no backend secret), which
 imports all that once; each environment's worker is then a fork of it that,
 before running any of terrane's code, takes the environment the driver built
-for it (``engine.workspace.allowed_environment``), its own session (so Ctrl-C
+for it (``engine.operations.workspace.allowed_environment``), its own session (so Ctrl-C
 reaches it only through the driver) and the driver's pipes as stdin, stdout
-and stderr. Everything else a worker does is what ``python -m terrane.engine.worker``
+and stderr. Everything else a worker does is what ``python -m terrane.engine.operations.worker``
 does, including cancelling when its stdin closes because the driver is gone.
 
 The driver talks to the server over a ``SOCK_SEQPACKET`` socket: one message
@@ -37,15 +37,15 @@ from pathlib import Path
 from typing import IO, Self
 
 from terrane.engine.errors import InvalidInputError
-from terrane.engine.programs import search_project
+from terrane.engine.operations.programs import search_project
 
 START_METHOD_ENV = "TERRANE_START_METHOD"
 START_METHODS = ("forkserver", "spawn")
 """How workers start: forked from the fork server (the default), or each a new interpreter."""
 
 # What every worker imports before it runs anything: the Automation API and terrane's engine.
-PRELOAD = ("pulumi.automation", "terrane.engine.worker", "terrane.engine.project", "terrane.engine.workspace",
-           "terrane.engine.programs", "terrane.engine.drift", "terrane.engine.stack_config")
+PRELOAD = ("pulumi.automation", "terrane.engine.operations.worker", "terrane.engine.project", "terrane.engine.operations.workspace",
+           "terrane.engine.operations.programs", "terrane.engine.drift.detect", "terrane.engine.accounts.provider_config")
 _MESSAGE_LIMIT = 1 << 20
 
 
@@ -63,7 +63,7 @@ class ForkServer:
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self._process = subprocess.Popen(
-                [sys.executable, "-P", "-m", "terrane.engine.forkserver", str(theirs.fileno())],
+                [sys.executable, "-P", "-m", "terrane.engine.operations.forkserver", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),), env=dict(environ), cwd=cwd,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 # Its own session: a Ctrl-C at the terminal is the driver's to pass on, not the server's.
@@ -152,7 +152,7 @@ def serve(control: socket.socket) -> None:
         with suppress(Exception):
             importlib.import_module(name)
     with suppress(Exception):
-        from terrane.engine.workspace import pulumi_command
+        from terrane.engine.operations.workspace import pulumi_command
 
         pulumi_command(request["pulumi_root"])  # runs `pulumi version` once for every worker
     # What was loaded stays shared with every fork: the collector never touches (and copies) it.
@@ -214,7 +214,7 @@ def _fork(environ: dict[str, str], cwd: str, stdin: int, stdout: int, stderr: in
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(environ)
-        from terrane.engine import worker
+        from terrane.engine.operations import worker
 
         code = worker.main()
     except BaseException:  # noqa: BLE001 - the worker's last word goes to its stderr, whatever it is

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from terrane.engine.errors import EngineError, InvalidInputError
 
 if TYPE_CHECKING:
-    from terrane.stacks.spec import Account, Environment
+    from terrane.stacks.spec.accounts import Account
+    from terrane.stacks.spec.environments import Environment
 
 DEFAULT = "terrane.stacks.program:build_program"
 ENV_VAR = "TERRANE_PROGRAM"

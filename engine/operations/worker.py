@@ -1,7 +1,7 @@
-"""One stack operation in its own process: ``python -m terrane.engine.worker``.
+"""One stack operation in its own process: ``python -m terrane.engine.operations.worker``.
 
 The driver starts a worker per environment with the allow-listed environment
-of ``engine.workspace`` (so the Automation API, which hands its own environment
+of ``engine.operations.workspace`` (so the Automation API, which hands its own environment
 to the Pulumi CLI, cannot leak anything else), and sends the job on stdin:
 resolved provider config included, since no secret may travel in an
 environment variable. The worker answers on stdout with JSON lines: progress
@@ -85,16 +85,16 @@ def no_stack(job: dict[str, Any]) -> dict[str, Any]:
     """The outcome of an operation on an environment that has no stack."""
     name = job["environment"]
     if job["operation"] == "drift":
-        return {"type": "result", "details": {"not_deployed": True}}
+        return {"type": "result", "not_deployed": True}
     return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
 
 
 def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from pulumi import automation as auto
 
-    from terrane.engine import programs
+    from terrane.engine.operations import programs
+    from terrane.engine.operations.workspace import apply_config, open_stack, renew_incarnation
     from terrane.engine.project import open_project
-    from terrane.engine.workspace import apply_config, open_stack, renew_incarnation
 
     project = open_project(job["project"])
     env = project.environment(job["environment"])
@@ -119,7 +119,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     progress = _Progress(emit, env.name)
     started = time.monotonic()
     if operation == "drift":
-        return {"details": {"drift": _drift(stack, progress)}, "duration": round(time.monotonic() - started, 3)}
+        return {"drift": _drift(stack, progress), "duration": round(time.monotonic() - started, 3)}
     if operation == "preview":
         preview = stack.preview(on_event=progress)
         changes = dict(preview.change_summary)
@@ -140,7 +140,7 @@ def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
     Progress reports the refresh's own steps only: each resource checked once,
     found in sync (``same``), changed (``update``) or gone (``delete``).
     """
-    from terrane.engine.drift import RefreshReader
+    from terrane.engine.drift.detect import RefreshReader
 
     reader = RefreshReader()
 
@@ -184,7 +184,7 @@ class _Progress:
         self.emit({"type": "diagnostic", "severity": diagnostic.severity, "urn": diagnostic.urn, "message": message})
 
     def _step(self, phase: str, metadata: Any) -> None:
-        from terrane.engine.drift import step_op
+        from terrane.engine.drift.detect import step_op
 
         self.resource(phase, step_op(metadata), metadata.urn, metadata.type)
 

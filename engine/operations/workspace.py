@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from terrane.engine.files import create_private
 from terrane.engine.project import Project
 from terrane.stacks.program import INCARNATION_KEY
-from terrane.stacks.spec import Account
+from terrane.stacks.spec.accounts import Account
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -263,7 +263,7 @@ def _settings(stack: auto.Stack) -> dict[str, object]:
 
 def _holds(current: Mapping[str, auto.ConfigValue], key: str, wanted: auto.ConfigValue) -> bool:
     """Whether ``current`` has ``wanted`` at the path ``key`` (secret if it must be)."""
-    from terrane.engine.drift import property_path, value_at
+    from terrane.engine.drift.detect import property_path, value_at
 
     namespace, _, path = key.partition(":")
     keys = property_path(path) or [path]

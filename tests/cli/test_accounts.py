@@ -10,7 +10,7 @@ import boto3
 import pytest
 import yaml
 
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 
 ROLE = "arn:aws:iam::210987654321:role/terrane/terrane-provisioner"
 A_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import metadata
 
-from tests.conftest import EXTERNAL_ID, STANDIN_SECRETS, SampleProject
+from tests.helpers.project import EXTERNAL_ID, STANDIN_SECRETS, SampleProject
 from tests.standin import StandIn
 
 

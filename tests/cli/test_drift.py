@@ -16,11 +16,11 @@ from xml.etree import ElementTree
 
 import pytest
 
-from terrane.engine import drift_reports
-from terrane.engine.drift import in_shard
+from terrane.engine.drift import notify
+from terrane.engine.drift.rules import in_shard
 from terrane.engine.errors import ExitCode
 from tests import recorded
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 from tests.standin import StandIn
 
 PREFIX = "urn:pulumi:aws-dev::terrane::"
@@ -143,7 +143,7 @@ def test_notifications_only_when_the_drift_state_changes(deployed: StandIn, cli,
 
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drift_reports, "RETRY_DELAYS", (0.01, 0.01))
+    monkeypatch.setattr(notify, "RETRY_DELAYS", (0.01, 0.01))
 
 
 def test_a_webhook_that_fails_for_a_while_is_retried(deployed: StandIn, cli, webhook, quick_retries) -> None:

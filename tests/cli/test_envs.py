@@ -2,7 +2,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import REPO, SampleProject
+from tests.helpers.project import REPO, SampleProject
 
 
 def test_list_json(sample: SampleProject, cli) -> None:

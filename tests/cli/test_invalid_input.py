@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 
 ENV = "environments/aws-dev.yaml"
 A_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

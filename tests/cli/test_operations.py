@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.conftest import EXTERNAL_ID, STANDIN_SECRETS, SampleProject
+from tests.helpers.project import EXTERNAL_ID, STANDIN_SECRETS, SampleProject
 from tests.standin import StandIn
 
 

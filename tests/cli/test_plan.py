@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from terrane.engine.offline import plan
+from terrane.engine.offline.render import plan
 from terrane.engine.project import open_project
-from tests.conftest import REPO, SampleProject
+from tests.helpers.project import REPO, SampleProject
 
 COMPONENTS = {"terrane:aws:Network", "terrane:aws:Cluster", "terrane:aws:SecretStore", "terrane:kubernetes:Bootstrap"}
 

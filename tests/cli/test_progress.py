@@ -3,7 +3,7 @@
 from rich.console import Console
 
 from terrane.engine.cli.progress import ProgressView
-from terrane.engine.driver import Progress
+from terrane.engine.operations.driver import Progress
 
 
 def _rows(view: ProgressView) -> str:

@@ -8,7 +8,8 @@ import pytest
 
 from terrane.components.aws import Cluster, ClusterArgs, NodePoolArgs
 from terrane.components.aws.cluster import kubeconfig
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 ADMIN = "arn:aws:iam::123456789012:role/terrane-provisioner"
 SUBNETS = ["subnet-0a", "subnet-0b", "subnet-0c"]
@@ -64,7 +65,7 @@ def _named(rendered: Rendered, type_: str, name: str) -> RenderedResource:
 
 @pytest.mark.parametrize("fixture", ["private", "public_admin"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:aws:Cluster"), rendered.one("pulumi:providers:aws"))

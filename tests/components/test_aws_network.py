@@ -7,7 +7,8 @@ import pulumi_aws as aws
 import pytest
 
 from terrane.components.aws import Network, NetworkArgs
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 PRIVATE = ["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]
 PUBLIC = ["10.20.96.0/24", "10.20.97.0/24", "10.20.98.0/24"]
@@ -68,7 +69,7 @@ def _private_default_routes(rendered: Rendered) -> list[RenderedResource]:
 
 @pytest.mark.parametrize("fixture", ["per_zone", "single", "no_nat"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:aws:Network"), rendered.one("pulumi:providers:aws"))

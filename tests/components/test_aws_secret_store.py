@@ -7,7 +7,8 @@ import pulumi_aws as aws
 import pytest
 
 from terrane.components.aws import SecretReaderArgs, SecretStore, SecretStoreArgs
-from terrane.engine.offline import Rendered, render
+from terrane.engine.offline.render import Rendered, render
+from tests.helpers.rendered import assert_owned
 
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF"
 PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
@@ -51,7 +52,7 @@ def without_reader() -> Rendered:
 
 @pytest.mark.parametrize("fixture", ["with_reader", "without_reader"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:aws:SecretStore"), rendered.one("pulumi:providers:aws"))

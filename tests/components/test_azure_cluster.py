@@ -14,7 +14,8 @@ from terrane.components.azure.cluster import (
     dns_service_ip,
     kubeconfig,
 )
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -109,7 +110,7 @@ def _named(rendered: Rendered, type_: str, name: str) -> RenderedResource:
 
 @pytest.mark.parametrize("fixture", ["private", "public"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:azure:Cluster"), rendered.one("pulumi:providers:azure-native"))

@@ -5,7 +5,8 @@ import pulumi_azure_native as azure_native
 import pytest
 
 from terrane.components.azure import Network, NetworkArgs
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -71,7 +72,7 @@ def _subnet(rendered: Rendered, name: str) -> RenderedResource:
 
 @pytest.mark.parametrize("fixture", ["full", "single", "bare"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:azure:Network"), rendered.one("pulumi:providers:azure-native"))

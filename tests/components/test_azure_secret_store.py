@@ -6,7 +6,8 @@ import pytest
 
 from terrane.components.azure import SecretReaderArgs, SecretStore, SecretStoreArgs
 from terrane.components.azure.secret_store import secret_ids
-from terrane.engine.offline import Rendered, render
+from terrane.engine.offline.render import Rendered, render
+from tests.helpers.rendered import assert_owned
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -64,7 +65,7 @@ def without_reader() -> Rendered:
 
 @pytest.mark.parametrize("fixture", ["with_reader", "without_reader"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:azure:SecretStore"), rendered.one("pulumi:providers:azure-native"))

@@ -8,8 +8,9 @@ import pytest
 
 from terrane.components.gcp import Cluster, ClusterArgs, NodePoolArgs
 from terrane.components.gcp.cluster import first_zones, initial_nodes_per_zone, kubeconfig
-from terrane.engine.fakes.gcp import project_number
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.fakes.gcp import project_number
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"
@@ -87,7 +88,7 @@ def _gke(rendered: Rendered) -> RenderedResource:
 
 @pytest.mark.parametrize("fixture", ["private", "public"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:gcp:Cluster"), rendered.one("pulumi:providers:gcp"))

@@ -5,7 +5,8 @@ import pulumi_gcp as gcp
 import pytest
 
 from terrane.components.gcp import Network, NetworkArgs
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"
@@ -65,7 +66,7 @@ def _subnet(rendered: Rendered) -> RenderedResource:
 
 @pytest.mark.parametrize("fixture", ["per_zone", "single", "no_nat"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:gcp:Network"), rendered.one("pulumi:providers:gcp"))

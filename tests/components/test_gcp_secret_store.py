@@ -6,8 +6,9 @@ import pytest
 
 from terrane.components.gcp import SecretReaderArgs, SecretStore, SecretStoreArgs
 from terrane.components.gcp.secret_store import workload_principal
-from terrane.engine.fakes.gcp import project_number
-from terrane.engine.offline import Rendered, render
+from terrane.engine.offline.fakes.gcp import project_number
+from terrane.engine.offline.render import Rendered, render
+from tests.helpers.rendered import assert_owned
 
 PROJECT = "sandbox-project-123"
 REGION = "europe-west1"
@@ -51,7 +52,7 @@ def without_reader() -> Rendered:
 
 @pytest.mark.parametrize("fixture", ["with_reader", "without_reader"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:gcp:SecretStore"), rendered.one("pulumi:providers:gcp"))

@@ -5,7 +5,8 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from terrane.components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
-from terrane.engine.offline import Rendered, RenderedResource, render
+from terrane.engine.offline.render import Rendered, RenderedResource, render
+from tests.helpers.rendered import assert_owned
 
 NAMESPACES = ["apps", "observability"]
 ROLE_ARN = "arn:aws:iam::123456789012:role/secrets-reader"
@@ -51,7 +52,7 @@ def _policies(rendered: Rendered, name: str) -> dict[str, RenderedResource]:
 
 @pytest.mark.parametrize("fixture", ["with_reader", "without_reader"])
 def test_every_resource_belongs_to_the_component_and_uses_its_provider(
-    fixture: str, request: pytest.FixtureRequest, assert_owned
+    fixture: str, request: pytest.FixtureRequest
 ) -> None:
     rendered: Rendered = request.getfixturevalue(fixture)
     assert_owned(rendered, rendered.one("terrane:kubernetes:Bootstrap"), rendered.one("pulumi:providers:kubernetes"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from terrane import Engine, InvalidInputError, OperationResult, Progress
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 from tests.standin import StandIn
 
 

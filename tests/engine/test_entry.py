@@ -1,10 +1,10 @@
 """Plain `pulumi up -s ENV` runs the same program as terrane."""
 
 from terrane.engine.entry import run
-from terrane.engine.offline import PLAN_INCARNATION, plan, render
+from terrane.engine.offline.render import PLAN_INCARNATION, plan, render
 from terrane.engine.project import open_project
 from terrane.stacks.program import INCARNATION_KEY
-from tests.conftest import REPO
+from tests.helpers.project import REPO
 
 
 def test_the_entry_program_is_the_environment_program(monkeypatch) -> None:

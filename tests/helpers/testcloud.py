@@ -26,7 +26,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-from terrane.stacks.spec import Account, Environment
+from terrane.stacks.spec.accounts import Account
+from terrane.stacks.spec.environments import Environment
 
 CLOUD_DIR = "testcloud"
 SIZE_TAG = "testcloud-size"

@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SampleProject
+from tests.helpers.project import REPO, SENTINEL, SENTINEL_AZURE_SECRET, SENTINEL_GCP_KEY, SampleProject
 from tests.helpers.testcloud import TestCloud, cloud_of
 
-SENTINEL = "sentinel-0f9e8d7c-external-id"
-AZURE_SECRET = "sentinel-azure-client-secret-41b2"
-GCP_KEY = '{"type": "service_account", "private_key": "sentinel-gcp-key-77aa"}'
-SECRETS = (SENTINEL, AZURE_SECRET, "sentinel-gcp-key-77aa")
 PROGRAM = "tests.helpers.testcloud:program"
 
 
@@ -33,7 +29,7 @@ def project(sample: SampleProject, pulumi_root: Path, tmp_path: Path, monkeypatc
     """The sample project, run by the real CLI with the test cloud's program; secrets are sentinels."""
     operator = tmp_path / "operator"
     (operator / ".config" / "terrane").mkdir(parents=True)
-    (operator / ".config" / "terrane" / "gcp-sa.json").write_text(GCP_KEY)
+    (operator / ".config" / "terrane" / "gcp-sa.json").write_text(SENTINEL_GCP_KEY)
     monkeypatch.setenv("HOME", str(operator))
     monkeypatch.setenv("TERRANE_PULUMI_ROOT", str(pulumi_root))
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
@@ -42,7 +38,7 @@ def project(sample: SampleProject, pulumi_root: Path, tmp_path: Path, monkeypatc
     monkeypatch.setenv("TERRANE_PROGRAM", PROGRAM)
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("TERRANE_AWS_EXTERNAL_ID", SENTINEL)
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", AZURE_SECRET)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", SENTINEL_AZURE_SECRET)
     for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "TERRANE_BACKEND_URL",
                  "TERRANE_SECRETS_PROVIDER", "PULUMI_BACKEND_URL"):
         monkeypatch.delenv(name, raising=False)

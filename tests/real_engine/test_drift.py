@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SampleProject
+from tests.helpers.project import SENTINELS, SampleProject
 from tests.helpers.testcloud import TestCloud
-from tests.real_engine.conftest import SECRETS
 
 PREFIX = "urn:pulumi:aws-dev::terrane::"
 NETWORK = f"{PREFIX}terrane:test:Group$pulumi-python:dynamic:Resource::network"
@@ -29,7 +28,7 @@ def deployed(project: SampleProject, cloud: TestCloud, cli) -> TestCloud:
 def _drift(cli, *args: str) -> tuple[int, dict[str, Any]]:
     result = cli("drift", "aws-dev", "--json", *args)
     assert result.code in (0, 2), result.stderr
-    for secret in SECRETS:
+    for secret in SENTINELS:
         assert secret not in result.stdout + result.stderr
     (env,) = json.loads(result.stdout)["environments"]
     return result.code, env
@@ -86,7 +85,7 @@ def test_every_kind_of_drift_in_one_report(deployed: TestCloud, cli, tmp_path: P
     }
     for report in (markdown.read_text(), junit.read_text()):
         assert "kubernetes.io/role" in report and "rotated-behind-our-back" not in report
-        assert not any(secret in report for secret in SECRETS)
+        assert not any(secret in report for secret in SENTINELS)
 
 
 def test_a_resource_deleted_in_the_cloud_is_reported_once_as_delete(deployed: TestCloud, cli) -> None:

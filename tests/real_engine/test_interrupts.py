@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SampleProject
 from tests.helpers.processes import descendants, parents
+from tests.helpers.project import SampleProject
 from tests.helpers.testcloud import DELAY_TAG, TestCloud
 
 OBJECTS = ["bucket", "network", "token"]
@@ -63,7 +63,7 @@ def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
 
 
 def _worker_of(process: subprocess.Popen[str]) -> int:
-    """The worker: a fork of terrane's fork server (``terrane.engine.forkserver``), which is terrane's child."""
+    """The worker: a fork of terrane's fork server (``terrane.engine.operations.forkserver``), which is terrane's child."""
     tree = parents()
     for pid in descendants(process.pid):
         if tree[pid] != process.pid and _is_forkserver(pid) and _is_forkserver(tree[pid]):
@@ -73,7 +73,7 @@ def _worker_of(process: subprocess.Popen[str]) -> int:
 
 def _is_forkserver(pid: int) -> bool:
     try:
-        return b"terrane.engine.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"terrane.engine.operations.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 

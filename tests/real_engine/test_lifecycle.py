@@ -10,9 +10,8 @@ import pytest
 import yaml
 
 from terrane.stacks.program import INCARNATION_KEY
-from tests.conftest import SampleProject
+from tests.helpers.project import SENTINEL, SampleProject
 from tests.helpers.testcloud import TestCloud
-from tests.real_engine.conftest import SENTINEL
 
 NETWORK = "urn:pulumi:aws-dev::terrane::terrane:test:Group$pulumi-python:dynamic:Resource::network"
 

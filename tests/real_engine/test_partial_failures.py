@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 from tests.helpers.testcloud import TestCloud
 
 

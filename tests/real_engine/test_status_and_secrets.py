@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SampleProject
+from tests.helpers.project import SENTINELS, SampleProject
 from tests.helpers.testcloud import TestCloud
-from tests.real_engine.conftest import SECRETS
 
 
 def _statuses(cli) -> dict[str, dict]:
@@ -89,7 +88,7 @@ def test_no_secret_in_any_output_report_or_file(project: SampleProject, cloud: T
     files = [path for root in (project.root, reports, tmp_path / "pulumi-home") for path in root.rglob("*")
              if path.is_file()]
     assert any(path.name == "Pulumi.azure-dev.yaml" for path in files)
-    for secret in SECRETS:
+    for secret in SENTINELS:
         assert not any(secret in text for text in said), secret
         leaked = [path for path in files if secret.encode() in path.read_bytes()]
         assert leaked == [], secret

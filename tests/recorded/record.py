@@ -21,10 +21,10 @@ from typing import Any
 from pulumi import automation as auto
 from pulumi.automation import _stack
 
+from terrane.engine.accounts.provider_config import provider_config
+from terrane.engine.accounts.secrets import Secret
+from terrane.engine.operations.workspace import allowed_environment, backend, open_stack
 from terrane.engine.project import open_project
-from terrane.engine.secrets import Secret
-from terrane.engine.stack_config import provider_config
-from terrane.engine.workspace import allowed_environment, backend, open_stack
 from tests.helpers.testcloud import TestCloud, cloud_of, program
 from tests.recorded import HERE
 

@@ -14,15 +14,15 @@ import pytest
 import yaml
 from pulumi.runtime import mocks, rpc
 
-from terrane.engine import offline
-from terrane.engine.fakes import FakeCloud
-from terrane.engine.offline import SECRET, Rendered, plan, render
+from terrane.engine.accounts.provider_config import provider_config
+from terrane.engine.accounts.secrets import Secret
+from terrane.engine.offline import render as offline
+from terrane.engine.offline.fakes import FakeCloud
+from terrane.engine.offline.render import SECRET, Rendered, plan, render
 from terrane.engine.project import Project, open_project
-from terrane.engine.secrets import Secret
-from terrane.engine.stack_config import provider_config
 from terrane.stacks.program import build_program
-from terrane.stacks.spec import EnvRef, Reference
-from tests.conftest import SampleProject
+from terrane.stacks.spec.references import EnvRef, Reference
+from tests.helpers.project import SampleProject
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "33333333-3333-3333-3333-333333333333"

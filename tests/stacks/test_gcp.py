@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from terrane.engine.offline import PLAN_INCARNATION, plan, render
+from terrane.engine.offline.render import PLAN_INCARNATION, plan, render
 from terrane.engine.project import open_project
 from terrane.stacks.program import INCARNATION_KEY, build_program
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 
 KEY_RING = "gcp:kms/keyRing:KeyRing"
 

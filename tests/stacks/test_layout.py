@@ -3,7 +3,7 @@ from ipaddress import IPv4Network
 import pytest
 
 from terrane.stacks import layout
-from terrane.stacks.spec import NodePool
+from terrane.stacks.spec.environments import NodePool
 
 
 @pytest.mark.parametrize("zones", [1, 2, 3])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from terrane.engine.offline import plan
+from terrane.engine.offline.render import plan
 from terrane.engine.project import open_project
-from tests.conftest import SampleProject
+from tests.helpers.project import SampleProject
 
 SPEC = {
     "name": "portable",

@@ -1,7 +1,9 @@
 import pytest
 from pydantic import ValidationError
 
-from terrane.stacks.spec import AwsAccount, Environment, EnvRef, FileRef, NodePool
+from terrane.stacks.spec.accounts import AwsAccount
+from terrane.stacks.spec.environments import Environment, NodePool
+from terrane.stacks.spec.references import EnvRef, FileRef
 
 ENV = {"name": "dev", "account": "aws-sandbox", "network": {"cidr": "10.0.0.0/16"}}
 

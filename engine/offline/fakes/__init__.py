@@ -13,8 +13,8 @@ from typing import Any
 from pulumi.runtime import mocks
 
 from terrane.engine.errors import EngineError
-from terrane.engine.fakes import aws, azure, gcp, kubernetes
-from terrane.engine.fakes.base import InvokeFaker, Request, ResourceFaker
+from terrane.engine.offline.fakes import aws, azure, gcp, kubernetes
+from terrane.engine.offline.fakes.base import InvokeFaker, Request, ResourceFaker
 
 _RESOURCES: dict[str, ResourceFaker] = {
     "aws": aws.resource,

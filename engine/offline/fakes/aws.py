@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from terrane.engine.fakes.base import InvokeFaker, Request
+from terrane.engine.offline.fakes.base import InvokeFaker, Request
 
 # EC2 ids are "<prefix>-<17 hex>"; the second name is the ARN's resource kind.
 _EC2 = {

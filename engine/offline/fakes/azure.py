@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from terrane.engine.fakes.base import InvokeFaker, Request
+from terrane.engine.offline.fakes.base import InvokeFaker, Request
 
 _NAMESPACES = {
     "resources": "Microsoft.Resources",

@@ -9,7 +9,7 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from terrane.engine.fakes.base import InvokeFaker, Request
+from terrane.engine.offline.fakes.base import InvokeFaker, Request
 
 _COMPUTE = "https://www.googleapis.com/compute/v1"
 _CONTAINER = "https://container.googleapis.com/v1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from terrane.engine.fakes.base import InvokeFaker, Request
+from terrane.engine.offline.fakes.base import InvokeFaker, Request
 
 
 def resource(request: Request) -> dict[str, Any]:

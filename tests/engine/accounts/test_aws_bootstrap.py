@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from terrane.engine.aws_bootstrap import IAM_PATH, ROLE_NAMES, new_external_id, render, template
+from terrane.engine.accounts.aws_bootstrap import IAM_PATH, ROLE_NAMES, new_external_id, render, template
 from terrane.engine.errors import InvalidInputError
+from tests.helpers.project import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
 PRINCIPAL = "arn:aws:iam::111122223333:role/ci/terrane-deployer"
 EXTERNAL_ID = "terrane-Xq3_5fE2.example@ci"
 ACCOUNT = "123456789012"
@@ -265,13 +265,13 @@ def test_the_provisioner_cannot_read_secret_values(statements: list[dict[str, An
 
 def test_the_policy_covers_what_the_aws_components_create() -> None:
     """Every role, policy attachment, alias and OIDC provider of the sample AWS plan lies within the policy."""
-    from terrane.engine.offline import plan
+    from terrane.engine.offline.render import plan
     from terrane.engine.project import open_project
 
     statements = _resolve(template(PRINCIPAL, EXTERNAL_ID))["Resources"]["ProvisionerPolicy"]["Properties"][
         "PolicyDocument"
     ]["Statement"]
-    rendered = plan(open_project(ROOT), "aws-dev")
+    rendered = plan(open_project(REPO), "aws-dev")
 
     def of_type(type_: str) -> list[Any]:
         found = [r for r in rendered.resources if r.type == type_]
@@ -340,6 +340,6 @@ def test_new_external_ids_are_random_and_valid() -> None:
 
 def test_importing_the_module_loads_no_cloud_sdk() -> None:
     sdks = "{'pulumi', 'pulumi_aws', 'boto3'}"
-    code = f"import sys, terrane.engine.aws_bootstrap; print(sorted(m for m in sys.modules if m.split('.')[0] in {sdks}))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    code = f"import sys, terrane.engine.accounts.aws_bootstrap; print(sorted(m for m in sys.modules if m.split('.')[0] in {sdks}))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert result.stdout.strip() == "[]"

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from terrane.engine.secrets import Secret
-from terrane.engine.stack_config import provider_config
-from terrane.stacks.spec import ACCOUNT_MODELS, Reference
+from terrane.engine.accounts.provider_config import provider_config
+from terrane.engine.accounts.secrets import Secret
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS
+from terrane.stacks.spec.references import Reference
 
 SUBSCRIPTION = "22222222-2222-2222-2222-222222222222"
 TENANT = "11111111-1111-1111-1111-111111111111"

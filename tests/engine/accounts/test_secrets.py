@@ -7,9 +7,9 @@ import json
 import boto3
 import pytest
 
+from terrane.engine.accounts.secrets import Secret, parse_reference, resolve
 from terrane.engine.errors import EngineError, InvalidInputError
-from terrane.engine.secrets import Secret, parse_reference, resolve
-from terrane.stacks.spec import AwsSecretRef, EnvRef, FileRef
+from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
 
 
 def test_a_secret_masks_itself() -> None:

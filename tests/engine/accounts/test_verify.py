@@ -14,10 +14,10 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 from moto.sts.models import sts_backends
 
-from terrane.engine import verify as verify_module
+from terrane.engine.accounts import verify as verify_module
+from terrane.engine.accounts.verify import Verification, _installed, verify
 from terrane.engine.errors import EngineError, ExitCode, InvalidInputError
-from terrane.engine.verify import Verification, _installed, verify
-from terrane.stacks.spec import AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.accounts import AwsAccount, AzureAccount, GcpAccount
 
 MOTO_ACCOUNT = "123456789012"  # the account moto reports for credentials it does not know
 ROLE_ACCOUNT = "210987654321"

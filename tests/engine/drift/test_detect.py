@@ -6,17 +6,11 @@ from datetime import date
 
 import pytest
 
-from terrane.engine.drift import (
-    PropertyDrift,
-    ResourceDrift,
-    apply_ignore_rules,
-    drifted_resources,
-    in_shard,
-    parse_shard,
-    property_path,
-)
+from terrane.engine.drift.detect import drifted_resources, property_path
+from terrane.engine.drift.report import PropertyDrift, ResourceDrift
+from terrane.engine.drift.rules import apply_ignore_rules, in_shard, parse_shard
 from terrane.engine.errors import InvalidInputError
-from terrane.stacks.spec import IgnoreRule
+from terrane.stacks.spec.environments import IgnoreRule
 from tests import recorded
 
 URN = "urn:pulumi:dev::terrane::aws:ec2/securityGroup:SecurityGroup::web"

@@ -13,18 +13,10 @@ from typing import Any
 
 import pytest
 
-from terrane.engine import drift_reports
-from terrane.engine.drift import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift
-from terrane.engine.drift_reports import (
-    HISTORY_DAYS,
-    Notification,
-    append_history,
-    junit,
-    last_states,
-    markdown,
-    notifications,
-    notify,
-)
+from terrane.engine.drift import notify as notify_module
+from terrane.engine.drift.history import HISTORY_DAYS, append_history, last_states
+from terrane.engine.drift.notify import Notification, notifications, notify
+from terrane.engine.drift.report import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift, junit, markdown
 from terrane.engine.errors import EngineError, InvalidInputError
 
 VPC_URN = "urn:pulumi:aws-dev::terrane::terrane:aws:Network$aws:ec2/vpc:Vpc::aws-dev-vpc"
@@ -157,7 +149,7 @@ def test_junit_of_an_empty_or_in_sync_run() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_waiting_between_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drift_reports, "RETRY_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr(notify_module, "RETRY_DELAYS", (0.0, 0.0))
 
 
 # --- History ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from terrane.engine.forkserver import PRELOAD, ForkServer
+from terrane.engine.operations.forkserver import PRELOAD, ForkServer
 from tests.helpers.processes import parents
 
 AMBIENT_SECRET = "operator-ambient-secret-5c1d"

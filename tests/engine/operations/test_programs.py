@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from terrane.engine import programs
 from terrane.engine.api import Engine
 from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.operations import programs
 from terrane.stacks.program import build_program
-from tests.conftest import REPO, SampleProject
+from tests.helpers.project import REPO, SampleProject
 
 
 def test_the_default_is_terranes_own_program() -> None:

@@ -12,12 +12,12 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from terrane.engine import pulumi_cli, workspace
 from terrane.engine.errors import EngineError
+from terrane.engine.operations import pulumi_cli, workspace
 from terrane.engine.project import Project, open_project
 from terrane.stacks.program import INCARNATION_KEY
-from terrane.stacks.spec import ACCOUNT_MODELS
-from tests.conftest import SampleProject
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS
+from tests.helpers.project import SampleProject
 
 AMBIENT = {
     "PATH": "/usr/bin", "HOME": "/home/op", "LC_ALL": "C.UTF-8", "PULUMI_HOME": "/home/op/.pulumi",

@@ -1,0 +1,148 @@
+"""The history of drift runs: one JSON line per run under ``.terrane/drift/history.jsonl``.
+
+``append_history`` records a run; ``last_states`` reads back the latest entry
+per environment (from ``latest.json`` beside it, whatever the history's age).
+Entries carry names, statuses and fingerprints, never property values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from terrane.engine.drift.report import DriftReport, EnvironmentDrift
+from terrane.engine.files import write_atomically
+from terrane.engine.operations.locks import Lock
+
+# Runs older than this leave the history when the next run is recorded; the latest state stays.
+HISTORY_DAYS = 90
+
+
+def append_history(path: Path, report: DriftReport, *, keep_days: int = HISTORY_DAYS) -> None:
+    """Record this run: a JSON line in ``path`` (``.terrane/drift/history.jsonl``), and the latest state.
+
+    Environments that are not deployed were not checked: they leave no trace,
+    and a run that checked none writes nothing. ``latest.json`` beside the
+    history holds each environment's latest entry, so that reading it costs
+    the same whatever the history's age; runs older than ``keep_days`` are
+    dropped from the history (at most once a day, when its first line is older).
+    """
+    checked = [env for env in report.environments if env.status != "not_deployed"]
+    if not checked:
+        return
+    with history_lock(path).acquire(wait=_HISTORY_WAIT_SECONDS):
+        entry = _append(path, report, checked)
+        latest = _latest(path)
+        for item in entry["environments"]:
+            latest[item["environment"]] = {**item, "checked_at": entry["finished_at"]}
+        write_atomically(path.with_name(LATEST), json.dumps(latest, sort_keys=True, separators=(",", ":")))
+        _expire(path, keep_days)
+
+
+LATEST = "latest.json"
+_HISTORY_WAIT_SECONDS = 60.0
+
+
+def history_lock(path: Path) -> Lock:
+    return Lock(path.with_name(".history.lock"), "the drift history")
+
+
+def _append(path: Path, report: DriftReport, checked: Sequence[EnvironmentDrift]) -> dict[str, Any]:
+    entry = {
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "environments": [
+            {"environment": env.environment, "status": env.status, "error": env.error,
+             "drifted": len(env.resources), "ignored": env.ignored, "fingerprint": env.fingerprint}
+            for env in checked
+        ],
+    }
+    data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_APPEND and one unbuffered write: runs that finish together do not interleave within a line.
+    with open(path, "ab", buffering=0) as file:
+        if file.tell() and not _ends_with_newline(path):
+            # A run that died mid-write left half a line; start ours on a fresh one.
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            view = view[file.write(view):]
+    return entry
+
+
+def _latest(path: Path) -> dict[str, dict[str, Any]]:
+    """The latest-state file; rebuilt from the history when it is missing or unreadable (once, then kept)."""
+    try:
+        latest = json.loads(path.with_name(LATEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return _scan(path)
+    return {name: entry for name, entry in latest.items() if isinstance(entry, dict)} if isinstance(latest, dict) else {}
+
+
+def _expire(path: Path, keep_days: int) -> None:
+    """Drop the runs that finished more than ``keep_days`` ago, once the oldest is a day past that.
+
+    So the history is rewritten at most once a day, however often runs are recorded.
+    """
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
+    with open(path, encoding="utf-8", errors="replace") as file:
+        if not _older(file.readline(), cutoff - timedelta(days=1)):
+            return
+        kept = [line for line in file if line.strip() and not _older(line, cutoff)]
+    write_atomically(path, "".join(line if line.endswith("\n") else line + "\n" for line in kept))
+
+
+# A run's line starts with its times: enough to date it without parsing the whole line.
+_FINISHED = re.compile(r'"finished_at":\s*"([^"]+)"')
+
+
+def _older(line: str, cutoff: datetime) -> bool:
+    match = _FINISHED.search(line, 0, 200)
+    try:
+        finished = datetime.fromisoformat(match[1]) if match else None
+    except ValueError:
+        finished = None
+    if finished is None:
+        return True  # a corrupt line is not worth keeping
+    return (finished if finished.tzinfo else finished.replace(tzinfo=UTC)) < cutoff
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as file:
+        file.seek(-1, 2)
+        return file.read(1) == b"\n"
+
+
+def last_states(path: Path) -> dict[str, dict[str, Any]]:
+    """Environment -> its latest entry in the history, plus ``checked_at`` (that run's ``finished_at``).
+
+    An environment left out of later runs (another shard, not named) keeps its
+    previous entry. Read from ``latest.json``, whatever the history's size; a
+    project whose history predates it is read line by line until its next run.
+    """
+    return _latest(path)
+
+
+def _scan(path: Path) -> dict[str, dict[str, Any]]:
+    """The latest entries, from the whole history. A missing file is an empty history; a corrupt line is skipped."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = file.readlines()
+    except FileNotFoundError:
+        return {}
+    states: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        try:
+            run = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(run, dict) or not isinstance(run.get("environments"), list):
+            continue
+        for entry in run["environments"]:
+            if isinstance(entry, dict) and isinstance(entry.get("environment"), str):
+                states[entry["environment"]] = {**entry, "checked_at": run.get("finished_at")}
+    return states

@@ -1,0 +1,137 @@
+"""``accounts.yaml``: the cloud accounts a project links, and how terrane signs in to each."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from terrane.stacks.spec import Region, Spec
+from terrane.stacks.spec.references import SecretRef, ValueOrSecretRef
+
+
+class _ExactlyOne(Spec):
+    """Auth blocks: exactly one method is set."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _ExactlyOne:
+        chosen = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            methods = ", ".join(type(self).model_fields)
+            raise PydanticCustomError("auth_method", "exactly one of {methods} is required", {"methods": methods})
+        return self
+
+    @property
+    def method(self) -> str:
+        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
+
+
+class AssumeRole(Spec):
+    role_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
+    external_id: ValueOrSecretRef | None = None
+    session_name: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{2,64}$")] = "terrane"
+
+
+class AwsStaticKeys(Spec):
+    access_key_id: SecretRef
+    secret_access_key: SecretRef
+
+
+class AwsAuth(_ExactlyOne):
+    assume_role: AssumeRole | None = None
+    profile: Annotated[str, StringConstraints(min_length=1)] | None = None
+    static: AwsStaticKeys | None = None
+
+
+class Empty(Spec):
+    pass
+
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, StringConstraints(pattern=_UUID)]
+
+
+class ServicePrincipal(Spec):
+    client_id: Uuid
+    client_secret: SecretRef
+
+
+class AzureOidc(Spec):
+    client_id: Uuid
+    token: SecretRef
+
+
+class AzureAuth(_ExactlyOne):
+    service_principal: ServicePrincipal | None = None
+    oidc: AzureOidc | None = None
+    cli: Empty | None = None
+
+
+class Impersonate(Spec):
+    service_account: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")]
+
+
+class GcpAuth(_ExactlyOne):
+    service_account_key: SecretRef | None = None
+    impersonate: Impersonate | None = None
+    application_default: Empty | None = None
+
+
+
+class AwsAccount(Spec):
+    cloud: Literal["aws"]
+    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+    region: Region
+    auth: AwsAuth
+
+    @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the account id."""
+        return self.account_id
+
+    @property
+    def default_region(self) -> str:
+        return self.region
+
+
+class AzureAccount(Spec):
+    cloud: Literal["azure"]
+    tenant_id: Uuid
+    subscription_id: Uuid
+    location: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
+    auth: AzureAuth
+
+    @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the subscription id."""
+        return self.subscription_id
+
+    @property
+    def default_region(self) -> str:
+        return self.location
+
+
+class GcpAccount(Spec):
+    cloud: Literal["gcp"]
+    project: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+    region: Region
+    auth: GcpAuth
+
+    @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the project."""
+        return self.project
+
+    @property
+    def default_region(self) -> str:
+        return self.region
+
+
+Account = AwsAccount | AzureAccount | GcpAccount
+ACCOUNT_MODELS: dict[str, type[Account]] = {"aws": AwsAccount, "azure": AzureAccount, "gcp": GcpAccount}
+ACCOUNT_NAME = r"^[a-z][a-z0-9-]{0,62}$"
+AccountName = Annotated[str, StringConstraints(pattern=ACCOUNT_NAME)]

@@ -1,0 +1,70 @@
+"""Secret references: where a secret is kept (``{env: NAME}``, ``{file: PATH}``, ``{aws_secret: NAME}``), never its value."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+from terrane.stacks.spec import Region, Spec
+
+
+class EnvRef(Spec):
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+    def __str__(self) -> str:
+        return f"env:{self.env}"
+
+
+class FileRef(Spec):
+    file: Annotated[str, StringConstraints(min_length=1)]
+
+    def __str__(self) -> str:
+        return f"file:{self.file}"
+
+
+class AwsSecretRef(Spec):
+    aws_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
+    key: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """Selects one key of a JSON secret."""
+    region: Region | None = None
+
+    def __str__(self) -> str:
+        return f"aws-secret:{self.aws_secret}" + (f"#{self.key}" if self.key else "")
+
+
+_REF_TYPES: dict[str, type[Spec]] = {"env": EnvRef, "file": FileRef, "aws_secret": AwsSecretRef}
+
+
+def _secret_reference(value: Any) -> Any:
+    if isinstance(value, Spec):
+        return value
+    if not isinstance(value, dict):
+        # Never include the value: it is probably the secret itself.
+        raise PydanticCustomError(
+            "plain_secret",
+            "a secret must be a reference ({env: NAME}, {file: PATH} or {aws_secret: NAME}), "
+            "not a plain value; the value was not saved or shown",
+        )
+    kinds = [key for key in _REF_TYPES if key in value]
+    if len(kinds) != 1:
+        raise PydanticCustomError(
+            "secret_reference", "a secret reference has exactly one of env, file, aws_secret"
+        )
+    return _REF_TYPES[kinds[0]].model_validate(value)
+
+
+SecretRef = Annotated[EnvRef | FileRef | AwsSecretRef, BeforeValidator(_secret_reference)]
+Reference = EnvRef | FileRef | AwsSecretRef
+
+
+def _value_or_reference(value: Any) -> Any:
+    return value if isinstance(value, str) else _secret_reference(value)
+
+
+# A value that is not secret in itself but may be kept out of the file (AWS external id).
+ValueOrSecretRef = Annotated[str | EnvRef | FileRef | AwsSecretRef, BeforeValidator(_value_or_reference)]
