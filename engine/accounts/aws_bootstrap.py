@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
@@ -55,15 +56,6 @@ EXTERNAL_ID_ENV = "TERRANE_AWS_EXTERNAL_ID"
 _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)|\d{12}", re.ASCII)
 # What sts:AssumeRole accepts as an external id.
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
-
-# Services the components hand their roles to: EKS (cluster and node roles),
-# EC2 (node instances) and VPC flow logs.
-_PASSED_TO = ["eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
-_SERVICE_LINKED_ROLES = {
-    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
-    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
-}
-
 
 def template(trusted_principal: str, external_id: str) -> dict[str, Any]:
     """The bootstrap template for ``trusted_principal`` (an IAM ARN or an account id) and ``external_id``."""
@@ -210,235 +202,169 @@ def _trust(trusted_principal: str, external_id: str) -> dict[str, Any]:
     }
 
 
-def _arns(*patterns: str) -> list[dict[str, str]]:
-    return [_sub(pattern) for pattern in patterns]
+# --- the provisioner's policy --------------------------------------------------------------------
+#
+# One grant per statement. Resources are ARN patterns (``Fn::Sub`` fills in the
+# partition and account) or "*"; a grant's comment says why it is as wide as it is.
 
 
-def _statement(sid: str, actions: list[str], resources: Any, condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-    if condition:
-        statement["Condition"] = condition
-    return statement
+@dataclass(frozen=True)
+class _Condition:
+    operator: str
+    key: str
+    values: str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Grant:
+    sid: str
+    actions: tuple[str, ...]
+    resources: str | tuple[str, ...]
+    condition: _Condition | None = None
+
+
+_ANY = "*"
+# Services the components hand their roles to: EKS (cluster and node roles),
+# EC2 (node instances) and VPC flow logs.
+_PASSED_TO = ("eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com")
+_SERVICE_LINKED_ROLES = {
+    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
+    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
+}
+_TERRANE_ROLES = ("arn:${AWS::Partition}:iam::${AWS::AccountId}:role" + IAM_PATH + "*",)
+_KEYS = ("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*",)
+_ATTACHABLE = tuple(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}" for name in (CLUSTER_POLICY, *NODE_POLICIES))
+_SERVICE_LINKED = tuple(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role}"
+                        for service, role in _SERVICE_LINKED_ROLES.items())
+
+_PROVISIONER = (
+    # Availability zones, regions and every EC2 read the provider does on refresh.
+    _Grant("Discovery", ("sts:GetCallerIdentity", "ec2:Describe*"), _ANY),
+    _Grant(
+        "Ec2Network",
+        (
+            "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute",
+            "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+            "ec2:CreateInternetGateway", "ec2:DeleteInternetGateway",
+            "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+            "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
+            "ec2:CreateNatGateway", "ec2:DeleteNatGateway",
+            "ec2:CreateRouteTable", "ec2:DeleteRouteTable",
+            "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+            "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation",
+            # The default security group is emptied, never opened.
+            "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+            "ec2:CreateFlowLogs", "ec2:DeleteFlowLogs",
+            "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate",
+            "ec2:DeleteLaunchTemplate", "ec2:DeleteLaunchTemplateVersions",
+            "ec2:CreateTags", "ec2:DeleteTags",
+        ),
+        ("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:*",),
+    ),
+    _Grant(
+        "Eks",
+        (
+            "eks:CreateCluster", "eks:DeleteCluster", "eks:DescribeCluster",
+            "eks:UpdateClusterConfig", "eks:UpdateClusterVersion", "eks:DescribeUpdate",
+            "eks:CreateNodegroup", "eks:DeleteNodegroup", "eks:DescribeNodegroup",
+            "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion",
+            "eks:CreateAddon", "eks:DeleteAddon", "eks:DescribeAddon", "eks:UpdateAddon",
+            "eks:CreateAccessEntry", "eks:DeleteAccessEntry", "eks:DescribeAccessEntry", "eks:UpdateAccessEntry",
+            "eks:AssociateAccessPolicy", "eks:DisassociateAccessPolicy", "eks:ListAssociatedAccessPolicies",
+            "eks:TagResource", "eks:UntagResource", "eks:ListTagsForResource",
+        ),
+        (
+            "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*",
+            "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:nodegroup/*",
+            "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:addon/*",
+            "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:access-entry/*",
+        ),
+    ),
+    _Grant(
+        "IamTerraneRoles",
+        (
+            "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
+            "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+            "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+            "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+        ),
+        _TERRANE_ROLES,
+    ),
+    # Only the AWS managed policies the components attach, never AdministratorAccess and the like.
+    _Grant("IamAttachAwsManagedPolicies", ("iam:AttachRolePolicy",), _TERRANE_ROLES,
+           _Condition("ArnEquals", "iam:PolicyARN", _ATTACHABLE)),
+    _Grant("IamPassTerraneRoles", ("iam:PassRole",), _TERRANE_ROLES,
+           _Condition("StringEquals", "iam:PassedToService", _PASSED_TO)),
+    _Grant(
+        "IamEksOidcProviders",
+        (
+            "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
+            "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+            "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+        ),
+        ("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/oidc.eks.*.amazonaws.com/id/*",),
+    ),
+    # EKS creates these on first use of a cluster and of a managed node group.
+    _Grant("IamEksServiceLinkedRoles", ("iam:CreateServiceLinkedRole",), _SERVICE_LINKED,
+           _Condition("StringEquals", "iam:AWSServiceName", tuple(_SERVICE_LINKED_ROLES))),
+    # A key's ARN is only known once it exists.
+    _Grant("KmsCreateKeysAndListAliases", ("kms:CreateKey", "kms:ListAliases"), _ANY),
+    _Grant(
+        "KmsManageKeys",
+        (
+            "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
+            "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:UpdateKeyDescription",
+            "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+        ),
+        _KEYS,
+    ),
+    # EKS takes a grant on the key that encrypts the cluster's Kubernetes secrets.
+    _Grant("KmsGrantsForEks", ("kms:CreateGrant",), _KEYS, _Condition("Bool", "kms:GrantIsForAWSResource", "true")),
+    # An alias operation is authorized on both the alias and its key.
+    _Grant("KmsTerraneAliases", ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"),
+           ("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:alias/terrane/*", *_KEYS)),
+    _Grant(
+        "SecretsManager",
+        (
+            "secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret",
+            "secretsmanager:TagResource", "secretsmanager:UntagResource",
+            "secretsmanager:GetResourcePolicy", "secretsmanager:PutResourcePolicy",
+            "secretsmanager:DeleteResourcePolicy",
+        ),
+        ("arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*",),
+    ),
+    _Grant(
+        "LogGroups",
+        (
+            "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DescribeLogGroups",
+            "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+            "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+            "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
+            "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
+        ),
+        ("arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*",),
+    ),
+)
 
 
 def _provisioner_statements() -> list[dict[str, Any]]:
-    terrane_roles = _arns("arn:${AWS::Partition}:iam::${AWS::AccountId}:role" + IAM_PATH + "*")
-    keys = _arns("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")
-    attachable = _arns(*(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}" for name in (CLUSTER_POLICY, *NODE_POLICIES)))
-    service_linked_roles = _arns(
-        *(
-            f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role}"
-            for service, role in _SERVICE_LINKED_ROLES.items()
-        )
-    )
-    return [
-        _statement(
-            "Discovery",
-            # Availability zones, regions and every EC2 read the provider does on refresh.
-            ["sts:GetCallerIdentity", "ec2:Describe*"],
-            "*",
-        ),
-        _statement(
-            "Ec2Network",
-            [
-                "ec2:CreateVpc",
-                "ec2:DeleteVpc",
-                "ec2:ModifyVpcAttribute",
-                "ec2:CreateSubnet",
-                "ec2:DeleteSubnet",
-                "ec2:ModifySubnetAttribute",
-                "ec2:CreateInternetGateway",
-                "ec2:DeleteInternetGateway",
-                "ec2:AttachInternetGateway",
-                "ec2:DetachInternetGateway",
-                "ec2:AllocateAddress",
-                "ec2:ReleaseAddress",
-                "ec2:DisassociateAddress",
-                "ec2:CreateNatGateway",
-                "ec2:DeleteNatGateway",
-                "ec2:CreateRouteTable",
-                "ec2:DeleteRouteTable",
-                "ec2:CreateRoute",
-                "ec2:ReplaceRoute",
-                "ec2:DeleteRoute",
-                "ec2:AssociateRouteTable",
-                "ec2:DisassociateRouteTable",
-                "ec2:ReplaceRouteTableAssociation",
-                # The default security group is emptied, never opened.
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupEgress",
-                "ec2:CreateFlowLogs",
-                "ec2:DeleteFlowLogs",
-                "ec2:CreateLaunchTemplate",
-                "ec2:CreateLaunchTemplateVersion",
-                "ec2:ModifyLaunchTemplate",
-                "ec2:DeleteLaunchTemplate",
-                "ec2:DeleteLaunchTemplateVersions",
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-            ],
-            _arns("arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:*"),
-        ),
-        _statement(
-            "Eks",
-            [
-                "eks:CreateCluster",
-                "eks:DeleteCluster",
-                "eks:DescribeCluster",
-                "eks:UpdateClusterConfig",
-                "eks:UpdateClusterVersion",
-                "eks:DescribeUpdate",
-                "eks:CreateNodegroup",
-                "eks:DeleteNodegroup",
-                "eks:DescribeNodegroup",
-                "eks:UpdateNodegroupConfig",
-                "eks:UpdateNodegroupVersion",
-                "eks:CreateAddon",
-                "eks:DeleteAddon",
-                "eks:DescribeAddon",
-                "eks:UpdateAddon",
-                "eks:CreateAccessEntry",
-                "eks:DeleteAccessEntry",
-                "eks:DescribeAccessEntry",
-                "eks:UpdateAccessEntry",
-                "eks:AssociateAccessPolicy",
-                "eks:DisassociateAccessPolicy",
-                "eks:ListAssociatedAccessPolicies",
-                "eks:TagResource",
-                "eks:UntagResource",
-                "eks:ListTagsForResource",
-            ],
-            _arns(
-                "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*",
-                "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:nodegroup/*",
-                "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:addon/*",
-                "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:access-entry/*",
-            ),
-        ),
-        _statement(
-            "IamTerraneRoles",
-            [
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:GetRole",
-                "iam:UpdateRole",
-                "iam:UpdateRoleDescription",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:ListRoleTags",
-                "iam:PutRolePolicy",
-                "iam:GetRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:DetachRolePolicy",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-            ],
-            terrane_roles,
-        ),
-        _statement(
-            "IamAttachAwsManagedPolicies",
-            # Only the AWS managed policies the components attach, never AdministratorAccess and the like.
-            ["iam:AttachRolePolicy"],
-            terrane_roles,
-            {"ArnEquals": {"iam:PolicyARN": attachable}},
-        ),
-        _statement(
-            "IamPassTerraneRoles",
-            ["iam:PassRole"],
-            terrane_roles,
-            {"StringEquals": {"iam:PassedToService": _PASSED_TO}},
-        ),
-        _statement(
-            "IamEksOidcProviders",
-            [
-                "iam:CreateOpenIDConnectProvider",
-                "iam:DeleteOpenIDConnectProvider",
-                "iam:GetOpenIDConnectProvider",
-                "iam:TagOpenIDConnectProvider",
-                "iam:UntagOpenIDConnectProvider",
-                "iam:UpdateOpenIDConnectProviderThumbprint",
-                "iam:AddClientIDToOpenIDConnectProvider",
-                "iam:RemoveClientIDFromOpenIDConnectProvider",
-            ],
-            _arns("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/oidc.eks.*.amazonaws.com/id/*"),
-        ),
-        _statement(
-            "IamEksServiceLinkedRoles",
-            # EKS creates these on first use of a cluster and of a managed node group.
-            ["iam:CreateServiceLinkedRole"],
-            service_linked_roles,
-            {"StringEquals": {"iam:AWSServiceName": list(_SERVICE_LINKED_ROLES)}},
-        ),
-        _statement(
-            "KmsCreateKeysAndListAliases",
-            # A key's ARN is only known once it exists.
-            ["kms:CreateKey", "kms:ListAliases"],
-            "*",
-        ),
-        _statement(
-            "KmsManageKeys",
-            [
-                "kms:DescribeKey",
-                "kms:GetKeyPolicy",
-                "kms:PutKeyPolicy",
-                "kms:GetKeyRotationStatus",
-                "kms:EnableKeyRotation",
-                "kms:UpdateKeyDescription",
-                "kms:ListResourceTags",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-            ],
-            keys,
-        ),
-        _statement(
-            "KmsGrantsForEks",
-            # EKS takes a grant on the key that encrypts the cluster's Kubernetes secrets.
-            ["kms:CreateGrant"],
-            keys,
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        ),
-        _statement(
-            "KmsTerraneAliases",
-            # An alias operation is authorized on both the alias and its key.
-            ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"],
-            [*_arns("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:alias/terrane/*"), *keys],
-        ),
-        _statement(
-            "SecretsManager",
-            [
-                "secretsmanager:CreateSecret",
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:UpdateSecret",
-                "secretsmanager:DeleteSecret",
-                "secretsmanager:RestoreSecret",
-                "secretsmanager:TagResource",
-                "secretsmanager:UntagResource",
-                "secretsmanager:GetResourcePolicy",
-                "secretsmanager:PutResourcePolicy",
-                "secretsmanager:DeleteResourcePolicy",
-            ],
-            _arns("arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*"),
-        ),
-        _statement(
-            "LogGroups",
-            [
-                "logs:CreateLogGroup",
-                "logs:DeleteLogGroup",
-                "logs:DescribeLogGroups",
-                "logs:PutRetentionPolicy",
-                "logs:DeleteRetentionPolicy",
-                "logs:AssociateKmsKey",
-                "logs:DisassociateKmsKey",
-                "logs:TagResource",
-                "logs:UntagResource",
-                "logs:ListTagsForResource",
-                "logs:TagLogGroup",
-                "logs:UntagLogGroup",
-                "logs:ListTagsLogGroup",
-            ],
-            _arns("arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*"),
-        ),
-    ]
+    return [_statement(grant) for grant in _PROVISIONER]
+
+
+def _statement(grant: _Grant) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": grant.sid, "Effect": "Allow", "Action": list(grant.actions),
+                                 "Resource": _values(grant.resources)}
+    if grant.condition:
+        condition = grant.condition
+        statement["Condition"] = {condition.operator: {condition.key: _values(condition.values)}}
+    return statement
+
+
+def _values(values: str | tuple[str, ...]) -> Any:
+    """One value or a list, each pattern with ``${...}`` as an ``Fn::Sub``."""
+    if isinstance(values, str):
+        return _sub(values) if "${" in values else values
+    return [_values(value) for value in values]
