@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from terrane.engine.scaffold import init
+
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
 CRONJOB = DEPLOY / "kubernetes" / "cronjob.yaml"
@@ -177,8 +179,9 @@ def test_workflow_runs_hourly_and_on_demand_with_oidc() -> None:
     assert data["permissions"]["id-token"] == "write"
     assert step_using("actions/setup-python")["with"]["python-version"] == "3.11"
     assert "role-to-assume" in step_using("aws-actions/configure-aws-credentials")["with"]
-    install = next(step["run"] for step in steps() if "pip install ." in step.get("run", ""))
-    assert "terrane install-cli" in install
+    install = next(step for step in steps() if 'pip install "$TERRANE_PACKAGE"' in step.get("run", ""))
+    assert "terrane install-cli" in install["run"]
+    assert install["env"]["TERRANE_PACKAGE"].startswith("terrane==")  # the released package, pinned
     run = drift_step()["run"]
     assert "--all" in run and "> drift.json" in run and "--markdown drift.md" in run and "--junit drift.xml" in run
     # Secrets reach only the step that needs them, never the third-party actions.
@@ -265,20 +268,25 @@ def instructions() -> list[tuple[str, str]]:
             if line.strip()]
 
 
-def test_dockerfile_builds_a_non_root_terrane_image_of_this_project() -> None:
+def test_dockerfile_builds_a_non_root_image_from_the_released_package_and_a_project(tmp_path: Path) -> None:
     steps = instructions()
     assert steps[0] == ("FROM", "python:3.11-slim")
+    assert ("ARG", "TERRANE_PACKAGE") in steps  # required: no default that an index could answer with anything
     runs = " ".join(args for instruction, args in steps if instruction == "RUN")
-    assert "pip install ." in runs and "terrane install-cli --root /opt/pulumi" in runs
+    assert 'pip install "$TERRANE_PACKAGE"' in runs and "terrane install-cli --root /opt/pulumi" in runs
     assert "TERRANE_PULUMI_ROOT=/opt/pulumi" in " ".join(args for instruction, args in steps if instruction == "ENV")
     [user] = [args for instruction, args in steps if instruction == "USER"]
     assert user.split(":")[0] not in ("0", "root")
     assert dict(steps)["ENTRYPOINT"] == '["terrane"]'
     assert dict(steps)["CMD"] == '["drift", "--all", "--json"]'
-    # Every file it copies is in the project, and nothing from .terrane/ (state, passphrase).
+    # It copies a project, not terrane's source: every file it copies is in a project `terrane init` made
+    # and in this repository's sample project, and nothing comes from .terrane/ (state, passphrase).
+    init(tmp_path / "project")
     for instruction, args in steps:
         if instruction == "COPY":
             *sources, _ = [word for word in shlex.split(args) if not word.startswith("--")]
             for source in sources:
-                assert list(REPO.glob(source.rstrip("/"))), f"COPY {source}: not in the repository"
+                for project in (tmp_path / "project", REPO):
+                    assert list(project.glob(source.rstrip("/"))), f"COPY {source}: not in {project}"
                 assert not source.startswith(".terrane")
+                assert source.split("/")[0] not in ("engine", "stacks", "components", "terrane", "pyproject.toml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,43 @@ def test_installed_in_a_clean_venv_nothing_shadows_it(wheel: Path, tmp_path: Pat
     where, missing = ran.stdout.splitlines()
     assert str(env) in where
     assert missing == "['engine', 'stacks', 'components']"  # no top-level name but terrane in site-packages
+
+
+def test_a_project_made_by_init_plans_with_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
+    """What the README promises after ``pip install``: ``terrane init DIR``, then ``terrane plan example`` in it."""
+    env = tmp_path / "venv"
+    venv.create(env, with_pip=True)
+    installed = subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+                               capture_output=True, text=True, check=False)
+    assert installed.returncode == 0, installed.stderr
+    # The dependencies come from the test venv (a path appended after the clean venv's own site-packages,
+    # whose .pth files are not read): terrane itself comes from the wheel alone.
+    [site] = (env / "lib").glob("python3*/site-packages")
+    [dependencies] = {Path(path) for path in sys.path if path.endswith("site-packages") and "pulumi" in
+                      {child.name for child in Path(path).iterdir()}}
+    (site / "dependencies.pth").write_text(f"{dependencies}\n")
+    terrane = str(env / "bin" / "terrane")
+    clean = {"PATH": f"{env / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    made = subprocess.run([terrane, "init", "infra"], cwd=tmp_path, capture_output=True, text=True, check=False,
+                          env=clean)
+    assert made.returncode == 0, made.stderr
+    planned = subprocess.run([terrane, "plan", "example", "--json"], cwd=tmp_path / "infra", capture_output=True,
+                             text=True, check=False, env=clean)
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["environment"] == "example"
+    assert any(resource["type"] == "terrane:aws:Cluster" for resource in plan["resources"])
+    assert all(str(REPO) not in module for module in _loaded_from(env, tmp_path / "infra"))
+
+
+def _loaded_from(env: Path, project: Path) -> list[str]:
+    """Where the installed terrane's modules load from, imported as the CLI imports them."""
+    probe = ("import sys, terrane.engine.cli, terrane.engine.offline.render;"
+             "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('terrane') and m.__file__))")
+    ran = subprocess.run([str(env / "bin" / "python"), "-P", "-c", probe], cwd=project, capture_output=True,
+                         text=True, check=True)
+    assert ran.stdout.strip()
+    return ran.stdout.splitlines()
 
 
 def test_python_dash_m_terrane_is_the_cli(tmp_path: Path) -> None:
