@@ -113,8 +113,23 @@ class Engine:
 
         return plan(self.project, name)
 
-    def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
-        return self._run("preview", names, all, parallel, wait)
+    def plans(self, *names: str, all: bool = False) -> list[Plan]:
+        """Each environment rendered offline, in name order, once every one of them is known to be valid.
+
+        An invalid environment, named or found with ``all``, raises ``InvalidInputError`` and nothing renders.
+        """
+        from terrane.engine.offline.render import plan
+
+        environments, invalid = self._select(names, all)
+        if invalid:
+            raise InvalidInputError("\n".join(invalid[name] for name in sorted(invalid)))
+        return [plan(self.project, env.name) for env in sorted(environments, key=lambda env: env.name)]
+
+    def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
+                destroy: bool = False) -> list[OperationResult]:
+        """What ``up`` (or with ``destroy``, what ``destroy``) would change; each result lists it in ``planned``."""
+        return self._run("preview", names, all, parallel, wait, {"destroy": True} if destroy else None,
+                         destroying=destroy)
 
     def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
         return self._run("up", names, all, parallel, wait)
@@ -126,13 +141,7 @@ class Engine:
         return self._run("refresh", names, all, parallel, wait, options)
 
     def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
-        environments, invalid = self._select(names, all)
-        protected = [env.name for env in environments if env.protect]
-        if protected:
-            files = ", ".join(f"{ENVIRONMENTS_DIR}/{name}.yaml" for name in protected)
-            raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in {files} first")
-        results = self._driver.run("destroy", environments, parallel=parallel, wait_seconds=wait, keep_going=all)
-        return _with_invalid("destroy", results, invalid)
+        return self._run("destroy", names, all, parallel, wait, destroying=True)
 
     def drift(
         self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None,
@@ -215,9 +224,12 @@ class Engine:
 
     def _run(
         self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,
-        options: Mapping[str, bool] | None = None,
+        options: Mapping[str, bool] | None = None, *, destroying: bool = False,
     ) -> list[OperationResult]:
+        """``destroying``: refuse, before anything runs, when a chosen environment is protected."""
         environments, invalid = self._select(names, all)
+        if destroying:
+            _refuse_protected(environments)
         results = self._driver.run(operation, environments, parallel=parallel, wait_seconds=wait, options=options,
                                    keep_going=all)
         return _with_invalid(operation, results, invalid)
@@ -237,6 +249,13 @@ def _with_invalid(operation: Operation, results: list[OperationResult],
     every = {result.environment: result for result in results}
     every.update({name: OperationResult(name, operation, "failed", error=reason) for name, reason in invalid.items()})
     return [every[name] for name in sorted(every)]
+
+
+def _refuse_protected(environments: Sequence[Environment]) -> None:
+    protected = [env.name for env in environments if env.protect]
+    if protected:
+        files = ", ".join(f"{ENVIRONMENTS_DIR}/{name}.yaml" for name in protected)
+        raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in {files} first")
 
 
 def _now() -> str:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from terrane.engine.api import Engine, EnvironmentStatus, Remediation
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan, plan
-    from terrane.engine.operations.driver import OperationResult, Progress, StackOutput
+    from terrane.engine.operations.driver import OperationResult, PlannedStep, Progress, StackOutput
     from terrane.engine.project import Project, open_project
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "InvalidInputError",
     "OperationResult",
     "Plan",
+    "PlannedStep",
     "Progress",
     "Project",
     "Remediation",
@@ -62,6 +63,7 @@ _LAZY = {
     "Remediation": "terrane.engine.api",
     "OperationResult": "terrane.engine.operations.driver",
     "StackOutput": "terrane.engine.operations.driver",
+    "PlannedStep": "terrane.engine.operations.driver",
     "Progress": "terrane.engine.operations.driver",
     "Plan": "terrane.engine.offline.render",
     "plan": "terrane.engine.offline.render",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -89,9 +90,11 @@ def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) ->
     if as_json:
         output.print_json(values)
         return
+    if not values:
+        output.stderr().print(f"{name} has no outputs", markup=False)
     console = output.stdout()
     for key, value in sorted(values.items()):
-        console.print(f"{key}: {value}", markup=False)
+        console.print(f"{key}: {json.dumps(value) if not isinstance(value, str) else value}", markup=False)
 
 
 @click.command("cancel")
@@ -105,11 +108,29 @@ def cancel(ctx: click.Context, name: str) -> None:
 
 def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
          as_json: bool, *, confirm: bool = False, options: dict[str, bool] | None = None) -> list[OperationResult]:
-    from terrane.engine.cli.progress import ProgressView, summary
+    """Run ``operation``; with ``confirm``, first show its preview and ask, as ``pulumi up`` does."""
+    from terrane.engine.cli.progress import ProgressView, changes, summary
 
     engine = context.engine(ctx)
     if confirm:
-        _confirm(operation, [env.name for env in engine.environments(names, all=all_)])
+        if not sys.stdin.isatty():
+            raise InvalidInputError(f"{operation} changes infrastructure: pass --yes to run it without a terminal")
+        with ProgressView("preview") as view:
+            engine.on_progress = view
+            previews = engine.preview(*names, all=all_, parallel=parallel, wait=wait, destroy=operation == "destroy")
+        err = output.stderr()
+        err.print(changes(previews))
+        err.print(summary(previews))
+        if not all(result.ok for result in previews):
+            for result in previews:
+                if not result.ok:
+                    _report(result)
+            err.print(f"the preview failed: nothing was changed; fix the error and run terrane {operation} again",
+                      markup=False)
+            return previews
+        listed = ", ".join(result.environment for result in previews)
+        if not click.confirm(f"Do you want to perform this {operation} on {listed}?", default=False, err=True):
+            raise TerraneError("aborted: nothing was changed")
     with ProgressView(operation) as view:
         engine.on_progress = view
         results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait, **(options or {}))
@@ -117,19 +138,14 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
         output.print_json({"schema_version": 1, "operation": operation,
                            "results": [result.to_dict() for result in results]})
     else:
-        output.stdout().print(summary(results))
+        console = output.stdout()
+        if operation == "preview":
+            console.print(changes(results))
+        console.print(summary(results))
     for result in results:
         if not result.ok:
             _report(result)
     return results
-
-
-def _confirm(operation: str, names: list[str]) -> None:
-    listed = ", ".join(names)
-    if not sys.stdin.isatty():
-        raise InvalidInputError(f"{operation} changes infrastructure: pass --yes to run it without a terminal")
-    if not click.confirm(f"{operation} {listed}?", default=False, err=True):
-        raise TerraneError("aborted: nothing was changed")
 
 
 def _report(result: OperationResult) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -18,6 +19,7 @@ from typing import Self
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from terrane.engine.cli import output
 from terrane.engine.operations.driver import OperationResult, Progress
@@ -28,10 +30,16 @@ _ING = {"create": "creating", "update": "updating", "delete": "deleting", "repla
         "refresh": "refreshing", "read": "reading", "create-replacement": "creating", "delete-replaced": "deleting"}
 
 
+# Steps that change nothing: a preview has nothing to say of them.
+_UNCHANGED = ("same", "read", "refresh")
+_VERB = {"create-replacement": "create the replacement of", "delete-replaced": "delete the replaced"}
+
+
 @dataclass
 class _Environment:
     started: float = field(default_factory=time.monotonic)
-    done: int = 0
+    done: set[str] = field(default_factory=set)
+    """Resources whose step finished (the engine may report a resource's outputs more than once)."""
     failed: int = 0
     current: str = "starting"
     seen: set[str] = field(default_factory=set)
@@ -39,7 +47,7 @@ class _Environment:
 
     @property
     def count(self) -> str:
-        return f"{self.done}/{len(self.seen)}"
+        return f"{len(self.done)}/{len(self.seen)}"
 
 
 class ProgressView:
@@ -81,16 +89,18 @@ class ProgressView:
             state.seen.add(progress.urn)
         if self.operation == "drift" and progress.phase == "done":
             # A preview-only refresh changes nothing: it finds a resource in sync, drifted or gone.
-            state.done += 1
+            state.done.add(progress.urn or what)
             found = {"update": "drifted", "delete": "gone from the cloud"}.get(progress.op or "", "checked")
             return f"{found}: {what} ({state.count} done, {_elapsed(state)})" if found != "checked" else None
         if progress.phase == "start":
             state.current = f"{_ING.get(progress.op or '', progress.op)} {what}"
             return None
         if progress.phase == "done":
-            state.done += 1
+            state.done.add(progress.urn or what)
             if self.operation == "preview":
-                return f"would {progress.op} {what} ({state.count} planned, {_elapsed(state)})"
+                if progress.op in _UNCHANGED:
+                    return None
+                return f"would {_VERB.get(progress.op or '', progress.op)} {what} ({state.count} planned, {_elapsed(state)})"
             return f"{_PAST.get(progress.op or '', progress.op)} {what} ({state.count} done, {_elapsed(state)})"
         if progress.phase == "failed":
             state.failed += 1
@@ -118,8 +128,36 @@ def _elapsed(state: _Environment) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+_MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
+_PLANNED_WORDS = {"create": "to create", "update": "to update", "replace": "to replace", "delete": "to delete",
+                  "import": "to import"}
+
+
+def changes(results: Sequence[OperationResult]) -> Text:
+    """What previews found would change, per environment: each resource, and the property paths it changes."""
+    lines: list[Text] = []
+    for result in results:
+        if not result.ok:
+            continue
+        counts = Counter(step.op for step in result.planned)
+        said = ", ".join(f"{counts[op]} {words}" for op, words in _PLANNED_WORDS.items() if counts[op])
+        lines.append(Text.assemble((f"{result.environment}:", "bold"), f" {said or 'no changes'}"))
+        for step in result.planned:
+            line = f"  {_MARKS[step.op]:<2} {step.op:<8} {step.type} {step.name}"
+            if step.paths:
+                line += f"  ({', '.join(step.paths)})"
+            lines.append(Text(line, style=_STYLES.get(step.op, "")))
+    return Text("\n").join(lines)
+
+
+_STYLES = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
+
+
 def summary(results: Sequence[OperationResult]) -> Table:
-    table = Table("ENVIRONMENT", "RESULT", "CREATED", "UPDATED", "DELETED", "SAME", "DURATION", box=None, pad_edge=False)
+    previewed = all(result.operation == "preview" for result in results)
+    done = ("TO CREATE", "TO UPDATE", "TO DELETE", "UNCHANGED") if previewed else ("CREATED", "UPDATED", "DELETED",
+                                                                                  "SAME")
+    table = Table("ENVIRONMENT", "RESULT", *done, "DURATION", box=None, pad_edge=False)
     for result in results:
         changes = result.changes
         replaced = changes.get("replace", 0)

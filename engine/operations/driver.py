@@ -73,6 +73,24 @@ class StackOutput:
 
 
 @dataclass(frozen=True)
+class PlannedStep:
+    """What a preview found an update (or a destroy) would do to one resource."""
+
+    urn: str
+    type: str
+    op: Literal["create", "update", "replace", "delete", "import"]
+    paths: tuple[str, ...] = ()
+    """The property paths that change (the engine's detailed diff), for an update or a replacement."""
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"urn": self.urn, "type": self.type, "op": self.op, "paths": list(self.paths)}
+
+
+@dataclass(frozen=True)
 class OperationResult:
     """How one environment's operation ended."""
 
@@ -89,6 +107,8 @@ class OperationResult:
     """False: the environment has no stack, so a drift check found nothing to check."""
     drift: tuple[ResourceDrift, ...] = ()
     """What a drift check found changed in the cloud, before ignore rules."""
+    planned: tuple[PlannedStep, ...] = ()
+    """What a preview found would change, resource by resource."""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +126,7 @@ class OperationResult:
             "changes": self.changes,
             "duration_seconds": self.duration,
             "outputs": {key: output.shown(show_secrets) for key, output in self.outputs.items()},
+            "planned": [step.to_dict() for step in self.planned],
             "error": self.error,
         }
 
@@ -131,7 +152,8 @@ class Driver:
         """Run ``operation`` on each environment.
 
         ``options`` go to the Automation API call as they are: ``refresh`` (read
-        the cloud into the state before ``up``), ``clear_pending_creates`` (``refresh``).
+        the cloud into the state before ``up``), ``clear_pending_creates`` (``refresh``);
+        ``destroy`` makes a ``preview`` the preview of a destroy.
         Every environment's secret references are resolved before anything
         runs: one that does not resolve stops the run (``InvalidInputError``),
         or with ``keep_going`` fails that environment alone.
@@ -369,6 +391,8 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
         duration=outcome.get("duration", duration),
         deployed=not outcome.get("not_deployed", False),
         drift=tuple(ResourceDrift.from_dict(item) for item in outcome.get("drift", ())),
+        planned=tuple(PlannedStep(item["urn"], item["type"], item["op"], tuple(item["paths"]))
+                      for item in outcome.get("planned", ())),
     )
 
 

@@ -121,17 +121,17 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     if operation == "drift":
         return {"drift": _drift(stack, progress), "duration": round(time.monotonic() - started, 3)}
     if operation == "preview":
-        preview = stack.preview(on_event=progress)
-        changes = dict(preview.change_summary)
-        outputs: dict[str, Any] = {}
-    else:
-        runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
-        done = runs[operation](on_event=progress, **job["options"])
-        if operation == "destroy":
-            renew_incarnation(stack)
-        changes = dict(done.summary.resource_changes or {})
-        outputs = _outputs(done.outputs) if operation == "up" else {}
-    return {"changes": changes, "outputs": outputs, "duration": round(time.monotonic() - started, 3)}
+        planned = _Planned(progress)
+        preview = (stack.preview_destroy if job["options"].get("destroy") else stack.preview)(on_event=planned)
+        return {"changes": dict(preview.change_summary), "outputs": {}, "planned": planned.steps(),
+                "duration": round(time.monotonic() - started, 3)}
+    runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
+    done = runs[operation](on_event=progress, **job["options"])
+    if operation == "destroy":
+        renew_incarnation(stack)
+    return {"changes": dict(done.summary.resource_changes or {}),
+            "outputs": _outputs(done.outputs) if operation == "up" else {},
+            "duration": round(time.monotonic() - started, 3)}
 
 
 def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
@@ -190,6 +190,37 @@ class _Progress:
 
     def resource(self, phase: str, op: str, urn: str, resource_type: str) -> None:
         self.emit({"type": "event", "phase": phase, "op": op, "urn": urn, "resource_type": resource_type})
+
+
+# A replacement is three steps to the engine (create the new, replace, delete the old): one change to a reader.
+_PLANNED_OPS = {"create": "create", "update": "update", "delete": "delete", "replace": "replace",
+                "create-replacement": "replace", "delete-replaced": "replace", "import": "import"}
+
+
+class _Planned:
+    """Keeps, from a preview's events, each resource's change and the property paths it changes."""
+
+    def __init__(self, progress: _Progress) -> None:
+        self.progress = progress
+        self._steps: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, event: Any) -> None:
+        self.progress(event)
+        if not event.resource_pre_event:
+            return
+        from terrane.engine.drift.detect import step_op
+
+        metadata = event.resource_pre_event.metadata
+        op = _PLANNED_OPS.get(step_op(metadata))
+        if op is None or metadata.type == "pulumi:pulumi:Stack":
+            return
+        paths = sorted(metadata.detailed_diff or ()) or sorted(metadata.diffs or ())
+        step = self._steps.setdefault(metadata.urn, {"urn": metadata.urn, "type": metadata.type, "op": op,
+                                                     "paths": []})
+        step["paths"] = sorted({*step["paths"], *paths})
+
+    def steps(self) -> list[dict[str, Any]]:
+        return list(self._steps.values())
 
 
 # The engine's warning that an earlier update was interrupted lists each operation it left pending.

@@ -34,3 +34,13 @@ def test_choosing_environments(sample: SampleProject, standin: StandIn) -> None:
         engine.environments()
     with pytest.raises(InvalidInputError, match="--parallel"):
         engine.up("aws-dev", parallel=0)
+
+
+def test_a_destroy_preview_of_a_protected_environment_is_refused_before_anything_runs(
+        sample: SampleProject, standin: StandIn) -> None:
+    sample.edit_env("aws-dev", lambda env: env.update(protect=True))
+    engine = Engine(sample.root)
+    for attempt in (lambda: engine.preview("aws-dev", destroy=True), lambda: engine.destroy("aws-dev")):
+        with pytest.raises(InvalidInputError, match="protected"):
+            attempt()
+    assert standin.calls() == []

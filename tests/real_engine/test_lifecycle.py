@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,46 @@ def test_a_projects_own_engine_and_components_folders_do_not_shadow_terrane(
     monkeypatch.setenv("TERRANE_START_METHOD", start_method)
     done = cli("preview", "aws-dev")
     assert done.code == 0, done.stderr
+
+
+class _Terminal(io.StringIO):
+    """Standard input as a person at a terminal would give it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_up_and_destroy_show_the_preview_then_ask(project: SampleProject, cloud: TestCloud, cli,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("up", "aws-dev", "--yes").code == 0
+    project.edit_env("aws-dev", lambda env: env["tags"].update(team="payments"))
+
+    previewed = cli("preview", "aws-dev", "--json")
+    [planned] = json.loads(previewed.stdout)["results"][0]["planned"]
+    assert planned["urn"] == NETWORK and planned["op"] == "update"
+    assert any(path.startswith("tags") for path in planned["paths"]), planned
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    declined = cli("up", "aws-dev")
+    assert declined.code == 1 and "aborted: nothing was changed" in declined.stderr
+    assert "aws-dev: 1 to update" in declined.stderr
+    [line] = [line for line in declined.stderr.splitlines() if line.lstrip().startswith("~")]
+    assert line.split()[:4] == ["~", "update", "pulumi-python:dynamic:Resource", "network"] and "(tags" in line, line
+    assert "Do you want to perform this up on aws-dev?" in declined.stderr
+    assert cloud.get("aws-dev", "network")["tags"]["team"] != "payments"  # asked, refused: nothing changed
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    accepted = cli("up", "aws-dev")
+    assert accepted.code == 0, accepted.stderr
+    assert cloud.get("aws-dev", "network")["tags"]["team"] == "payments"
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    destroyed = cli("destroy", "aws-dev")
+    assert destroyed.code == 0, destroyed.stderr
+    shown = destroyed.stderr[: destroyed.stderr.index("Do you want to perform this destroy")]
+    for name in ("network", "bucket", "token"):
+        assert f"-  delete   pulumi-python:dynamic:Resource {name}" in shown
+    assert not cloud.path("aws-dev", "network").exists()
+
+    empty = cli("outputs", "aws-dev")
+    assert empty.code == 0 and "aws-dev has no outputs" in empty.stderr
