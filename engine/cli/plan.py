@@ -1,4 +1,4 @@
-"""``terrane plan ENV``: the environment's resources, rendered offline."""
+"""``terrane plan ENV...|--all``: the environments' resources, rendered offline."""
 
 from __future__ import annotations
 
@@ -9,61 +9,111 @@ import click
 from terrane.engine.cli import context, output
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
     from rich.tree import Tree
 
-    from terrane.engine.offline.render import Plan
+    from terrane.engine.offline.review import Review, ReviewedResource
 
 OFFLINE_NOTE = (
     "Rendered offline under Pulumi's mock runtime: nothing was read from or sent to a cloud, "
     "and identifiers are placeholders."
 )
+NO_ENVIRONMENTS = "no environments (add environments/<name>.yaml)"
 
 
 @click.command("plan")
-@click.argument("name", metavar="ENV")
-@click.option("--json", "as_json", is_flag=True, help="Print the schema_version 1 plan as JSON on stdout.")
+@click.argument("names", nargs=-1, metavar="ENV...")
+@click.option("--all", "all_", is_flag=True, help="Every environment of the project.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the schema_version 1 plan as JSON on stdout: one ENV's plan object, or for several "
+                   "ENVs (or --all) an array of them in name order.")
 @click.pass_context
-def command(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Show what ENV would create, with no credentials and no Pulumi CLI."""
-    from terrane.engine.offline.render import plan
+def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool) -> None:
+    """Show what each ENV would create, with no credentials and no Pulumi CLI.
 
-    result = plan(context.project(ctx), name)
+    Every environment is validated before any is rendered. The plan lists each
+    component with the resources it owns and the settings a reviewer checks:
+    address ranges, zones, machine types and node counts, Kubernetes versions,
+    endpoint access, encryption, retention, deletion protection and tags.
+    """
+    plans = context.engine(ctx).plans(*names, all=all_)
     if as_json:
-        output.print_json(result.to_dict())
+        documents = [result.to_dict() for result in plans]
+        output.print_json(documents if all_ or len(documents) != 1 else documents[0])
         return
-    console = output.stdout()
-    console.print(_tree(result))
-    console.print()
-    from rich.table import Table
+    if not plans:
+        output.stderr().print(NO_ENVIRONMENTS, markup=False)
+        return
+    from terrane.engine.offline.review import review
 
-    counts = Table("RESOURCE TYPE", "COUNT", box=None, pad_edge=False)
-    for type_, count in result.count_by_type().items():
-        counts.add_row(type_, str(count))
-    console.print(counts)
-    console.print(f"\n{len(result.resources)} resources in {result.environment} "
-                  f"({result.cloud}, account {result.account}, {result.region}).")
-    if result.outputs:
-        console.print("\nOutputs:")
-        for key, value in result.outputs.items():
-            console.print(f"  {key}: {value}", markup=False)
+    console = output.stdout()
+    for index, result in enumerate(plans):
+        if index:
+            console.print()
+        _show(console, review(result))
     output.stderr().print(OFFLINE_NOTE)
 
 
-def _tree(result: Plan) -> Tree:
-    from rich.markup import escape
+def _show(console: Console, reviewed: Review) -> None:
+    from rich.table import Table
+
+    from terrane.engine.offline.review import flow
+
+    console.print(_tree(reviewed))
+    console.print()
+    counts = Table("RESOURCE TYPE", "COUNT", box=None, pad_edge=False)
+    for type_, count in reviewed.count_by_type().items():
+        counts.add_row(type_, str(count))
+    console.print(counts)
+    console.print(f"\n{_summary(reviewed)}", markup=False)
+    if reviewed.outputs:
+        console.print("\nOutputs:")
+        for key, value in reviewed.outputs.items():
+            console.print(f"  {key}: {flow(value)}", markup=False)
+
+
+def _summary(reviewed: Review) -> str:
+    resources = _counted(len(reviewed.resources), "resource")
+    components = _counted(len(reviewed.components), "component")
+    providers = f"{_counted(len(reviewed.providers), 'provider')} and " if reviewed.providers else ""
+    return f"{reviewed.environment}: {resources} in {components} (plus {providers}the stack)."
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _tree(reviewed: Review) -> Tree:
+    from rich.text import Text
     from rich.tree import Tree
 
-    children: dict[str | None, list] = {}
-    for resource in result.resources:
-        children.setdefault(resource.parent, []).append(resource)
-
-    def add(node: Tree, parent_urn: str) -> None:
-        for child in children.get(parent_urn, []):
-            kind = "" if child.custom else " [dim](component)[/]"
-            add(node.add(f"{escape(child.name)} [cyan]{escape(child.type)}[/]{kind}"), child.urn)
-
-    roots = children.get(None, [])
-    tree = Tree(f"[bold]{escape(result.environment)}[/]")
-    for root in roots:
-        add(tree.add(f"{escape(root.name)} [cyan]{escape(root.type)}[/]"), root.urn)
+    tree = Tree(Text.assemble((reviewed.environment, "bold"),
+                              f": {reviewed.cloud}, account {reviewed.account}, region {reviewed.region}"))
+    stack = tree.add(_label(reviewed.stack.name, reviewed.stack.type, "the stack"))
+    for resource in reviewed.stack.resources:
+        stack.add(_resource(resource))
+    for provider in reviewed.providers:
+        tree.add(_resource(provider, "provider"))
+    for component in reviewed.components:
+        owned = _counted(len(component.resources), "resource")
+        node = tree.add(_label(component.name, component.type, f"component, {owned}"))
+        for resource in component.resources:
+            node.add(_resource(resource))
     return tree
+
+
+def _resource(resource: ReviewedResource, role: str = "") -> Text:
+    label = _label(resource.name, resource.type, role)
+    for setting in resource.settings:
+        label.append(f"\n  {setting.shown}")
+    return label
+
+
+def _label(name: str, type_: str, role: str) -> Text:
+    from rich.text import Text
+
+    label = Text.assemble(name, " ", (type_, "cyan"))
+    if role:
+        label.append(f" ({role})", "dim")
+    return label

@@ -139,7 +139,7 @@ def changes(results: Sequence[OperationResult]) -> Text:
     for result in results:
         if not result.ok:
             continue
-        counts = Counter(step.op for step in result.planned)
+        counts: Counter[str] = Counter(step.op for step in result.planned)
         said = ", ".join(f"{counts[op]} {words}" for op, words in _PLANNED_WORDS.items() if counts[op])
         lines.append(Text.assemble((f"{result.environment}:", "bold"), f" {said or 'no changes'}"))
         for step in result.planned:

@@ -5,13 +5,15 @@ program runs exactly as the Automation API runs an inline program (same
 runtime entry point, preview mode), but its resource monitor is a recording
 mock: every registration is answered with realistic fake identifiers, and what
 the program asked for is kept as the engine would see it (camelCase inputs,
-secrets, unknowns, parents, providers and dependencies).
+secrets, unknowns, parents, providers and dependencies), but for the settings of
+providers, which the SDK JSON-encodes: they are kept as the values they encode.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -33,9 +35,10 @@ from terrane.stacks.program import INCARNATION_KEY, build_program
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 PLAN_INCARNATION = "<incarnation>"
 """Stands for the stack's incarnation in a plan: offline there is no stack, and the engine sets one as it creates it."""
-
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,9 @@ class _RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
+        inputs = _plain(json_format.MessageToDict(request.object))
+        if request.type.startswith(PROVIDER_TYPE_PREFIX):
+            inputs = _provider_settings(inputs)
         resource = RenderedResource(
             urn=response.urn,
             type=request.type,
@@ -228,14 +234,14 @@ class _RecordingMonitor(mocks.MockMonitor):
             parent=request.parent or None,
             provider=_provider_urn(request.provider),
             custom=bool(request.custom),
-            inputs=_plain(json_format.MessageToDict(request.object)),
+            inputs=inputs,
             depends_on=tuple(sorted(set(request.dependencies))),
             protect=bool(request.protect),
             ignore_changes=tuple(request.ignoreChanges),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
         )
         with self._lock:
-            if request.type == "pulumi:pulumi:Stack":
+            if request.type == STACK_TYPE:
                 self._stack_urn = response.urn
             self._registrations.append(resource)
         return response
@@ -253,6 +259,26 @@ class _RecordingMonitor(mocks.MockMonitor):
 def _provider_urn(reference: str) -> str | None:
     # A provider reference is "<urn>::<id>"; the URN alone is what names it.
     return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _provider_settings(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A provider's structured settings as values: the SDK hands them to the engine JSON-encoded.
+
+    The SDK encodes a setting as a whole, so one that holds a secret anywhere is a secret
+    as a whole: it is ``[secret]`` already, and stays so.
+    """
+    return {key: _json_value(value) for key, value in inputs.items()}
+
+
+def _json_value(value: Any) -> Any:
+    """A string that holds a JSON object or array, as that value; anything else as it is."""
+    if not isinstance(value, str) or not value.startswith(("{", "[")):
+        return value
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, dict | list) else value
 
 
 def _plain(value: Any) -> Any:
