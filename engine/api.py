@@ -36,6 +36,7 @@ from terrane.engine.project import ENVIRONMENTS_DIR, open_project
 from terrane.stacks.spec.environments import Environment
 
 if TYPE_CHECKING:
+    from terrane.engine.audit import AuditReport
     from terrane.engine.offline.render import Plan
 
 DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
@@ -124,6 +125,19 @@ class Engine:
         if invalid:
             raise InvalidInputError("\n".join(invalid[name] for name in sorted(invalid)))
         return [plan(self.project, env.name) for env in sorted(environments, key=lambda env: env.name)]
+
+    def audit(self, *names: str, all: bool = False) -> AuditReport:
+        """Each environment's elevated privileges and weakened defaults, worked out offline from its plan.
+
+        Environments are chosen, and refused when invalid, as by ``plans``.
+        """
+        from terrane.engine.audit import AuditReport, audit
+
+        audits = []
+        for rendered in self.plans(*names, all=all):
+            env = self.project.environment(rendered.environment)
+            audits.append(audit(env, self.project.account_for(env), rendered))
+        return AuditReport(tuple(audits))
 
     def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
                 destroy: bool = False) -> list[OperationResult]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from terrane.engine.cli import accounts, doctor, drift, envs, init, operations, plan
+from terrane.engine.cli import accounts, audit, doctor, drift, envs, init, operations, plan
 from terrane.engine.cli.context import Globals
 from terrane.engine.operations import programs
 
@@ -24,7 +24,7 @@ from terrane.engine.operations import programs
     default=programs.DEFAULT,
     show_default=True,
     metavar="MODULE:FACTORY",
-    help=f"The program factory each stack runs (env {programs.ENV_VAR}); see the README's Python API.",
+    help=f"The program factory each stack runs (env {programs.ENV_VAR}); see docs/python-api.md.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="terrane", prog_name="terrane")
@@ -41,6 +41,7 @@ cli.add_command(init.command)
 cli.add_command(accounts.group)
 cli.add_command(envs.group)
 cli.add_command(plan.command)
+cli.add_command(audit.command)
 for command in (operations.preview, operations.up, operations.refresh, operations.destroy, operations.outputs,
                 operations.cancel, drift.drift, drift.status, doctor.doctor, doctor.install_cli):
     cli.add_command(command)

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from terrane.engine.drift.history import last_states
-from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift, count, plain_text
+from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.files import write_atomically
+from terrane.engine.markdown import count, plain_text
 
 # A chat line has to stay readable.
 _MAX_RESOURCES_IN_TEXT = 5

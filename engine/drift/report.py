@@ -7,7 +7,6 @@ prints or decides where files go: the CLI does.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from terrane.engine import markdown as md
 from terrane.engine.errors import ExitCode
 
 SCHEMA_VERSION = 1
@@ -105,29 +105,29 @@ def markdown(report: DriftReport) -> str:
     """A GitHub-flavoured Markdown summary: verdict, one row per environment, one table per drift."""
     envs = report.environments
     lines = ["## terrane drift", "", f"**{_verdict(report)}**", "",
-             f"Checked from {_text(report.started_at)} to {_text(report.finished_at)}.", ""]
+             f"Checked from {md.text(report.started_at)} to {md.text(report.finished_at)}.", ""]
     if envs:
         lines += ["| Environment | Status | Drifted resources | Ignored changes | Error |",
                   "|---|---|---:|---:|---|"]
         for env in envs:
-            lines.append(_row(_text(env.environment), _STATUS_WORDS[env.status],
+            lines.append(md.row(md.text(env.environment), _STATUS_WORDS[env.status],
                               str(len(env.resources)) if env.status in ("in_sync", "drifted") else "",
-                              str(env.ignored), _text(env.error or "")))
+                              str(env.ignored), md.text(env.error or "")))
         lines.append("")
     for env in envs:
         if env.status != "drifted":
             continue
-        lines += [f"### {_text(env.environment)}", "",
+        lines += [f"### {md.text(env.environment)}", "",
                   "| Resource | Property | Kind | Expected | Actual |", "|---|---|---|---|---|"]
         for resource in env.resources:
-            name = f"{_code(resource.name)} {_code(resource.type)}"
+            name = f"{md.code(resource.name)} {md.code(resource.type)}"
             if resource.change == "delete" or not resource.properties:
                 what = "resource deleted" if resource.change == "delete" else resource.change
-                lines.append(_row(name, "(whole resource)", what, "", ""))
+                lines.append(md.row(name, "(whole resource)", what, "", ""))
             for prop in resource.properties:
-                expected = "" if prop.kind == "add" else _code(_json(prop.expected))
-                actual = "" if prop.kind == "delete" else _code(_json(prop.actual))
-                lines.append(_row(name, _code(prop.path), prop.kind, expected, actual))
+                expected = "" if prop.kind == "add" else md.code(_json(prop.expected))
+                actual = "" if prop.kind == "delete" else md.code(_json(prop.actual))
+                lines.append(md.row(name, md.code(prop.path), prop.kind, expected, actual))
         lines.append("")
     return "\n".join(lines)
 
@@ -144,52 +144,20 @@ def _verdict(report: DriftReport) -> str:
     failed = sum(env.status == "error" for env in report.environments)
     absent = sum(env.status == "not_deployed" for env in report.environments)
     if not drifted and not failed and not absent:
-        return f"All {count(total, 'environment')} in sync."
+        return f"All {md.count(total, 'environment')} in sync."
     parts = []
     if absent:
-        parts.append(f"{absent} of {count(total, 'environment')} not deployed")
+        parts.append(f"{absent} of {md.count(total, 'environment')} not deployed")
     if drifted:
-        parts.append(f"{drifted} of {count(total, 'environment')} drifted")
+        parts.append(f"{drifted} of {md.count(total, 'environment')} drifted")
     if failed:
-        parts.append(f"{failed} of {count(total, 'environment')} could not be checked")
+        parts.append(f"{failed} of {md.count(total, 'environment')} could not be checked")
     return "; ".join(parts) + "."
-
-
-def _row(*cells: str) -> str:
-    # In a GFM table a pipe ends the cell even inside a code span; "\|" is the one escape that works in both.
-    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
-
-
-def _text(value: str) -> str:
-    """Plain text in a table cell or heading: no HTML, no line breaks that would end the row."""
-    escaped = html.escape(plain_text(value), quote=False)
-    return re.sub(r"\r\n|\r|\n", "<br>", escaped)
-
-
-def _code(value: str) -> str:
-    """A code span that survives backticks in the value (a longer fence) and newlines (spaces)."""
-    value = re.sub(r"[\r\n]+", " ", value)
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
 
 
 def _json(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def plain_text(text: str) -> str:
-    """Engine errors come with terminal colours; a report or a chat line wants the words."""
-    return _CONTROL.sub("", _ANSI.sub("", text))
-
-
-def count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # --- JUnit XML ----------------------------------------------------------------------------------
@@ -218,16 +186,16 @@ def junit(report: DriftReport) -> str:
             ET.SubElement(case, "skipped", {"message": "not deployed: no stack to check"})
         elif env.status == "drifted":
             failure = ET.SubElement(case, "failure", {
-                "message": f"{count(len(env.resources), 'resource')} drifted", "type": "drift"})
+                "message": f"{md.count(len(env.resources), 'resource')} drifted", "type": "drift"})
             failure.text = _xml("\n".join(_failure_lines(env.resources)))
         elif env.status == "error":
-            error_text = plain_text(env.error or "") or "could not be checked"
+            error_text = md.plain_text(env.error or "") or "could not be checked"
             error = ET.SubElement(case, "error", {"message": _xml(error_text.splitlines()[0] if error_text.strip()
                                                                   else error_text), "type": "error"})
             error.text = _xml(error_text)
         if env.ignored:
             out = ET.SubElement(case, "system-out")
-            out.text = f"{count(env.ignored, 'change')} ignored by drift.ignore rules"
+            out.text = f"{md.count(env.ignored, 'change')} ignored by drift.ignore rules"
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
