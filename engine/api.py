@@ -32,7 +32,7 @@ from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import programs
 from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
 from terrane.engine.operations.workspace import STATE_DIR
-from terrane.engine.project import ENVIRONMENTS_DIR, open_project
+from terrane.engine.project import open_project
 from terrane.stacks.spec.environments import Environment
 
 if TYPE_CHECKING:
@@ -243,10 +243,16 @@ class Engine:
         """``destroying``: refuse, before anything runs, when a chosen environment is protected."""
         environments, invalid = self._select(names, all)
         if destroying:
-            _refuse_protected(environments)
+            self._refuse_protected(environments)
         results = self._driver.run(operation, environments, parallel=parallel, wait_seconds=wait, options=options,
                                    keep_going=all)
         return _with_invalid(operation, results, invalid)
+
+    def _refuse_protected(self, environments: Sequence[Environment]) -> None:
+        protected = [self.project.environment_file(env.name) for env in environments if env.protect]
+        if protected:
+            raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in "
+                                    f"{', '.join(protected)} first")
 
     def _single(self, operation: Operation, name: str) -> OperationResult:
         [result] = self._driver.run(operation, self.environments([name]))
@@ -263,13 +269,6 @@ def _with_invalid(operation: Operation, results: list[OperationResult],
     every = {result.environment: result for result in results}
     every.update({name: OperationResult(name, operation, "failed", error=reason) for name, reason in invalid.items()})
     return [every[name] for name in sorted(every)]
-
-
-def _refuse_protected(environments: Sequence[Environment]) -> None:
-    protected = [env.name for env in environments if env.protect]
-    if protected:
-        files = ", ".join(f"{ENVIRONMENTS_DIR}/{name}.yaml" for name in protected)
-        raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in {files} first")
 
 
 def _now() -> str:

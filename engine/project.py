@@ -1,30 +1,37 @@
 """A terrane project on disk: where it is, and its validated accounts and environments.
 
 Every problem in a project file becomes a ``SpecError`` whose lines name the
-file and the field path, and never repeat a value that may be a secret.
+file and the field path, and never repeat a value that may be a secret. A file
+is checked whole: its problems are reported together, not one per attempt.
+Opening a project reads ``Pulumi.yaml``, so that no command runs, or writes
+anything, in a directory without a sound one.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
 from terrane.stacks import rules
-from terrane.stacks.spec.accounts import ACCOUNT_MODELS, ACCOUNT_NAME, Account
+from terrane.stacks.spec import matching
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName
 from terrane.stacks.spec.environments import Environment
 
 ACCOUNTS_FILE = "accounts.yaml"
 ENVIRONMENTS_DIR = "environments"
+PULUMI_FILE = "Pulumi.yaml"
 PROJECT_ENV_VAR = "TERRANE_PROJECT"
+# An environment's file: environments/NAME.yaml, or .yml.
+ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,23 +46,62 @@ def open_project(path: str | os.PathLike[str] | None = None) -> Project:
             f"{root} is not a terrane project (no {ACCOUNTS_FILE} or {ENVIRONMENTS_DIR}/); "
             f"run terrane there or pass --project DIR"
         )
-    return Project(root.resolve())
+    project = Project(root.resolve())
+    project.pulumi_project  # noqa: B018 - read now: without a sound Pulumi.yaml nothing may run or be written
+    return project
+
+
+class _PulumiSettings(BaseModel):
+    """What terrane needs of Pulumi.yaml; the rest of the file is Pulumi's."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: Annotated[
+        str,
+        matching(r"[A-Za-z0-9_.-]{1,100}",
+                 "must be a Pulumi project name: 1 to 100 letters, digits, '-', '_' or '.'"),
+    ]
+    runtime: Any
 
 
 @dataclass(frozen=True)
 class Project:
     root: Path
 
-    @property
+    @cached_property
     def pulumi_project(self) -> str:
         """The Pulumi project name from Pulumi.yaml: it is part of every URN."""
-        settings = self.root / "Pulumi.yaml"
-        name = read_yaml(settings, "Pulumi.yaml").get("name") if settings.is_file() else None
-        return name if isinstance(name, str) and name else "terrane"
+        path = self.root / PULUMI_FILE
+        if not os.path.lexists(path):
+            raise InvalidInputError(
+                f"{self.root}: no {PULUMI_FILE}; a terrane project has {PULUMI_FILE}, {ACCOUNTS_FILE} "
+                f"and {ENVIRONMENTS_DIR}/",
+                hint=f"run 'terrane init' in a new directory and copy its {PULUMI_FILE} here",
+            )
+        return _validate(_PulumiSettings, read_yaml(path, PULUMI_FILE), PULUMI_FILE).name
 
     def environment_names(self) -> list[str]:
+        """Every environment with a file in environments/, readable or not: a broken one is reported, not skipped."""
         directory = self.root / ENVIRONMENTS_DIR
-        return sorted(path.stem for path in directory.glob("*.yaml")) if directory.is_dir() else []
+        if not directory.is_dir():
+            return []
+        return sorted({path.stem for suffix in ENVIRONMENT_SUFFIXES for path in directory.glob(f"*{suffix}")})
+
+    def environment_file(self, name: str) -> str:
+        """The file of environment ``name``, relative to the project: environments/NAME.yaml (or .yml)."""
+        found = [
+            f"{ENVIRONMENTS_DIR}/{name}{suffix}"
+            for suffix in ENVIRONMENT_SUFFIXES
+            if os.path.lexists(self.root / ENVIRONMENTS_DIR / f"{name}{suffix}")
+        ]
+        if not found:
+            known = ", ".join(self.environment_names()) or "none"
+            raise InvalidInputError(
+                f"unknown environment '{name}': there is no {ENVIRONMENTS_DIR}/{name}.yaml (known: {known})"
+            )
+        if len(found) > 1:
+            raise InvalidInputError(f"{' and '.join(found)} both describe environment '{name}': keep one of them")
+        return found[0]
 
     @cached_property
     def accounts(self) -> dict[str, Account]:
@@ -63,7 +109,7 @@ class Project:
         if not path.is_file():
             return {}
         raw = read_yaml(path, ACCOUNTS_FILE)
-        return _parse_accounts(raw, ACCOUNTS_FILE)
+        return parse_accounts(raw)
 
     def reload_accounts(self) -> None:
         """``accounts.yaml`` changed on disk: read it again when ``accounts`` is next asked for."""
@@ -71,23 +117,24 @@ class Project:
 
     def environment(self, name: str) -> Environment:
         """Load and fully validate one environment, including its account and cloud rules."""
-        path = self.root / ENVIRONMENTS_DIR / f"{name}.yaml"
-        if not path.is_file():
-            known = ", ".join(self.environment_names()) or "none"
-            raise InvalidInputError(
-                f"unknown environment '{name}': there is no {ENVIRONMENTS_DIR}/{name}.yaml (known: {known})"
-            )
-        relative = f"{ENVIRONMENTS_DIR}/{name}.yaml"
-        env = _validate(Environment, read_yaml(path, relative), relative)
-        problems = []
-        if env.name != name:
+        relative = self.environment_file(name)
+        raw = read_yaml(self.root / relative, relative)
+        problems: list[str] = []
+        invalid: frozenset[str] = frozenset()
+        try:
+            env = Environment.model_validate(raw)
+        except ValidationError as exc:
+            problems += _problems(exc, relative)
+            env, invalid = _valid_part(raw, exc)
+        if "name" not in invalid and env.name != name:
             problems.append(f"{relative}: name: '{env.name}' must equal the file name '{name}'")
-        account = self.accounts.get(env.account)
-        if account is None:
-            known = ", ".join(self.accounts) or "none; link one with: terrane accounts link"
-            problems.append(f"{relative}: account: unknown account '{env.account}' ({ACCOUNTS_FILE} has: {known})")
-        else:
-            problems += [f"{relative}: {p.path}: {p.message}" for p in rules.check(env, account)]
+        if "account" not in invalid:
+            account = self.accounts.get(env.account)
+            if account is None:
+                known = ", ".join(self.accounts) or "none; link one with: terrane accounts link"
+                problems.append(f"{relative}: account: unknown account '{env.account}' ({ACCOUNTS_FILE} has: {known})")
+            else:
+                problems += [f"{relative}: {p.path}: {p.message}" for p in rules.check(env, account, invalid=invalid)]
         if problems:
             raise SpecError(problems)
         return env
@@ -96,26 +143,66 @@ class Project:
         return self.accounts[env.account]
 
 
-def _parse_accounts(raw: Mapping[str, Any], relative: str) -> dict[str, Account]:
+def _valid_part(raw: Mapping[str, Any], exc: ValidationError) -> tuple[Environment, frozenset[str]]:
+    """The environment made of ``raw``'s valid top-level fields, and the names of the invalid ones.
+
+    The invalid fields are missing or at their defaults in it: only rules that
+    do not read them may look at it.
+    """
+    invalid = frozenset(str(error["loc"][0]) for error in exc.errors() if error["loc"])
+    valid = {
+        field: _field_adapter(field).validate_python(raw[field])
+        for field in Environment.model_fields
+        if field in raw and field not in invalid
+    }
+    return Environment.model_construct(**valid), invalid
+
+
+@cache
+def _field_adapter(field: str) -> TypeAdapter[Any]:
+    return TypeAdapter(Environment.model_fields[field].rebuild_annotation())
+
+
+_ACCOUNT_NAME: TypeAdapter[str] = TypeAdapter(AccountName)
+
+
+def account_name_problem(name: object) -> str | None:
+    """What is wrong with ``name`` as a key of accounts.yaml, in words; None when nothing is."""
+    try:
+        _ACCOUNT_NAME.validate_python(name)
+    except ValidationError as exc:
+        return "; ".join(validation_problems(exc))
+    return None
+
+
+def parse_account(name: object, entry: object) -> tuple[Account | None, list[str]]:
+    """One entry of accounts.yaml as the loader reads it: the account, or "accounts.NAME.field: message" lines."""
+    where = f"accounts.{name}"
+    problem = account_name_problem(name)
+    if problem is not None:
+        return None, [f"{where}: the account name {problem}"]
+    cloud = entry.get("cloud") if isinstance(entry, dict) else None
+    model = ACCOUNT_MODELS.get(cloud) if isinstance(cloud, str) else None
+    if model is None:
+        return None, [f"{where}.cloud: must be one of {', '.join(ACCOUNT_MODELS)}"]
+    try:
+        return model.model_validate(entry), []
+    except ValidationError as exc:
+        return None, validation_problems(exc, ("accounts", str(name)))
+
+
+def parse_accounts(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> dict[str, Account]:
+    """The accounts of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem of every entry."""
     problems = [f"{relative}: {key}: unknown field" for key in raw if key != "accounts"]
     entries = raw.get("accounts") or {}
     if not isinstance(entries, dict):
         raise SpecError([f"{relative}: accounts: must be a mapping of account name to account"])
     accounts: dict[str, Account] = {}
     for name, entry in entries.items():
-        where = f"accounts.{name}"
-        if not isinstance(name, str) or not re.fullmatch(ACCOUNT_NAME, name):
-            problems.append(f"{relative}: {where}: account names are lowercase letters, digits and '-'")
-            continue
-        cloud = entry.get("cloud") if isinstance(entry, dict) else None
-        model = ACCOUNT_MODELS.get(cloud) if isinstance(cloud, str) else None
-        if model is None:
-            problems.append(f"{relative}: {where}.cloud: must be one of {', '.join(ACCOUNT_MODELS)}")
-            continue
-        try:
-            accounts[name] = model.model_validate(entry)
-        except ValidationError as exc:
-            problems += _problems(exc, relative, ("accounts", name))
+        account, lines = parse_account(name, entry)
+        problems += [f"{relative}: {line}" for line in lines]
+        if account is not None:
+            accounts[name] = account
     if problems:
         raise SpecError(problems)
     return accounts
@@ -128,8 +215,8 @@ def _validate(model: type[M], raw: Any, relative: str) -> M:
         raise SpecError(_problems(exc, relative)) from None
 
 
-def _problems(exc: ValidationError, relative: str, prefix: tuple[str | int, ...] = ()) -> list[str]:
-    return [f"{relative}: {line}" for line in validation_problems(exc, prefix)]
+def _problems(exc: ValidationError, relative: str) -> list[str]:
+    return [f"{relative}: {line}" for line in validation_problems(exc)]
 
 
 def validation_problems(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
@@ -155,16 +242,30 @@ def _message(error: Mapping[str, Any]) -> str:
         return "unknown field"
     if kind == "missing":
         return "is required"
+    if kind.startswith("date_"):
+        reason = error.get("ctx", {}).get("error")
+        return "must be a date like 2027-01-31" + (f" ({reason})" if reason else "")
     return str(error["msg"]).replace("Input should be", "must be").replace("String should", "should")
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice instead of keeping the last one."""
+    """SafeLoader that rejects a key given twice instead of keeping the last one, and leaves dates as text.
+
+    YAML 1.1 turns a date-like scalar into a date, and an impossible one
+    (2027-13-01) into an error that names no field. Kept as text, it is parsed
+    by the field that wants a date, whose error names the field; any other
+    field keeps it as the string it looks like.
+    """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # SafeLoader refuses it below, with its line
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key '{key}'", key_node.start_mark
@@ -173,19 +274,57 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(path: Path, relative: str) -> dict[str, Any]:
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_text(path: Path, relative: str) -> str:
+    """The file's text; ``InvalidInputError`` naming ``relative`` when it cannot be read or is not UTF-8."""
     try:
-        with path.open(encoding="utf-8") as stream:
-            data = yaml.load(stream, Loader=_StrictLoader)  # a SafeLoader, stricter
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{relative}: cannot be read: {_os_problem(path, exc)}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SpecError(
+            [f"{relative}: line {line}: byte {exc.start} is not UTF-8; save the file as UTF-8"]
+        ) from None
+
+
+def _os_problem(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "it is a loop of symbolic links"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return f"it is a symbolic link to {os.readlink(path)}, which does not exist"
+    return exc.strerror or type(exc).__name__
+
+
+def read_yaml(path: Path, relative: str) -> dict[str, Any]:
+    return parse_yaml(read_text(path, relative), relative)
+
+
+def parse_yaml(text: str, relative: str) -> dict[str, Any]:
+    """The mapping that ``text`` (the content of ``relative``) holds, read strictly."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader, stricter
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         # Only the parser's own words: its snippet of the line could hold a secret.
         raise SpecError([f"{relative}: {where}invalid YAML: {exc.problem}"]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SpecError(
+            [f"{relative}: line {line}: invalid YAML: control character #x{exc.character:02x} is not allowed"]
+        ) from None
     except yaml.YAMLError:
         raise SpecError([f"{relative}: invalid YAML"]) from None
-    except OSError as exc:
-        raise InvalidInputError(f"{relative}: cannot be read: {exc.strerror}") from None
+    except RecursionError:
+        raise SpecError([f"{relative}: invalid YAML: nested too deeply"]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

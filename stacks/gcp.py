@@ -21,14 +21,9 @@ from terrane.components.gcp import (
 from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.stacks import layout, names
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from terrane.stacks.program import stack_incarnation
+from terrane.stacks.program import stack_incarnation, standard_labels
 from terrane.stacks.spec.accounts import GcpAccount
 from terrane.stacks.spec.environments import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment
-
-
-def labels(env: Environment) -> dict[str, str]:
-    """GCP labels: the spec's tags (validated as labels) and terrane's own, spelled as labels."""
-    return {**env.tags, "terrane-environment": env.name, "managed-by": "terrane"}
 
 
 def compose(env: Environment, account: GcpAccount) -> None:
@@ -136,5 +131,5 @@ def account_provider(env: Environment, account: GcpAccount, region: str) -> gcp.
         region=region,
         credentials=config.get_secret("credentials") if auth.service_account_key else None,
         impersonate_service_account=auth.impersonate.service_account if auth.impersonate else None,
-        default_labels=labels(env),
+        default_labels=standard_labels(env),
     )

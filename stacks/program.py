@@ -43,6 +43,11 @@ def standard_tags(env: Environment) -> dict[str, str]:
     return {**env.tags, "terrane:environment": env.name, "managed-by": "terrane"}
 
 
+def standard_labels(env: Environment) -> dict[str, str]:
+    """GCP labels: the spec's tags (validated as labels) and terrane's own, spelled as labels."""
+    return {**env.tags, "terrane-environment": env.name, "managed-by": "terrane"}
+
+
 def stack_incarnation() -> str | None:
     """The running stack's ``INCARNATION_KEY``; None for a stack made before terrane gave stacks one."""
     import pulumi

@@ -7,12 +7,13 @@ the file name. Nothing here reads files or talks to a cloud.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from itertools import combinations
 
 from terrane.stacks import layout
+from terrane.stacks.program import standard_labels, standard_tags
 from terrane.stacks.spec import Cloud
 from terrane.stacks.spec.accounts import Account
 from terrane.stacks.spec.environments import Environment
@@ -28,6 +29,8 @@ _MACHINE_EXAMPLE = {"aws": "m6i.xlarge", "azure": "Standard_D4s_v5", "gcp": "e2-
 
 # AWS accepts VPC ranges from /16 to /28.
 _AWS_VPC_PREFIXES = range(16, 29)
+# The service ranges a cluster takes: EKS /12 to /24; AKS up to /12, and room for the DNS service's address (the tenth).
+_SERVICE_CIDR_PREFIXES = {"aws": range(12, 25), "azure": range(12, 29)}
 
 
 @dataclass(frozen=True)
@@ -46,22 +49,30 @@ _REGION = {
 }
 _REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "europe-west1"}
 
-_AZURE_TAG_KEY_FORBIDDEN = re.compile(r"[<>%&\\?/]")
-_GCP_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+# Tags (labels on GCP): how many one resource may carry, and how long a key and a value may be.
+_TAGS_PER_RESOURCE = {"aws": 50, "azure": 50, "gcp": 64}
+_AWS_TAG_KEY_LENGTH, _AWS_TAG_VALUE_LENGTH = 128, 256
+_AZURE_TAG_NAME_LENGTH, _AZURE_TAG_VALUE_LENGTH = 512, 256
+_AZURE_STORAGE_TAG_NAME_LENGTH = 128  # the flow logs' storage account allows shorter names
+_GCP_LABEL_LENGTH = 63
+# AWS: letters and digits of any script, spaces, and + - = . _ : / @ (in keys and values).
+_AWS_TAG_TEXT = re.compile(r"[\w\s+\-=.:/@]*")
+_AZURE_TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+# On AWS, tags the components add to one resource on top of the provider's default tags: Name, the
+# subnets' load-balancer role and, with a cluster, their kubernetes.io/cluster tag (components/aws/network.py).
+_AWS_RESOURCE_TAGS = 2
+_AWS_CLUSTER_RESOURCE_TAGS = 1
 
 
-def check(env: Environment, account: Account) -> list[Problem]:
-    cloud = account.cloud
-    return (
-        _region(env, cloud)
-        + _structure(env)
-        + _overlaps(env)
-        + _machine_types(env, cloud)
-        + _authorized_cidrs(env, cloud)
-        + _secrets(env, cloud)
-        + _CLOUD_RULES[cloud](env)
-    )
+def check(env: Environment, account: Account, *, invalid: Collection[str] = ()) -> list[Problem]:
+    """Every problem of ``env`` on ``account``'s cloud.
+
+    ``invalid`` names the top-level fields that failed the spec's own validation:
+    the rules that read them are left out, and the others still run, so that a
+    file's problems are all reported at once.
+    """
+    skipped = set(invalid)
+    return [problem for rule, reads in _RULES if not reads & skipped for problem in rule(env, account.cloud)]
 
 
 def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
@@ -78,10 +89,14 @@ def _region(env: Environment, cloud: Cloud) -> list[Problem]:
     return [Problem("region", f"'{env.region}' is not a region of {_CLOUD_NAMES[cloud]} (like {_REGION_EXAMPLE[cloud]})")]
 
 
-def _structure(env: Environment) -> list[Problem]:
-    problems = []
+def _kubernetes_needs_cluster(env: Environment, cloud: Cloud) -> list[Problem]:
     if env.kubernetes is not None and env.cluster is None:
-        problems.append(Problem("kubernetes", "needs a cluster section (add cluster: or remove kubernetes:)"))
+        return [Problem("kubernetes", "needs a cluster section (add cluster: or remove kubernetes:)")]
+    return []
+
+
+def _endpoint(env: Environment, cloud: Cloud) -> list[Problem]:
+    problems = []
     if env.cluster and env.cluster.authorized_cidrs and env.cluster.endpoint == "private":
         problems.append(Problem("cluster.authorized_cidrs", "only allowed with endpoint: public"))
     if env.cluster and not env.cluster.authorized_cidrs and env.cluster.endpoint == "public":
@@ -92,7 +107,7 @@ def _structure(env: Environment) -> list[Problem]:
     return problems
 
 
-def _overlaps(env: Environment) -> list[Problem]:
+def _overlaps(env: Environment, cloud: Cloud) -> list[Problem]:
     ranges: list[tuple[str, IPv4Network]] = [("network.cidr", env.network.cidr)]
     if env.cluster:
         ranges += [
@@ -130,58 +145,165 @@ def _authorized_cidrs(env: Environment, cloud: Cloud) -> list[Problem]:
     return []
 
 
-def _aws(env: Environment) -> list[Problem]:
+def _network_range(env: Environment, cloud: Cloud) -> list[Problem]:
     cidr, zones = env.network.cidr, env.network.zones
-    if cidr.prefixlen not in _AWS_VPC_PREFIXES:
-        return [Problem("network.cidr", f"{cidr}: an AWS VPC takes a range from /16 to /28")]
-    if not layout.fits(cidr, zones):
-        largest = layout.SMALLEST_SUBNET_PREFIX - 2 * zones.bit_length()
+    if cloud == "aws":
+        if cidr.prefixlen not in _AWS_VPC_PREFIXES:
+            return [Problem("network.cidr", f"{cidr}: an AWS VPC takes a range from /16 to /28")]
+        if not layout.fits(cidr, zones):
+            largest = layout.SMALLEST_SUBNET_PREFIX - 2 * zones.bit_length()
+            return [
+                Problem(
+                    "network.cidr",
+                    f"{cidr} is too small for {zones} zone(s): each zone needs a private and a public "
+                    f"subnet of at least /{layout.SMALLEST_SUBNET_PREFIX}; use a /{largest} or larger",
+                )
+            ]
+    if cloud == "azure" and cidr.prefixlen > 24:
         return [
             Problem(
                 "network.cidr",
-                f"{cidr} is too small for {zones} zone(s): each zone needs a private and a public "
-                f"subnet of at least /{layout.SMALLEST_SUBNET_PREFIX}; use a /{largest} or larger",
+                f"{cidr} is too small for Azure: the node and private-endpoint subnets need a /24 or larger",
             )
         ]
+    if cloud == "gcp" and not 8 <= cidr.prefixlen <= 29:
+        return [Problem("network.cidr", f"{cidr}: a GCP subnet takes a range from /8 to /29")]
     return []
 
 
-def _azure(env: Environment) -> list[Problem]:
+def _service_range(env: Environment, cloud: Cloud) -> list[Problem]:
+    prefixes = _SERVICE_CIDR_PREFIXES.get(cloud)
+    if env.cluster is None or prefixes is None or env.cluster.service_cidr.prefixlen in prefixes:
+        return []
+    return [Problem("cluster.service_cidr", f"{env.cluster.service_cidr}: {_CLOUD_NAMES[cloud]} takes a service range "
+                                            f"from /{prefixes[0]} to /{prefixes[-1]}")]
+
+
+def _system_pool(env: Environment, cloud: Cloud) -> list[Problem]:
+    if cloud == "azure" and env.cluster and env.cluster.node_pools[0].min < 1:
+        return [Problem("cluster.node_pools[0].min", "the first pool is AKS's system pool and needs at least 1 node")]
+    return []
+
+
+def _tag_count(env: Environment, cloud: Cloud) -> list[Problem]:
+    """How many tags each cloud accepts on a resource: the spec's own and terrane's, which every resource carries."""
+    standard = standard_labels if cloud == "gcp" else standard_tags
+    own = standard(env.model_copy(update={"tags": {}}))
+    problems = [Problem(f"tags.{key}", "terrane sets this tag itself") for key in env.tags if key in own]
+    per_resource = 0
+    if cloud == "aws":
+        per_resource = _AWS_RESOURCE_TAGS + (_AWS_CLUSTER_RESOURCE_TAGS if env.cluster else 0)
+    added = len(own) + per_resource
+    limit = _TAGS_PER_RESOURCE[cloud]
+    if len(standard(env)) + per_resource > limit:
+        what = "labels" if cloud == "gcp" else "tags"
+        problems.append(Problem(
+            "tags",
+            f"{_CLOUD_NAMES[cloud]} allows {limit} {what} on a resource and terrane adds up to {added} of its own: "
+            f"at most {limit - added} here, not {len(env.tags)}",
+        ))
+    return problems
+
+
+def _tag_text(env: Environment, cloud: Cloud) -> list[Problem]:
+    return _TAG_TEXT_RULES[cloud](env)
+
+
+def _aws_tag_text(env: Environment) -> list[Problem]:
     problems = []
-    if env.network.cidr.prefixlen > 24:
-        problems.append(
-            Problem(
-                "network.cidr",
-                f"{env.network.cidr} is too small for Azure: the node and private-endpoint "
-                f"subnets need a /24 or larger",
-            )
-        )
-    if env.cluster and env.cluster.node_pools[0].min < 1:
-        problems.append(
-            Problem("cluster.node_pools[0].min", "the first pool is AKS's system pool and needs at least 1 node")
-        )
-    problems += [
-        Problem(f"tags.{key}", "Azure tag names cannot contain < > % & \\ ? /")
+    for key, value in env.tags.items():
+        path = f"tags.{key}"
+        if not 1 <= len(key) <= _AWS_TAG_KEY_LENGTH:
+            problems.append(Problem(path, f"an AWS tag key has 1 to {_AWS_TAG_KEY_LENGTH} characters"))
+        elif key.lower().startswith("aws:"):
+            problems.append(Problem(path, "the aws: prefix is reserved for AWS's own tags"))
+        elif not _AWS_TAG_TEXT.fullmatch(key):
+            problems.append(Problem(path, "an AWS tag key may contain only letters, digits, spaces and + - = . _ : / @"))
+        if len(value) > _AWS_TAG_VALUE_LENGTH:
+            problems.append(Problem(path, f"an AWS tag value has at most {_AWS_TAG_VALUE_LENGTH} characters"))
+        elif not _AWS_TAG_TEXT.fullmatch(value):
+            problems.append(Problem(path, "an AWS tag value may contain only letters, digits, spaces and + - = . _ : / @"))
+    return problems
+
+
+def _azure_tag_text(env: Environment) -> list[Problem]:
+    problems = []
+    seen: dict[str, str] = {}
+    for key, value in env.tags.items():
+        path = f"tags.{key}"
+        if not 1 <= len(key) <= _AZURE_TAG_NAME_LENGTH:
+            problems.append(Problem(path, f"an Azure tag name has 1 to {_AZURE_TAG_NAME_LENGTH} characters"))
+        if _AZURE_TAG_NAME_FORBIDDEN.search(key):
+            problems.append(Problem(path, "Azure tag names cannot contain < > % & \\ ? /"))
+        if key.lower() in seen:
+            problems.append(Problem(path, f"Azure tag names ignore case: this is the same tag as '{seen[key.lower()]}'"))
+        seen.setdefault(key.lower(), key)
+        if len(value) > _AZURE_TAG_VALUE_LENGTH:
+            problems.append(Problem(path, f"an Azure tag value has at most {_AZURE_TAG_VALUE_LENGTH} characters"))
+    return problems
+
+
+def _azure_storage_tag_names(env: Environment, cloud: Cloud) -> list[Problem]:
+    """The flow logs' storage account carries the tags too, and takes shorter names."""
+    if cloud != "azure" or not env.network.flow_logs:
+        return []
+    return [
+        Problem(f"tags.{key}", f"an Azure tag name has 1 to {_AZURE_STORAGE_TAG_NAME_LENGTH} characters "
+                               "(with flow_logs, the limit of the storage account that keeps them)")
         for key in env.tags
-        if _AZURE_TAG_KEY_FORBIDDEN.search(key)
+        if _AZURE_STORAGE_TAG_NAME_LENGTH < len(key) <= _AZURE_TAG_NAME_LENGTH
     ]
-    return problems
 
 
-def _gcp(env: Environment) -> list[Problem]:
+def _gcp_tag_text(env: Environment) -> list[Problem]:
     problems = []
-    if not 8 <= env.network.cidr.prefixlen <= 29:
-        problems.append(Problem("network.cidr", f"{env.network.cidr}: a GCP subnet takes a range from /8 to /29"))
-    problems += [
-        Problem(
-            f"tags.{key}",
-            "GCP labels are lowercase letters, digits, '_' and '-' (keys start with a letter; "
-            "keys and values at most 63 characters)",
-        )
-        for key, value in env.tags.items()
-        if not _GCP_LABEL_KEY.match(key) or not _GCP_LABEL_VALUE.match(value)
-    ]
+    for key, value in env.tags.items():
+        path = f"tags.{key}"
+        if not (key and _lowercase_letter(key[0]) and len(key) <= _GCP_LABEL_LENGTH and _gcp_label_text(key)):
+            problems.append(Problem(
+                path,
+                "a GCP label key must start with a lowercase letter and contain only lowercase letters, digits, "
+                f"'_' and '-', at most {_GCP_LABEL_LENGTH} characters",
+            ))
+        if not (len(value) <= _GCP_LABEL_LENGTH and _gcp_label_text(value)):
+            problems.append(Problem(
+                path,
+                "a GCP label value may contain only lowercase letters, digits, '_' and '-', "
+                f"at most {_GCP_LABEL_LENGTH} characters",
+            ))
     return problems
 
 
-_CLOUD_RULES: dict[Cloud, Callable[[Environment], list[Problem]]] = {"aws": _aws, "azure": _azure, "gcp": _gcp}
+def _lowercase_letter(character: str) -> bool:
+    """A lowercase letter, or a letter of a script without case (GCP allows international characters)."""
+    return character.isalpha() and not character.isupper()
+
+
+def _gcp_label_text(text: str) -> bool:
+    return all(_lowercase_letter(character) or character.isdigit() or character in "_-" for character in text)
+
+
+_TAG_TEXT_RULES: Mapping[Cloud, Callable[[Environment], list[Problem]]] = {
+    "aws": _aws_tag_text,
+    "azure": _azure_tag_text,
+    "gcp": _gcp_tag_text,
+}
+
+Rule = Callable[[Environment, Cloud], list[Problem]]
+
+# Each rule with the top-level fields of the spec it reads.
+_RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
+    (_region, frozenset({"region"})),
+    (_kubernetes_needs_cluster, frozenset({"kubernetes", "cluster"})),
+    (_endpoint, frozenset({"cluster"})),
+    (_overlaps, frozenset({"network", "cluster"})),
+    (_machine_types, frozenset({"cluster"})),
+    (_authorized_cidrs, frozenset({"cluster"})),
+    (_secrets, frozenset({"secrets"})),
+    (_network_range, frozenset({"network"})),
+    (_service_range, frozenset({"cluster"})),
+    (_system_pool, frozenset({"cluster"})),
+    (_tag_count, frozenset({"tags", "name", "cluster"})),
+    (_tag_text, frozenset({"tags"})),
+    (_azure_storage_tag_names, frozenset({"tags", "network"})),
+)

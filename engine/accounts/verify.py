@@ -52,6 +52,12 @@ class Verification:
     note: str | None = None
     """One line for humans, e.g. why the identity was not confirmed with the cloud."""
 
+    @classmethod
+    def refused(cls, name: str, account: Account, error: EngineError) -> Verification:
+        """The result of a verification that the cloud refused (``verify`` raised ``error``)."""
+        return cls(account=name, cloud=account.cloud, verified=False, identity=None, account_id=account.scope_id,
+                   note=error.one_line())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "account": self.account,
@@ -59,6 +65,7 @@ class Verification:
             "verified": self.verified,
             "identity": self.identity,
             "account_id": self.account_id,
+            "note": self.note,
         }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from terrane.engine.cli import context, output
-from terrane.engine.errors import InvalidInputError
+from terrane.engine.errors import EngineError, ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
     from terrane.engine.accounts.verify import Verification
@@ -137,21 +137,29 @@ def link_gcp(ctx: click.Context, name: str, project_id: str, credentials: str | 
 
 @group.command("verify")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, whether the account verifies or not.")
 @click.pass_context
-def verify(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Check that account NAME's credentials work and belong to the account."""
+def verify(ctx: click.Context, name: str, as_json: bool) -> int:
+    """Check that account NAME's credentials work and belong to the account (exit 1 when they are not confirmed)."""
+    from terrane.engine.accounts.verify import Verification
     from terrane.engine.accounts.verify import verify as check
 
     project = context.project(ctx)
     account = project.accounts.get(name)
     if account is None:
         raise InvalidInputError(f"unknown account '{name}' (accounts.yaml has: {', '.join(project.accounts) or 'none'})")
-    result = check(name, account)
+    try:
+        result = check(name, account)
+    except EngineError as exc:
+        if not as_json:
+            raise
+        output.stderr().print(f"error: {exc.one_line()}", markup=False)
+        result = Verification.refused(name, account, exc)
     if as_json:
         output.print_json(result.to_dict())
     else:
         _print_verification(result)
+    return ExitCode.OK if result.verified else ExitCode.FAILURE
 
 
 @group.command("list")

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pulumi import automation as auto
 
 STATE_DIR = ".terrane"
+PASSPHRASE_FILE = "passphrase"
 BACKEND_ENV = "TERRANE_BACKEND_URL"
 SECRETS_PROVIDER_ENV = "TERRANE_SECRETS_PROVIDER"
 DIGEST_KEY = "terrane:configDigest"
@@ -114,7 +115,7 @@ def backend(project: Project, environ: Mapping[str, str] = os.environ, *, create
         elif "PULUMI_CONFIG_PASSPHRASE" in environ:
             env["PULUMI_CONFIG_PASSPHRASE"] = environ["PULUMI_CONFIG_PASSPHRASE"]
         else:
-            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase_file(state) if create else state / "passphrase")
+            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase_file(state) if create else state / PASSPHRASE_FILE)
     return Backend(url=url, secrets_provider=provider, env=env)
 
 
@@ -127,7 +128,7 @@ def _file_backend(state: Path, create: bool) -> str:
 
 def passphrase_file(state: Path) -> Path:
     """The project's generated passphrase, created once with mode 0600."""
-    return create_private(state / "passphrase")
+    return create_private(state / PASSPHRASE_FILE)
 
 
 def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, create: bool) -> str | None:

@@ -10,9 +10,11 @@ in a terminal or a CI log.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
 
 Cloud = Literal["aws", "azure", "gcp"]
 
@@ -23,4 +25,24 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,}(-[a-z0-9]+)+$|^[a-z]+[0-9]*$")]
+def matching(regex: str, words: str) -> AfterValidator:
+    """A string rule: ``regex`` must match the whole value, and a mismatch is explained by ``words`` alone.
+
+    The words say what is allowed ("must start with a lowercase letter ..."), so
+    a message neither quotes a regular expression nor repeats the value.
+    """
+    pattern = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise PydanticCustomError("pattern", words)
+        return value
+
+    return AfterValidator(check)
+
+
+Region = Annotated[
+    str,
+    matching(r"[a-z]{2,}(-[a-z0-9]+)+|[a-z]+[0-9]*",
+             "must be a region: lowercase letters, digits and '-' (like us-east-1, westeurope or europe-west1)"),
+]

@@ -10,7 +10,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import Region, Spec
+from terrane.stacks.spec import Region, Spec, matching
 from terrane.stacks.spec.references import SecretRef, ValueOrSecretRef
 
 
@@ -31,9 +31,11 @@ class _ExactlyOne(Spec):
 
 
 class AssumeRole(Spec):
-    role_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
+    role_arn: Annotated[str, matching(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
+                                      "must be an IAM role ARN: arn:aws:iam::ACCOUNT_ID:role/NAME")]
     external_id: ValueOrSecretRef | None = None
-    session_name: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{2,64}$")] = "terrane"
+    session_name: Annotated[str, matching(r"[\w+=,.@-]{2,64}",
+                                          "must be 2 to 64 letters, digits or any of _+=,.@-")] = "terrane"
 
 
 class AwsStaticKeys(Spec):
@@ -51,8 +53,11 @@ class Empty(Spec):
     pass
 
 
-_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-Uuid = Annotated[str, StringConstraints(pattern=_UUID)]
+Uuid = Annotated[
+    str,
+    matching(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+             "must be a UUID (like 11111111-2222-3333-4444-555555555555)"),
+]
 
 
 class ServicePrincipal(Spec):
@@ -72,7 +77,11 @@ class AzureAuth(_ExactlyOne):
 
 
 class Impersonate(Spec):
-    service_account: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")]
+    service_account: Annotated[
+        str,
+        matching(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.iam\.gserviceaccount\.com",
+                 "must be a service account's email: NAME@PROJECT.iam.gserviceaccount.com"),
+    ]
 
 
 class GcpAuth(_ExactlyOne):
@@ -81,10 +90,9 @@ class GcpAuth(_ExactlyOne):
     application_default: Empty | None = None
 
 
-
 class AwsAccount(Spec):
     cloud: Literal["aws"]
-    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+    account_id: Annotated[str, matching(r"\d{12}", "must be the 12 digits of an AWS account id")]
     region: Region
     auth: AwsAuth
 
@@ -102,7 +110,8 @@ class AzureAccount(Spec):
     cloud: Literal["azure"]
     tenant_id: Uuid
     subscription_id: Uuid
-    location: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
+    location: Annotated[str, matching(r"[a-z0-9]+", "must be an Azure location: lowercase letters and digits "
+                                                    "(like westeurope)")]
     auth: AzureAuth
 
     @property
@@ -117,7 +126,9 @@ class AzureAccount(Spec):
 
 class GcpAccount(Spec):
     cloud: Literal["gcp"]
-    project: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+    project: Annotated[str, matching(r"[a-z][a-z0-9-]{4,28}[a-z0-9]",
+                                     "must be a GCP project id: 6 to 30 lowercase letters, digits or '-', "
+                                     "starting with a letter and not ending with '-'")]
     region: Region
     auth: GcpAuth
 
@@ -133,5 +144,9 @@ class GcpAccount(Spec):
 
 Account = AwsAccount | AzureAccount | GcpAccount
 ACCOUNT_MODELS: dict[str, type[Account]] = {"aws": AwsAccount, "azure": AzureAccount, "gcp": GcpAccount}
-ACCOUNT_NAME = r"^[a-z][a-z0-9-]{0,62}$"
-AccountName = Annotated[str, StringConstraints(pattern=ACCOUNT_NAME)]
+AccountName = Annotated[
+    str,
+    matching(r"[a-z][a-z0-9-]{0,62}",
+             "must start with a lowercase letter and contain only lowercase letters, digits and '-', "
+             "at most 63 characters"),
+]

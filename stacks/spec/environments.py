@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -10,20 +11,23 @@ from pydantic import (
     BeforeValidator,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import Region, Spec
+from terrane.stacks.spec import Region, Spec, matching
 from terrane.stacks.spec.accounts import AccountName, AwsAccount, AzureAccount, GcpAccount
 
 NEUTRAL_SIZES = ("small", "medium", "large", "xlarge")
 
 
 def _network(value: Any) -> Any:
-    if not isinstance(value, str):
+    if isinstance(value, ipaddress.IPv4Network):
         return value
+    if not isinstance(value, str):
+        # Never handed on: ipaddress would turn a list or mapping into text, however large it unfolds.
+        raise PydanticCustomError("cidr_type", "must be an IPv4 CIDR like 10.0.0.0/16")
     try:
         return ipaddress.IPv4Network(value, strict=True)
     except ValueError as exc:
@@ -46,22 +50,33 @@ DEFAULT_POD_CIDR = ipaddress.IPv4Network("100.64.0.0/14")
 DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("172.20.0.0/16")
 DEFAULT_CONTROL_PLANE_CIDR = ipaddress.IPv4Network("172.16.0.32/28")
 
-PoolName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,11}$")]
+PoolName = Annotated[
+    str,
+    matching(r"[a-z][a-z0-9]{0,11}",
+             "must start with a lowercase letter and contain only lowercase letters and digits, "
+             "at most 12 characters (a name every cloud accepts)"),
+]
 
 
 class NodePool(Spec):
     name: PoolName
-    size: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = "medium"
+    size: Annotated[str, matching(r"[A-Za-z0-9][A-Za-z0-9._-]*",
+                                  "must be small, medium, large, xlarge or a machine type of the cloud "
+                                  "(letters, digits, '.', '_' and '-')")] = "medium"
     min: Annotated[int, Field(ge=0, le=1000)] = 1
-    max: Annotated[int, Field(ge=1, le=1000)] = 3
+    max: Annotated[int, Field(ge=1, le=1000, validate_default=True)] = 3
 
-    @model_validator(mode="after")
-    def _min_le_max(self) -> NodePool:
-        if self.min > self.max:
+    # A field validator, not a model validator: it runs even when another field of the pool is wrong
+    # (and, as max's default is validated too, when only min is given).
+    @field_validator("max")
+    @classmethod
+    def _min_le_max(cls, maximum: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min")
+        if minimum is not None and minimum > maximum:
             raise PydanticCustomError(
-                "min_max", "min ({min}) is greater than max ({max})", {"min": self.min, "max": self.max}
+                "min_max", "min ({min}) is greater than max ({max})", {"min": minimum, "max": maximum}
             )
-        return self
+        return maximum
 
     @property
     def neutral_size(self) -> bool:
@@ -69,7 +84,7 @@ class NodePool(Spec):
 
 
 class ClusterSpec(Spec):
-    kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")] = "1.31"
+    kubernetes_version: Annotated[str, matching(r"1\.\d{2}", 'must be a Kubernetes minor version like "1.31"')] = "1.31"
     endpoint: Literal["private", "public"] = "private"
     authorized_cidrs: list[Cidr] = Field(default_factory=list)
     node_pools: Annotated[list[NodePool], Field(min_length=1)] = Field(
@@ -95,11 +110,16 @@ class ClusterSpec(Spec):
         return cidr
 
 
-SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")]
+SecretName = Annotated[
+    str,
+    matching(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?",
+             "must be 1 to 64 letters, digits or '-', starting and ending with a letter or digit"),
+]
 
 
 class SecretsSpec(Spec):
-    names: list[SecretName] = Field(default_factory=list)
+    names: list[SecretName]
+    """The secrets of the environment's store: a store holds at least one."""
     recovery_days: Annotated[int, Field(ge=7, le=30)] = 7
     deletion_protection: bool | None = None
     """GCP only: Secret Manager's deletion protection (on unless false); turn it off, up, then destroy."""
@@ -107,11 +127,17 @@ class SecretsSpec(Spec):
     @field_validator("names")
     @classmethod
     def _unique_names(cls, names: list[str]) -> list[str]:
+        if not names:
+            raise PydanticCustomError("no_secret", "must name at least one secret (or remove secrets:)")
         _no_duplicates(names, "secret")
         return names
 
 
-Dns1123Label = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+Dns1123Label = Annotated[
+    str,
+    matching(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+             "must be 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit"),
+]
 
 
 class KubernetesSpec(Spec):
@@ -120,12 +146,10 @@ class KubernetesSpec(Spec):
     @field_validator("namespaces")
     @classmethod
     def _not_reserved(cls, namespaces: list[str]) -> list[str]:
-        _no_duplicates(namespaces, "namespace")
-        for namespace in namespaces:
-            if namespace == "default" or namespace.startswith("kube-"):
-                raise PydanticCustomError(
-                    "reserved_namespace", "{namespace} is reserved by Kubernetes", {"namespace": namespace}
-                )
+        reserved = [namespace for namespace in namespaces if namespace == "default" or namespace.startswith("kube-")]
+        problems = [_duplicates(namespaces, "namespace"), _listed("Kubernetes reserves ", reserved)]
+        if any(problems):
+            raise PydanticCustomError("namespaces", "{problems}", {"problems": "; ".join(filter(None, problems))})
         return namespaces
 
 
@@ -140,8 +164,11 @@ class DriftSpec(Spec):
     ignore: list[IgnoreRule] = Field(default_factory=list)
 
 
-EnvName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
-TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/=+@-]{1,63}$")]
+EnvName = Annotated[
+    str,
+    matching(r"[a-z][a-z0-9-]{0,38}[a-z0-9]",
+             "must be 2 to 40 lowercase letters, digits or '-', starting with a letter and not ending with '-'"),
+]
 
 
 class Environment(Spec):
@@ -152,7 +179,8 @@ class Environment(Spec):
     cluster: ClusterSpec | None = None
     secrets: SecretsSpec | None = None
     kubernetes: KubernetesSpec | None = None
-    tags: dict[TagKey, Annotated[str, StringConstraints(max_length=256)]] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags (labels on GCP) for every resource; what each cloud accepts is checked by ``stacks.rules``."""
     protect: bool = False
     drift: DriftSpec = Field(default_factory=DriftSpec)
 
@@ -161,8 +189,15 @@ class Environment(Spec):
 
 
 def _no_duplicates(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise PydanticCustomError("duplicate", "duplicate {what} '{value}'", {"what": what, "value": value})
-        seen.add(value)
+    problem = _duplicates(values, what)
+    if problem:
+        raise PydanticCustomError("duplicate", "{problem}", {"problem": problem})
+
+
+def _duplicates(values: list[str], what: str) -> str:
+    """Every value given more than once, in words; empty when there is none."""
+    return _listed(f"duplicate {what} ", [value for value, count in Counter(values).items() if count > 1])
+
+
+def _listed(prefix: str, values: list[str]) -> str:
+    return (prefix + ", ".join(f"'{value}'" for value in values)) if values else ""

@@ -10,11 +10,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import Region, Spec
+from terrane.stacks.spec import Region, Spec, matching
 
 
 class EnvRef(Spec):
-    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    env: Annotated[str, matching(r"[A-Za-z_][A-Za-z0-9_]*",
+                                 "must be an environment variable's name: letters, digits and '_', "
+                                 "not starting with a digit")]
 
     def __str__(self) -> str:
         return f"env:{self.env}"
@@ -28,7 +30,8 @@ class FileRef(Spec):
 
 
 class AwsSecretRef(Spec):
-    aws_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
+    aws_secret: Annotated[str, matching(r"[A-Za-z0-9/_+=.@:-]+",
+                                        "must be a secret's name or ARN: letters, digits and any of /_+=.@:-")]
     key: Annotated[str, StringConstraints(min_length=1)] | None = None
     """Selects one key of a JSON secret."""
     region: Region | None = None

@@ -53,7 +53,39 @@ def test_verify_json(sample: SampleProject, cli, aws, monkeypatch) -> None:
         "verified": True,
         "identity": "arn:aws:sts::210987654321:assumed-role/terrane-provisioner/terrane",
         "account_id": "210987654321",
+        "note": "assumed from arn:aws:sts::123456789012:user/moto",
     }
+
+
+def test_a_failed_verify_prints_its_json_and_exits_1(sample: SampleProject, cli, aws, monkeypatch) -> None:
+    monkeypatch.setenv("TERRANE_TEST_EXTERNAL_ID", "ext-" + A_SECRET)
+    # The role lives in another account than the one linked.
+    assert _link_role(cli, sample, "--no-verify", account_id="111111111111").code == 0
+    result = cli("--project", sample.root, "accounts", "verify", "aws-prod", "--json")
+    assert result.code == 1
+    document = json.loads(result.stdout)
+    assert {key: document[key] for key in ("account", "verified", "identity", "account_id")} == {
+        "account": "aws-prod", "verified": False, "identity": None, "account_id": "111111111111"}
+    assert "AWS reports account 210987654321" in document["note"]
+    assert "AWS reports account 210987654321" in result.stderr
+    assert A_SECRET not in result.stdout + result.stderr
+
+    human = cli("--project", sample.root, "accounts", "verify", "aws-prod")
+    assert human.code == 1
+    assert "AWS reports account 210987654321" in human.stderr
+
+
+def test_an_unconfirmed_verify_exits_1(sample: SampleProject, cli, monkeypatch) -> None:
+    from terrane.engine.accounts import verify
+
+    monkeypatch.setattr(verify, "_installed", lambda module: False)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", A_SECRET)
+    result = cli("--project", sample.root, "accounts", "verify", "azure-sandbox", "--json")
+    assert result.code == 1
+    document = json.loads(result.stdout)
+    assert document["verified"] is False
+    assert "install terrane[azure] to confirm" in document["note"]
+    assert A_SECRET not in result.stdout + result.stderr
 
 
 def test_a_failed_verification_leaves_accounts_yaml_unchanged(sample: SampleProject, cli, aws, monkeypatch) -> None:
@@ -137,7 +169,7 @@ def test_bad_identifiers_name_the_flag(sample: SampleProject, cli) -> None:
                  "--subscription-id", "22222222-2222-2222-2222-222222222222", "--cli", "--location", "westeurope",
                  "--no-verify")
     assert result.code == 3
-    assert result.stderr.startswith("error: --tenant-id: should match pattern")
+    assert result.stderr.startswith("error: --tenant-id: must be a UUID (like 11111111-2222-3333-4444-555555555555)")
 
 
 def test_link_azure_and_gcp_without_verification(sample: SampleProject, cli) -> None:
@@ -227,3 +259,87 @@ def test_concurrent_links_each_keep_their_account(sample: SampleProject) -> None
         assert run.returncode == 0, stderr
     assert set(names) <= set(sample.load_accounts()["accounts"])
     assert not [path.name for path in sample.root.iterdir() if path.name.startswith(".accounts.yaml")]
+
+
+def _link_profile(cli, sample: SampleProject, name: str, *extra: str):
+    return cli("--project", sample.root, "accounts", "link", "aws", name, "--account-id", "123456789012",
+               "--profile", "p", "--region", "us-east-1", "--no-verify", *extra)
+
+
+def test_an_account_name_the_loader_refuses_is_never_written(sample: SampleProject, cli) -> None:
+    before = (sample.root / "accounts.yaml").read_bytes()
+    result = _link_profile(cli, sample, "Prod")
+    assert (result.code, result.stderr.strip()) == (3, (
+        "error: account name 'Prod': must start with a lowercase letter and contain only lowercase letters, "
+        "digits and '-', at most 63 characters"))
+    assert (sample.root / "accounts.yaml").read_bytes() == before
+    assert cli("--project", sample.root, "accounts", "list").code == 0
+
+
+COMMENTED = """\
+# Linked cloud accounts.
+accounts:
+  # the sandbox, shared by every team
+  aws-sandbox:
+    cloud: aws
+    account_id: "123456789012"   # the sandbox account
+    region: us-east-1
+    auth:
+      profile: sandbox
+  # gcp-later:
+  #   cloud: gcp
+  zz-last:
+    cloud: aws
+    account_id: "210987654321"
+    region: eu-west-1
+    auth: {profile: last}
+# the end
+"""
+
+
+def test_link_and_remove_change_only_the_lines_of_their_account(sample: SampleProject, cli) -> None:
+    (sample.root / "environments").rename(sample.root / "unused")
+    path = sample.root / "accounts.yaml"
+    path.write_text(COMMENTED)
+    assert _link_profile(cli, sample, "aws-prod").code == 0
+    added = path.read_text()
+    block = "  aws-prod:\n    cloud: aws\n    account_id: '123456789012'\n    region: us-east-1\n    auth:\n      profile: p\n"
+    assert added == COMMENTED.replace("# the end\n", block + "# the end\n")
+
+    assert _link_profile(cli, sample, "aws-sandbox", "--replace").code == 0
+    replaced = path.read_text()
+    assert "  # the sandbox, shared by every team\n  aws-sandbox:\n    cloud: aws\n" in replaced
+    assert "# the sandbox account" not in replaced and "profile: sandbox" not in replaced
+    assert replaced.count("profile: p\n") == 2 and "# gcp-later:" in replaced
+    assert list(sample.load_accounts()["accounts"]) == ["aws-sandbox", "zz-last", "aws-prod"]
+
+    for name in ("aws-prod", "aws-sandbox", "zz-last"):
+        assert cli("--project", sample.root, "accounts", "remove", name).code == 0
+    assert path.read_text() == (
+        "# Linked cloud accounts.\naccounts:\n  # the sandbox, shared by every team\n  # gcp-later:\n  #   cloud: gcp\n# the end\n"
+    )
+    assert cli("--project", sample.root, "accounts", "list", "--json").stdout.count('"name"') == 0
+    assert _link_profile(cli, sample, "aws-again").code == 0
+    assert list(sample.load_accounts()["accounts"]) == ["aws-again"]
+    assert path.read_text().startswith("# Linked cloud accounts.\naccounts:\n  aws-again:\n")
+
+
+def test_accounts_shared_through_an_alias_are_written_whole(sample: SampleProject, cli) -> None:
+    (sample.root / "environments").rename(sample.root / "unused")
+    path = sample.root / "accounts.yaml"
+    path.write_text("# header\naccounts:\n  a: &base {cloud: aws, account_id: '123456789012', region: us-east-1, "
+                    "auth: {profile: a}}\n  b: *base\n")
+    assert cli("--project", sample.root, "accounts", "remove", "a").code == 0
+    assert path.read_text().startswith("# header\n")
+    assert sample.load_accounts()["accounts"] == {
+        "b": {"cloud": "aws", "account_id": "123456789012", "region": "us-east-1", "auth": {"profile": "a"}}}
+
+
+def test_an_invalid_entry_can_be_removed(sample: SampleProject, cli) -> None:
+    path = sample.root / "accounts.yaml"
+    before = path.read_text()
+    path.write_text(before + "  Prod:\n    cloud: aws\n    account_id: '1'\n")
+    assert cli("--project", sample.root, "accounts", "list").code == 3
+    result = cli("--project", sample.root, "accounts", "remove", "Prod")
+    assert result.code == 0, result.stderr
+    assert path.read_text() == before

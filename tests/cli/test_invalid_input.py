@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.helpers.project import SampleProject
 
 ENV = "environments/aws-dev.yaml"
+POOL = ("must start with a lowercase letter and contain only lowercase letters and digits, at most 12 characters "
+        "(a name every cloud accepts)")
 A_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
@@ -27,9 +32,21 @@ def _delete(key: str):
     return lambda data: data.pop(key)
 
 
+def _only_min(pool: int, minimum: int):
+    def edit(data: dict[str, Any]) -> None:
+        del data["cluster"]["node_pools"][pool]["max"]
+        data["cluster"]["node_pools"][pool]["min"] = minimum
+
+    return edit
+
+
 ENV_CASES = {
     "unknown field": (_set("network.subnets", 4), "network.subnets: unknown field"),
     "cidr syntax": (_set("network.cidr", "10.20.0.0/33"), "network.cidr: 10.20.0.0/33 is not a valid IPv4 CIDR"),
+    "cidr not text": (_set("network.cidr", [["10.0.0.0/16"]] * 3), "network.cidr: must be an IPv4 CIDR like 10.0.0.0/16"),
+    "eks service range": (
+        _set("cluster.service_cidr", "172.20.0.0/25"), "cluster.service_cidr: 172.20.0.0/25: AWS takes a service range from /12 to /24",
+    ),
     "cidr host bits": (_set("network.cidr", "10.20.0.1/16"), "network.cidr: 10.20.0.1/16 is not a valid IPv4 CIDR"),
     "subnets do not fit": (_set("network.cidr", "10.20.0.0/26"), "network.cidr: 10.20.0.0/26 is too small for 3 zone(s)"),
     "vpc too large": (_set("network.cidr", "10.0.0.0/8"), "network.cidr: 10.0.0.0/8: an AWS VPC takes a range from /16"),
@@ -49,9 +66,13 @@ ENV_CASES = {
     ),
     "min greater than max": (
         _set("cluster.node_pools.0.min", 5),
-        "cluster.node_pools[0]: min (5) is greater than max (4)",
+        "cluster.node_pools[0].max: min (5) is greater than max (4)",
     ),
-    "pool name": (_set("cluster.node_pools.0.name", "System_Pool"), "cluster.node_pools[0].name: should match pattern"),
+    "min above the default max": (
+        _only_min(pool=1, minimum=4),
+        "cluster.node_pools[1].max: min (4) is greater than max (3)",
+    ),
+    "pool name": (_set("cluster.node_pools.0.name", "System_Pool"), "cluster.node_pools[0].name: must start with a lowercase letter and contain only lowercase letters and digits, at most 12 characters"),
     "duplicate pool": (_set("cluster.node_pools.1.name", "system"), "cluster.node_pools: duplicate node pool 'system'"),
     "machine type": (_set("cluster.node_pools.0.size", "huge"), "cluster.node_pools[0].size: 'huge' is neither a neutral size"),
     "endpoint": (_set("cluster.endpoint", "internal"), "cluster.endpoint: must be 'private' or 'public'"),
@@ -64,13 +85,23 @@ ENV_CASES = {
         "cluster.authorized_cidrs: endpoint: public needs the CIDRs allowed to reach it",
     ),
     "kubernetes without cluster": (_delete("cluster"), "kubernetes: needs a cluster section"),
-    "reserved namespace": (_set("kubernetes.namespaces", ["kube-system"]), "kubernetes.namespaces: kube-system is reserved"),
+    "reserved namespace": (_set("kubernetes.namespaces", ["kube-system"]), "kubernetes.namespaces: Kubernetes reserves 'kube-system'"),
     "recovery days": (_set("secrets.recovery_days", 3), "secrets.recovery_days: must be greater than or equal to 7"),
     "ignore rule without reason": (
         _set("drift.ignore", [{"resource": "aws:ec2/vpc:Vpc", "property": "tags"}]),
         "drift.ignore[0].reason: is required",
     ),
     "name differs from file": (_set("name", "aws-prod"), "name: 'aws-prod' must equal the file name 'aws-dev'"),
+    "impossible date": (
+        _set("drift.ignore.0.until", "2027-13-01"),
+        "drift.ignore[0].until: must be a date like 2027-01-31 (month value is outside expected range of 1-12)",
+    ),
+    "no secret names": (_set("secrets.names", []), "secrets.names: must name at least one secret (or remove secrets:)"),
+    "secrets without names": (_set("secrets", {"recovery_days": 7}), "secrets.names: is required"),
+    "secret name": (
+        _set("secrets.names", ["db_password"]),
+        "secrets.names[0]: must be 1 to 64 letters, digits or '-', starting and ending with a letter or digit",
+    ),
     "unknown account": (_set("account", "aws-prod"), "account: unknown account 'aws-prod' (accounts.yaml has: aws-sandbox"),
     "missing network": (_delete("network"), "network: is required"),
 }
@@ -96,7 +127,7 @@ def test_invalid_environment_is_refused_before_anything_runs(sample: SampleProje
 def test_validate_reports_the_same_problem(sample: SampleProject, cli) -> None:
     sample.edit_env("aws-dev", _set("cluster.node_pools.0.min", 5))
     result = cli("--project", sample.root, "envs", "validate", "aws-dev")
-    _assert_one_clear_line(result, f"{ENV}: cluster.node_pools[0]: min (5) is greater than max (4)")
+    _assert_one_clear_line(result, f"{ENV}: cluster.node_pools[0].max: min (5) is greater than max (4)")
 
 
 def test_invalid_yaml_names_file_and_line(sample: SampleProject, cli) -> None:
@@ -144,7 +175,7 @@ ACCOUNT_CASES = {
     ),
     "account id": (
         lambda accounts: accounts["aws-sandbox"].update(account_id="1234"),
-        "accounts.aws-sandbox.account_id: should match pattern",
+        "accounts.aws-sandbox.account_id: must be the 12 digits of an AWS account id",
     ),
     "unknown account field": (
         lambda accounts: accounts["aws-sandbox"].update(password=A_SECRET),
@@ -210,6 +241,10 @@ def _public(cidrs: int):
 
 CLOUD_CASES = {
     "azure network too small": ("azure-dev", _set("network.cidr", "10.20.0.0/25"), "network.cidr: 10.20.0.0/25 is too small for Azure"),
+    "aks service range": (
+        "azure-dev", _set("cluster.service_cidr", "10.30.0.0/31"),
+        "cluster.service_cidr: 10.30.0.0/31: Azure takes a service range from /12 to /28",
+    ),
     "aks system pool": (
         "azure-dev",
         _set("cluster.node_pools.0.min", 0),
@@ -223,7 +258,38 @@ CLOUD_CASES = {
          "nor a machine type of Azure (like Standard_D4s_v5)"),
     ),
     "aws region on azure": ("azure-dev", _set("region", "us-east-1"), "region: 'us-east-1' is not a region of Azure (like westeurope)"),
-    "gcp labels": ("gcp-dev", _set("tags.Team", "Platform"), "tags.Team: GCP labels are lowercase letters"),
+    "gcp label key": ("gcp-dev", _set("tags.Team", "platform"), "tags.Team: a GCP label key must start with a lowercase letter"),
+    "gcp label value": ("gcp-dev", _set("tags.team", "Platform"), "tags.team: a GCP label value may contain only lowercase"),
+    "gcp label count": (
+        "gcp-dev", _set("tags", {f"label-{i}": "x" for i in range(63)}),
+        "tags: GCP allows 64 labels on a resource and terrane adds up to 2 of its own: at most 62 here, not 63",
+    ),
+    "gcp label too long": ("gcp-dev", _set("tags.team", "x" * 64), "tags.team: a GCP label value may contain only"),
+    "gcp own label": ("gcp-dev", _set("tags.terrane-environment", "x"), "tags.terrane-environment: terrane sets this tag itself"),
+    "aws tag count": (
+        "aws-dev", _set("tags", {f"tag-{i}": "x" for i in range(46)}),
+        "tags: AWS allows 50 tags on a resource and terrane adds up to 5 of its own: at most 45 here, not 46",
+    ),
+    "seventy thousand tags": (
+        "aws-dev", _set("tags", {f"tag-{i}": "x" for i in range(70_000)}),
+        "tags: AWS allows 50 tags on a resource and terrane adds up to 5 of its own: at most 45 here, not 70000",
+    ),
+    "aws reserved prefix": ("aws-dev", _set("tags.AWS:owner", "x"), "tags.AWS:owner: the aws: prefix is reserved"),
+    "aws tag key length": ("aws-dev", _set(f"tags.{'k' * 129}", "x"), f"tags.{'k' * 129}: an AWS tag key has 1 to 128 characters"),
+    "aws tag value length": ("aws-dev", _set("tags.team", "v" * 257), "tags.team: an AWS tag value has at most 256 characters"),
+    "aws tag characters": ("aws-dev", _set("tags.team!", "x"), "tags.team!: an AWS tag key may contain only letters"),
+    "aws own tag": ("aws-dev", _set("tags.managed-by", "me"), "tags.managed-by: terrane sets this tag itself"),
+    "azure tag count": (
+        "azure-dev", _set("tags", {f"tag-{i}": "x" for i in range(49)}),
+        "tags: Azure allows 50 tags on a resource and terrane adds up to 2 of its own: at most 48 here, not 49",
+    ),
+    "azure tag value length": ("azure-dev", _set("tags.team", "v" * 257), "tags.team: an Azure tag value has at most 256"),
+    "azure storage tag name": (
+        "azure-dev", _set(f"tags.{'k' * 129}", "x"),
+        (f"tags.{'k' * 129}: an Azure tag name has 1 to 128 characters "
+         "(with flow_logs, the limit of the storage account that keeps them)"),
+    ),
+    "azure tag names ignore case": ("azure-dev", _set("tags.Team", "x"), "tags.Team: Azure tag names ignore case"),
     "gcp subnet too small": ("gcp-dev", _set("network.cidr", "10.20.0.0/30"), "network.cidr: 10.20.0.0/30: a GCP subnet takes a range from /8 to /29"),
     "gcp authorized networks": ("gcp-dev", _public(51), "cluster.authorized_cidrs: GCP allows at most 50 CIDRs for a public endpoint"),
     "gcp machine type": ("gcp-dev", _set("cluster.node_pools.1.size", "Standard_D4s_v5"), "cluster.node_pools[1].size: 'Standard_D4s_v5' is neither"),
@@ -243,4 +309,221 @@ def test_each_cloud_rules(sample: SampleProject, cli, case: str) -> None:
 def test_node_pool_names_follow_aks_and_gke_rules(sample: SampleProject, cli, env: str) -> None:
     sample.edit_env(env, _set("cluster.node_pools.1.name", "batchworkers01"))
     result = cli("--project", sample.root, "envs", "validate", env)
-    _assert_one_clear_line(result, f"environments/{env}.yaml: cluster.node_pools[1].name: should match pattern")
+    _assert_one_clear_line(result, f"environments/{env}.yaml: cluster.node_pools[1].name: must start with a lowercase letter and contain only lowercase letters and digits, at most 12 characters")
+
+
+def test_a_key_that_is_a_list_is_invalid_yaml(sample: SampleProject, cli) -> None:
+    path = sample.env_path("aws-dev")
+    path.write_text(path.read_text() + "&r [*r]: x\n")
+    _assert_one_clear_line(cli("--project", sample.root, "plan", "aws-dev"), f"{ENV}: line 39, column 1: invalid YAML: found unhashable key")
+
+
+def test_an_alias_bomb_is_refused_without_unfolding(sample: SampleProject, cli) -> None:
+    levels = ", ".join(f"&l{level} [{', '.join([f'*l{level - 1}'] * 9)}]" for level in range(1, 9))
+    path = sample.env_path("aws-dev")
+    path.write_text(path.read_text().replace("cidr: 10.20.0.0/16", f"cidr: [&l0 [lol, lol], {levels}]"))
+    _assert_one_clear_line(cli("--project", sample.root, "plan", "aws-dev"),
+                           f"{ENV}: network.cidr: must be an IPv4 CIDR like 10.0.0.0/16")
+
+
+def test_yaml_nested_too_deeply(sample: SampleProject, cli) -> None:
+    sample.env_path("aws-dev").write_text("tags: " + "[" * 5000 + "]" * 5000 + "\n")
+    _assert_one_clear_line(cli("--project", sample.root, "plan", "aws-dev"), f"{ENV}: invalid YAML: nested too deeply")
+
+
+def test_a_byte_that_is_not_utf8_names_the_file_line_and_offset(sample: SampleProject, cli) -> None:
+    path = sample.env_path("aws-dev")
+    text = path.read_bytes()
+    path.write_bytes(text + b"# caf\xe9\n")
+    result = cli("--project", sample.root, "plan", "aws-dev")
+    line = text.count(b"\n") + 1
+    _assert_one_clear_line(result, f"{ENV}: line {line}: byte {len(text) + 5} is not UTF-8; save the file as UTF-8")
+
+    path.write_bytes(text)
+    (sample.root / "accounts.yaml").write_bytes(b"accounts:\n  aws-sandbox:\n    cloud: \xff\n")
+    result = cli("--project", sample.root, "envs", "validate")
+    _assert_one_clear_line(result, "accounts.yaml: line 3: byte 36 is not UTF-8")
+
+
+def test_a_control_character_names_the_line(sample: SampleProject, cli) -> None:
+    (sample.root / "accounts.yaml").write_text(f"accounts:\n  x: 'a\x07{A_SECRET}'\n")
+    result = cli("--project", sample.root, "plan", "aws-dev")
+    _assert_one_clear_line(result, "accounts.yaml: line 2: invalid YAML: control character #x07 is not allowed")
+    assert A_SECRET not in result.stderr
+
+
+def test_dates_stay_text_where_text_is_expected(sample: SampleProject, cli) -> None:
+    path = sample.env_path("aws-dev")
+    path.write_text(path.read_text().replace("tags:\n", "tags:\n  expires: 2027-01-01\n"))
+    assert cli("--project", sample.root, "envs", "validate", "aws-dev").code == 0
+    planned = cli("--project", sample.root, "plan", "aws-dev", "--json")
+    assert planned.code == 0, planned.stderr
+    assert '"expires": "2027-01-01"' in planned.stdout
+
+
+def test_a_yml_file_is_an_environment_too(sample: SampleProject, cli) -> None:
+    sample.env_path("aws-dev").rename(sample.root / "environments" / "aws-dev.yml")
+    listed = cli("--project", sample.root, "envs", "list", "--json")
+    assert [row["name"] for row in json.loads(listed.stdout)["environments"] if row["valid"]] == [
+        "aws-dev", "azure-dev", "gcp-dev"]
+    assert cli("--project", sample.root, "plan", "aws-dev", "--json").code == 0
+    everything = cli("--project", sample.root, "plan", "--all", "--json")
+    assert everything.code == 0, everything.stderr
+    assert '"environment": "aws-dev"' in everything.stdout
+
+    sample.write_env("aws-dev", yaml.safe_load((sample.root / "environments" / "aws-dev.yml").read_text()))
+    _assert_one_clear_line(
+        cli("--project", sample.root, "plan", "aws-dev"),
+        "environments/aws-dev.yaml and environments/aws-dev.yml both describe environment 'aws-dev': keep one of them",
+    )
+    rows = {row["name"]: row for row in json.loads(cli("--project", sample.root, "envs", "list", "--json").stdout)["environments"]}
+    assert rows["aws-dev"]["valid"] is False and "both describe" in rows["aws-dev"]["error"]
+    assert cli("--project", sample.root, "plan", "--all").code == 3
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("loop.yaml", "environments/loop.yaml: cannot be read: it is a loop of symbolic links"),
+        ("gone.yaml", "environments/loop.yaml: cannot be read: it is a symbolic link to gone.yaml, which does not exist"),
+    ],
+)
+def test_an_unreadable_environment_is_named(sample: SampleProject, cli, target: str, expected: str) -> None:
+    (sample.root / "environments" / "loop.yaml").symlink_to(target)
+    _assert_one_clear_line(cli("--project", sample.root, "plan", "loop"), expected)
+    rows = {row["name"]: row for row in json.loads(cli("--project", sample.root, "envs", "list", "--json").stdout)["environments"]}
+    assert rows["loop"]["error"] == expected
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*"))
+
+
+PROJECT_COMMANDS = [
+    ("envs", "list"), ("envs", "validate"), ("accounts", "list"), ("plan", "aws-dev"), ("preview", "aws-dev"),
+    ("up", "aws-dev", "--yes"), ("refresh", "--all"), ("destroy", "aws-dev", "--yes"), ("drift", "--all"),
+    ("status",), ("outputs", "aws-dev"), ("doctor",),
+]
+
+
+@pytest.mark.parametrize("command", PROJECT_COMMANDS, ids=" ".join)
+def test_without_pulumi_yaml_nothing_runs_or_is_written(sample: SampleProject, cli, command: tuple[str, ...]) -> None:
+    (sample.root / "Pulumi.yaml").unlink()
+    before = _tree(sample.root)
+    result = cli("--project", sample.root, *command)
+    assert result.code == 3, result
+    assert result.stderr.strip().splitlines() == [
+        f"error: {sample.root}: no Pulumi.yaml; a terrane project has Pulumi.yaml, accounts.yaml and environments/",
+        "  (run 'terrane init' in a new directory and copy its Pulumi.yaml here)",
+    ]
+    assert _tree(sample.root) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("name: [terrane\n", "Pulumi.yaml: line 2, column 1: invalid YAML"),
+        ("- terrane\n", "Pulumi.yaml: must be a YAML mapping"),
+        ("name: terrane\n", "Pulumi.yaml: runtime: is required"),
+        ("name: my project\nruntime: python\n",
+         "Pulumi.yaml: name: must be a Pulumi project name: 1 to 100 letters, digits, '-', '_' or '.'"),
+    ],
+)
+def test_a_broken_pulumi_yaml_is_named_and_left_alone(sample: SampleProject, cli, content: str, expected: str) -> None:
+    (sample.root / "Pulumi.yaml").write_text(content)
+    before = _tree(sample.root)
+    _assert_one_clear_line(cli("--project", sample.root, "up", "aws-dev", "--yes"), expected)
+    assert (sample.root / "Pulumi.yaml").read_text() == content
+    assert _tree(sample.root) == before
+
+
+def test_every_problem_of_a_file_at_once(sample: SampleProject, cli) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["name"] = "aws-prod"
+        data["network"]["zones"] = 4
+        data["network"]["nat"] = "always"
+        data["cluster"]["node_pools"][0].update(name="System", min=7)
+        data["secrets"]["recovery_days"] = 3
+        data["kubernetes"]["namespaces"] = ["kube-x", "apps", "apps", "default"]
+        data["tags"]["aws:owner"] = "x"
+        data["region"] = "westeurope"
+
+    sample.edit_env("aws-dev", edit)
+    result = cli("--project", sample.root, "envs", "validate", "aws-dev")
+    assert result.code == 3
+    assert result.stderr.strip().splitlines() == [f"error: {ENV}: {problem}" for problem in (
+        "network.zones: must be less than or equal to 3",
+        "network.nat: must be 'none', 'single' or 'per_zone'",
+        f"cluster.node_pools[0].name: {POOL}",
+        "cluster.node_pools[0].max: min (7) is greater than max (4)",
+        "secrets.recovery_days: must be greater than or equal to 7",
+        "kubernetes.namespaces: duplicate namespace 'apps'; Kubernetes reserves 'kube-x', 'default'",
+        "name: 'aws-prod' must equal the file name 'aws-dev'",
+        "region: 'westeurope' is not a region of AWS (like us-east-1)",
+        "tags.aws:owner: the aws: prefix is reserved for AWS's own tags",
+    )]
+
+
+def test_the_rules_of_valid_sections_run_beside_the_errors_of_others(sample: SampleProject, cli) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["network"]["zones"] = 0
+        data["cluster"].update(endpoint="public", authorized_cidrs=[])
+        data["kubernetes"]["namespaces"] = ["kube-x", "default"]
+
+    sample.edit_env("aws-dev", edit)
+    result = cli("--project", sample.root, "envs", "validate", "aws-dev")
+    assert result.stderr.strip().splitlines() == [
+        f"error: {ENV}: network.zones: must be greater than or equal to 1",
+        f"error: {ENV}: kubernetes.namespaces: Kubernetes reserves 'kube-x', 'default'",
+        # The cluster is valid: its rules ran, but none that needs the network.
+        f"error: {ENV}: cluster.authorized_cidrs: endpoint: public needs the CIDRs allowed to reach it",
+    ]
+
+
+def test_no_spec_field_has_a_bare_pattern() -> None:
+    """Every pattern of the specs comes with words (``stacks.spec.matching``), so no message quotes a regex."""
+    import typing
+
+    from pydantic import BaseModel, StringConstraints
+
+    from terrane.stacks.spec import accounts, environments, references
+
+    def constraints(annotation: Any) -> list[Any]:
+        found = list(getattr(annotation, "__metadata__", ()))
+        for argument in typing.get_args(annotation):
+            found += constraints(argument)
+        return found
+
+    models = [value for module in (accounts, environments, references) for value in vars(module).values()
+              if isinstance(value, type) and issubclass(value, BaseModel)]
+    assert len(models) > 20
+    bare = [f"{model.__name__}.{name}" for model in models for name, field in model.model_fields.items()
+            for constraint in [*field.metadata, *constraints(field.annotation)]
+            if isinstance(constraint, StringConstraints) and constraint.pattern]
+    assert bare == []
+
+
+PATTERN_CASES = {
+    "role arn": (lambda a: a["aws-sandbox"]["auth"]["assume_role"].update(role_arn=A_SECRET),
+                 "accounts.aws-sandbox.auth.assume_role.role_arn: must be an IAM role ARN"),
+    "env reference": (lambda a: a["aws-sandbox"]["auth"]["assume_role"].update(external_id={"env": A_SECRET}),
+                      "accounts.aws-sandbox.auth.assume_role.external_id.env: must be an environment variable's name"),
+    "aws secret name": (lambda a: a["aws-sandbox"]["auth"]["assume_role"].update(external_id={"aws_secret": A_SECRET + " x"}),
+                        "accounts.aws-sandbox.auth.assume_role.external_id.aws_secret: must be a secret's name or ARN"),
+    "tenant": (lambda a: a["azure-sandbox"].update(tenant_id=A_SECRET), "accounts.azure-sandbox.tenant_id: must be a UUID"),
+    "gcp project": (lambda a: a["gcp-sandbox"].update(project=A_SECRET), "accounts.gcp-sandbox.project: must be a GCP project id"),
+    "account name": (lambda a: a.update({"Prod": a["aws-sandbox"]}),
+                     "accounts.Prod: the account name must start with a lowercase letter"),
+}
+
+
+@pytest.mark.parametrize("case", PATTERN_CASES, ids=list(PATTERN_CASES))
+def test_pattern_rules_are_worded_and_never_repeat_the_value(sample: SampleProject, cli, case: str) -> None:
+    edit, expected = PATTERN_CASES[case]
+    data = sample.load_accounts()
+    edit(data["accounts"])
+    sample.write_accounts(data)
+    result = cli("--project", sample.root, "envs", "validate")
+    _assert_one_clear_line(result, f"accounts.yaml: {expected}")
+    assert "pattern" not in result.stderr and "^" not in result.stderr
+    assert A_SECRET not in result.stderr + result.stdout

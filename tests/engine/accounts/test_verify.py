@@ -30,7 +30,7 @@ CLIENT_SECRET = "azsecret~Vb3Nq8LeakCanary"
 OIDC_TOKEN = "eyJoidc.Rt5LeakCanary.sig"
 GCP_CANARY = "gcp-LeakCanary-Mw4Ps"
 
-FIVE_KEYS = {"account", "cloud", "verified", "identity", "account_id"}
+SIX_KEYS = {"account", "cloud", "verified", "identity", "account_id", "note"}
 
 
 def assert_not_leaked(secrets: list[str], *things: object) -> None:
@@ -96,8 +96,9 @@ def test_assume_role_with_an_external_id_from_env(aws: str, monkeypatch: pytest.
         "verified": True,
         "identity": result.identity,
         "account_id": ROLE_ACCOUNT,
+        "note": f"assumed from arn:aws:sts::{MOTO_ACCOUNT}:user/moto",
     }
-    assert set(result.to_dict()) == FIVE_KEYS
+    assert set(result.to_dict()) == SIX_KEYS
     assert external_id_seen_by_moto() == EXTERNAL_ID
     assert_not_leaked([EXTERNAL_ID], result)
 
@@ -131,6 +132,10 @@ def test_a_role_in_another_account_than_configured(aws: str, monkeypatch: pytest
     assert f"reports account {ROLE_ACCOUNT}" in message
     assert "accounts.yaml says 111122223333" in message
     assert_not_leaked([EXTERNAL_ID], caught.value)
+
+    refused = Verification.refused("aws-sandbox", account, caught.value)
+    assert refused.to_dict() == {"account": "aws-sandbox", "cloud": "aws", "verified": False, "identity": None,
+                                 "account_id": "111122223333", "note": message}
 
 
 def test_static_keys_from_env(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -257,6 +262,7 @@ def test_azure_without_its_sdk_is_not_confirmed(no_sdks: None, azure_secrets: No
         "verified": False,
         "identity": identity,
         "account_id": SUBSCRIPTION,
+        "note": result.note,
     }
     assert result.note is not None and "not confirmed with Azure (install terrane[azure]" in result.note
     assert_not_leaked([CLIENT_SECRET, OIDC_TOKEN], result)
@@ -392,6 +398,7 @@ def test_a_service_account_key_without_the_sdk(no_sdks: None, tmp_path: Path) ->
         "verified": False,
         "identity": SERVICE_ACCOUNT,
         "account_id": "sandbox-project-123",
+        "note": result.note,
     }
     assert result.note is not None and "not confirmed with Google Cloud (install terrane[gcp]" in result.note
     assert_not_leaked([GCP_CANARY], result)
