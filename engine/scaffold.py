@@ -84,7 +84,7 @@ protect: false
 """
 
 _GITIGNORE = """\
-# terrane's state, passphrase and drift history (see the README on keeping them).
+# terrane's local state, passphrase and drift history: never committed.
 .terrane/
 __pycache__/
 """

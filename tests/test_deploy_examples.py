@@ -1,4 +1,4 @@
-"""The scheduling examples in deploy/: they parse, and they say what the README says they do."""
+"""The scheduling examples in deploy/: they parse, and they do what docs/drift.md says they do."""
 
 from __future__ import annotations
 

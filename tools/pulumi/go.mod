@@ -1,5 +1,5 @@
 // Pins the Pulumi CLI that terrane's real-engine tests run against.
-// Built by ./build; see the README's Development section.
+// Built by ./build; see docs/development.md.
 module github.com/terrane/terrane/tools/pulumi
 
 go 1.26.6
