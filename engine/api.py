@@ -87,6 +87,13 @@ class Engine:
         """The named environments, each fully validated; or all of them that are valid."""
         return self._select(names, all)[0]
 
+    def _all_valid(self, names: Sequence[str], all: bool) -> list[Environment]:
+        """The chosen environments in name order; any invalid one, even with ``all``, stops everything."""
+        environments, invalid = self._select(names, all)
+        if invalid:
+            raise InvalidInputError("\n".join(invalid[name] for name in sorted(invalid)))
+        return sorted(environments, key=lambda env: env.name)
+
     def _select(self, names: Sequence[str], all: bool) -> tuple[list[Environment], dict[str, str]]:
         """The environments to run, and those of ``all`` that are invalid, each with its one-line reason.
 
@@ -119,12 +126,9 @@ class Engine:
 
         An invalid environment, named or found with ``all``, raises ``InvalidInputError`` and nothing renders.
         """
-        from terrane.engine.offline.render import plan
+        from terrane.engine.offline.render import plan_environment
 
-        environments, invalid = self._select(names, all)
-        if invalid:
-            raise InvalidInputError("\n".join(invalid[name] for name in sorted(invalid)))
-        return [plan(self.project, env.name) for env in sorted(environments, key=lambda env: env.name)]
+        return [plan_environment(self.project, env) for env in self._all_valid(names, all)]
 
     def audit(self, *names: str, all: bool = False) -> AuditReport:
         """Each environment's elevated privileges and weakened defaults, worked out offline from its plan.
@@ -132,11 +136,10 @@ class Engine:
         Environments are chosen, and refused when invalid, as by ``plans``.
         """
         from terrane.engine.audit import AuditReport, audit
+        from terrane.engine.offline.render import plan_environment
 
-        audits = []
-        for rendered in self.plans(*names, all=all):
-            env = self.project.environment(rendered.environment)
-            audits.append(audit(env, self.project.account_for(env), rendered))
+        audits = [audit(env, self.project.account_for(env), plan_environment(self.project, env))
+                  for env in self._all_valid(names, all)]
         return AuditReport(tuple(audits))
 
     def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,

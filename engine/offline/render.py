@@ -32,6 +32,7 @@ from terrane.engine.errors import EngineError
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
 from terrane.stacks.program import INCARNATION_KEY, build_program
+from terrane.stacks.spec.environments import Environment
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -131,7 +132,11 @@ class Plan:
 
 def plan(project: Project, name: str) -> Plan:
     """Validate environment ``name`` and render its program with no cloud and no CLI."""
-    env = project.environment(name)
+    return plan_environment(project, project.environment(name))
+
+
+def plan_environment(project: Project, env: Environment) -> Plan:
+    """Render the program of ``env``, already validated, with no cloud and no CLI."""
     account = project.account_for(env)
     region = env.resolved_region(account)
     rendered = render(
