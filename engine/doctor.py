@@ -1,19 +1,29 @@
 """``terrane doctor``: is this machine ready to run the project's stacks?
 
 Each check is one line: the Pulumi CLI and its version, the backend, the
-secrets provider, every account's secret references, the provider plugins.
-Checks never print a secret value, never call a cloud and create nothing: what
-the first ``up`` would create (the state directory, the passphrase) is
-reported as such.
+secrets provider, every account's and registry's secret references, the state store's region
+against the environments', the provider plugins. Checks never print a secret
+value, never call a cloud and create nothing: what the first ``up`` would
+create (the state directory, the passphrase) is reported as such.
+
+The state store's region is read from ``TERRANE_STATE_REGION``, else from the
+backend URL (``s3://B?region=R``), else from the secrets provider URL
+(``awskms://K?region=R``, ``awskms:///arn:aws:kms:R:...``,
+``gcpkms://projects/P/locations/L/...``); Azure's URLs name none, so there the
+variable is the only way. Environments of the store's cloud in another region
+are a warning: their state and secrets cross regions on every run. A local
+(file) backend has no region, and no such line.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -25,10 +35,20 @@ from terrane.engine.operations import pulumi_cli, workspace
 from terrane.engine.operations.workspace import PASSPHRASE_FILE, STATE_DIR
 from terrane.engine.project import Project
 from terrane.stacks.spec import Spec
-from terrane.stacks.spec.accounts import Account, AwsAccount
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
 from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
+from terrane.stacks.spec.registries import EcrRegistry, Registry
 
 Status = Literal["ok", "warn", "fail"]
+
+STATE_REGION_ENV = "TERRANE_STATE_REGION"
+"""The state store's region, for the region check when its URLs name none (on Azure, they never do)."""
+
+# The cloud of each backend and secrets provider URL scheme; others (file, Pulumi Cloud) are in none.
+_SCHEME_CLOUDS = {"s3": "aws", "awskms": "aws", "gs": "gcp", "gcpkms": "gcp",
+                  "azblob": "azure", "azurekeyvault": "azure"}
+_KMS_ARN_REGION = re.compile(r"arn:[\w-]+:kms:([a-z0-9-]+):")
+_GCP_LOCATION = re.compile(r"projects/[^/]+/locations/([^/]+)/")
 
 # Provider plugins the components need: plugin name -> Python SDK distribution.
 PLUGINS = {"aws": "pulumi-aws", "azure-native": "pulumi-azure-native", "gcp": "pulumi-gcp", "kubernetes": "pulumi-kubernetes"}
@@ -45,7 +65,11 @@ def run_checks(project: Project) -> list[Check]:
     checks = [_cli()]
     backend = workspace.backend(project, create=False)
     checks += [_backend(backend), _secrets_provider(backend, project)]
-    checks += [_references(name, account) for name, account in project.accounts.items()]
+    checks += [_references(f"account {name}", account) for name, account in project.accounts.items()]
+    checks += [_references(f"registry {name}", registry) for name, registry in project.registries.items()]
+    region = _state_region(project, backend)
+    if region is not None:
+        checks.append(region)
     if checks[0].status == "ok":
         checks += _plugins()
     return checks
@@ -103,16 +127,16 @@ def _missing_passphrase(backend: workspace.Backend, path: Path, *, generated: bo
                                              f"which cannot decrypt stacks already in {backend.url}")
 
 
-def _references(name: str, account: Account) -> Check:
-    references = list(_find_references(account.auth))
-    region = account.region if isinstance(account, AwsAccount) else None
+def _references(check: str, linked: Account | Registry) -> Check:
+    references = list(_find_references(linked.auth))
+    region = linked.region if isinstance(linked, (AwsAccount, EcrRegistry)) else None
     try:
         for reference in references:
             resolve(reference, region=region)
     except TerraneError as exc:
-        return Check(f"account {name}", "fail", str(exc))
+        return Check(check, "fail", str(exc))
     listed = ", ".join(str(reference) for reference in references) or "no secret references"
-    return Check(f"account {name}", "ok", f"{account.cloud}, {account.auth.method}: {listed} resolve")
+    return Check(check, "ok", f"{linked.cloud}, {linked.auth.method}: {listed} resolve")
 
 
 def _find_references(node: Spec) -> list[EnvRef | FileRef | AwsSecretRef]:
@@ -124,6 +148,77 @@ def _find_references(node: Spec) -> list[EnvRef | FileRef | AwsSecretRef]:
         elif isinstance(value, Spec):
             found += _find_references(value)
     return found
+
+
+def _state_region(project: Project, backend: workspace.Backend,
+                  environ: Mapping[str, str] = os.environ) -> Check | None:
+    """The state store's region against the regions of the environments on its cloud; None for a local backend."""
+    if backend.is_local:
+        return None
+    cloud = _cloud(backend.url) or _cloud(backend.secrets_provider)
+    if cloud is None:
+        return None  # Pulumi Cloud, with a passphrase: in none of the environments' clouds
+    stated = [(source, region) for source, region in (
+        (STATE_REGION_ENV, environ.get(STATE_REGION_ENV, "").strip().lower() or None),
+        (workspace.BACKEND_ENV, _url_region(backend.url)),
+        (workspace.SECRETS_PROVIDER_ENV, _url_region(backend.secrets_provider)
+         if _cloud(backend.secrets_provider) == cloud else None),
+    ) if region]
+    if not stated:
+        return Check("state region", "ok", f"cannot tell the region of the {cloud} state store from its URLs: "
+                                           f"add ?region=R to {workspace.BACKEND_ENV}, or set {STATE_REGION_ENV}, "
+                                           f"to check it against the environments' regions")
+    source, region = stated[0]
+    where = f"the state store is in {region} (from {source})"
+    disagreeing = [f"{other} ({name})" for name, other in stated[1:] if other != region]
+    if disagreeing:
+        return Check("state region", "warn", f"{where}, but {', '.join(disagreeing)} says otherwise")
+    regions = _environment_regions(project, cloud)
+    elsewhere = [f"{name} ({env_region})" for name, env_region in regions.items()
+                 if not _covers(cloud, region, env_region)]
+    if elsewhere:
+        return Check("state region", "warn", f"{where}; {cloud} environments in other regions, whose state and "
+                                             f"secrets cross regions on every run: {', '.join(elsewhere)}")
+    if not regions:
+        return Check("state region", "ok", f"{where}; no {cloud} environment")
+    return Check("state region", "ok", f"{where}, like every {cloud} environment")
+
+
+def _cloud(url: str) -> str | None:
+    return _SCHEME_CLOUDS.get(url.partition("://")[0])
+
+
+def _url_region(url: str) -> str | None:
+    """The region a backend or secrets provider URL names, if any."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme in ("s3", "awskms"):
+        query = urllib.parse.parse_qs(parsed.query).get("region")
+        arn = _KMS_ARN_REGION.search(parsed.path)
+        return query[0].lower() if query else arn[1] if arn else None
+    if parsed.scheme == "gcpkms":
+        location = _GCP_LOCATION.search(f"{parsed.netloc}{parsed.path}/")
+        # A global key ring says nothing of where the state is.
+        return location[1].lower() if location and location[1] != "global" else None
+    return None
+
+
+def _covers(cloud: str, state: str, region: str) -> bool:
+    """Whether the state store's region is the environment's (a GCP multi-region, like europe, covers its own)."""
+    return region == state or (cloud == "gcp" and region.startswith(f"{state}-"))
+
+
+def _environment_regions(project: Project, cloud: str) -> dict[str, str]:
+    """The region of each environment on ``cloud``; environments that do not validate are left to envs validate."""
+    regions = {}
+    for name in project.environment_names():
+        try:
+            env = project.environment(name)
+        except TerraneError:
+            continue
+        account = project.accounts[env.account]
+        if account.cloud == cloud and isinstance(account, (AwsAccount, AzureAccount, GcpAccount)):
+            regions[name] = env.resolved_region(account)
+    return regions
 
 
 def _plugins() -> list[Check]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -25,6 +25,7 @@ from terrane.stacks import rules
 from terrane.stacks.spec import matching
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.registries import REGISTRY_MODELS, Registry
 
 ACCOUNTS_FILE = "accounts.yaml"
 ENVIRONMENTS_DIR = "environments"
@@ -34,6 +35,7 @@ PROJECT_ENV_VAR = "TERRANE_PROJECT"
 ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def open_project(path: str | os.PathLike[str] | None = None) -> Project:
@@ -111,9 +113,17 @@ class Project:
         raw = read_yaml(path, ACCOUNTS_FILE)
         return parse_accounts(raw)
 
+    @cached_property
+    def registries(self) -> dict[str, Registry]:
+        path = self.root / ACCOUNTS_FILE
+        if not path.is_file():
+            return {}
+        return parse_registries(read_yaml(path, ACCOUNTS_FILE))
+
     def reload_accounts(self) -> None:
-        """``accounts.yaml`` changed on disk: read it again when ``accounts`` is next asked for."""
+        """``accounts.yaml`` changed on disk: read it again when ``accounts`` or ``registries`` is next asked for."""
         self.__dict__.pop("accounts", None)
+        self.__dict__.pop("registries", None)
 
     def environment(self, name: str) -> Environment:
         """Load and fully validate one environment, including its account and cloud rules."""
@@ -135,9 +145,25 @@ class Project:
                 problems.append(f"{relative}: account: unknown account '{env.account}' ({ACCOUNTS_FILE} has: {known})")
             else:
                 problems += [f"{relative}: {p.path}: {p.message}" for p in rules.check(env, account, invalid=invalid)]
+                if "cluster" not in invalid:
+                    problems += [f"{relative}: {problem}" for problem in self._registry_problems(env, account)]
         if problems:
             raise SpecError(problems)
-        return env
+        return env.with_registries(self.registries)
+
+    def _registry_problems(self, env: Environment, account: Account) -> list[str]:
+        named = env.cluster.registries if env.cluster else []
+        problems = []
+        for index, name in enumerate(named):
+            registry = self.registries.get(name)
+            where = f"cluster.registries[{index}]"
+            if registry is None:
+                known = ", ".join(self.registries) or "none; link one with: terrane accounts link ecr|acr|artifact-registry"
+                problems.append(f"{where}: unknown registry '{name}' ({ACCOUNTS_FILE} registries: {known})")
+            elif registry.cloud != account.cloud:
+                problems.append(f"{where}: registry '{name}' is on {registry.cloud}; a cluster on {account.cloud} "
+                                f"pulls only from {account.cloud} registries")
+        return problems
 
     def account_for(self, env: Environment) -> Account:
         return self.accounts[env.account]
@@ -191,21 +217,57 @@ def parse_account(name: object, entry: object) -> tuple[Account | None, list[str
         return None, validation_problems(exc, ("accounts", str(name)))
 
 
+def parse_registry(name: object, entry: object) -> tuple[Registry | None, list[str]]:
+    """One entry of accounts.yaml's registries: the registry, or "registries.NAME.field: message" lines."""
+    where = f"registries.{name}"
+    problem = account_name_problem(name)
+    if problem is not None:
+        return None, [f"{where}: the registry name {problem}"]
+    cloud = entry.get("cloud") if isinstance(entry, dict) else None
+    model = REGISTRY_MODELS.get(cloud) if isinstance(cloud, str) else None
+    if model is None:
+        return None, [f"{where}.cloud: must be one of {', '.join(REGISTRY_MODELS)}"]
+    try:
+        return model.model_validate(entry), []
+    except ValidationError as exc:
+        return None, validation_problems(exc, ("registries", str(name)))
+
+
 def parse_accounts(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> dict[str, Account]:
-    """The accounts of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem of every entry."""
-    problems = [f"{relative}: {key}: unknown field" for key in raw if key != "accounts"]
-    entries = raw.get("accounts") or {}
-    if not isinstance(entries, dict):
-        raise SpecError([f"{relative}: accounts: must be a mapping of account name to account"])
-    accounts: dict[str, Account] = {}
-    for name, entry in entries.items():
-        account, lines = parse_account(name, entry)
-        problems += [f"{relative}: {line}" for line in lines]
-        if account is not None:
-            accounts[name] = account
+    """The accounts of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem of the file."""
+    return _parse_file(raw, relative)[0]
+
+
+def parse_registries(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> dict[str, Registry]:
+    """The registries of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem of the file."""
+    return _parse_file(raw, relative)[1]
+
+
+def _parse_file(raw: Mapping[str, Any], relative: str) -> tuple[dict[str, Account], dict[str, Registry]]:
+    problems = [f"{relative}: {key}: unknown field" for key in raw if key not in ("accounts", "registries")]
+    accounts: dict[str, Account] = _entries(raw, "accounts", "account", parse_account, problems, relative)
+    registries: dict[str, Registry] = _entries(raw, "registries", "registry", parse_registry, problems, relative)
+    problems += [f"{relative}: registries.{name}: '{name}' is an account's name too; give the registry another"
+                 for name in registries if name in accounts]
     if problems:
         raise SpecError(problems)
-    return accounts
+    return accounts, registries
+
+
+def _entries(raw: Mapping[str, Any], key: str, what: str,
+             parse: Callable[[object, object], tuple[T | None, list[str]]],
+             problems: list[str], relative: str) -> dict[str, T]:
+    entries = raw.get(key) or {}
+    if not isinstance(entries, dict):
+        problems.append(f"{relative}: {key}: must be a mapping of {what} name to {what}")
+        return {}
+    parsed: dict[str, T] = {}
+    for name, entry in entries.items():
+        value, lines = parse(name, entry)
+        problems += [f"{relative}: {line}" for line in lines]
+        if value is not None:
+            parsed[name] = value
+    return parsed
 
 
 def _validate(model: type[M], raw: Any, relative: str) -> M:

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from terrane.components.aws import (
     Cluster,
     ClusterArgs,
+    EcrRepository,
     Network,
     NetworkArgs,
     NodePoolArgs,
@@ -25,6 +26,7 @@ from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
 from terrane.stacks.spec.accounts import AwsAccount
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.registries import EcrRegistry
 
 
 def compose(env: Environment, account: AwsAccount) -> None:
@@ -42,6 +44,7 @@ def compose(env: Environment, account: AwsAccount) -> None:
             nat=env.network.nat,
             flow_logs=env.network.flow_logs,
             cluster_name=env.name if env.cluster else None,
+            permissions_boundary=account.permissions_boundary,
         ),
         opts,
     )
@@ -74,6 +77,13 @@ def compose(env: Environment, account: AwsAccount) -> None:
                 deletion_protection=spec.deletion_protection,
                 region=region,
                 admin_role_arn=role.role_arn if role else None,
+                pull_repositories=[
+                    EcrRepository(account_id=registry.account_id, region=registry.region, name=repository)
+                    for registry in env.registries.values()
+                    if isinstance(registry, EcrRegistry)
+                    for repository in registry.repositories
+                ],
+                permissions_boundary=account.permissions_boundary,
             ),
             # Nodes must not start before the NAT routes they pull images through.
             pulumi.ResourceOptions(provider=provider, depends_on=[network]),
@@ -102,6 +112,7 @@ def compose(env: Environment, account: AwsAccount) -> None:
                 name_prefix=f"{env.name}/",
                 recovery_days=env.secrets.recovery_days,
                 reader=reader,
+                permissions_boundary=account.permissions_boundary,
             ),
             opts,
         )

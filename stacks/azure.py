@@ -27,6 +27,7 @@ from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
 from terrane.stacks.spec.accounts import AzureAccount
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.registries import AcrRegistry
 
 # How the kubeconfig's kubelogin signs in, per auth method of the account.
 _KUBELOGIN: dict[str, KubeloginMode] = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}
@@ -90,6 +91,8 @@ def compose(env: Environment, account: AzureAccount) -> None:
                 deletion_protection=spec.deletion_protection,
                 kubelogin_mode=_KUBELOGIN[account.auth.method],
                 service_principal=_service_principal_login(account),
+                pull_registries=[registry.resource_id for registry in env.registries.values()
+                                 if isinstance(registry, AcrRegistry)],
                 tags=tags,
             ),
             # Nodes reach the internet only through the NAT gateway on their subnet.

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from terrane.components.gcp import (
+    ArtifactRepository,
     Cluster,
     ClusterArgs,
     Network,
@@ -24,6 +25,7 @@ from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import stack_incarnation, standard_labels
 from terrane.stacks.spec.accounts import GcpAccount
 from terrane.stacks.spec.environments import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment
+from terrane.stacks.spec.registries import ArtifactRegistry
 
 
 def compose(env: Environment, account: GcpAccount) -> None:
@@ -79,6 +81,12 @@ def compose(env: Environment, account: GcpAccount) -> None:
                 node_service_account_id=names.gcp_service_account(env.name, "nodes"),
                 key_ring_name=names.gcp_key_ring(env.name, "gke", incarnation),
                 deletion_protection=spec.deletion_protection,
+                pull_repositories=[
+                    ArtifactRepository(project=registry.project, location=registry.location,
+                                       repository=registry.repository)
+                    for registry in env.registries.values()
+                    if isinstance(registry, ArtifactRegistry)
+                ],
                 ),
             pulumi.ResourceOptions(provider=provider, depends_on=[network]),
         )

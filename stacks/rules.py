@@ -14,7 +14,7 @@ from itertools import combinations
 
 from terrane.stacks import layout
 from terrane.stacks.program import standard_labels, standard_tags
-from terrane.stacks.spec import Cloud
+from terrane.stacks.spec import REGION, Cloud
 from terrane.stacks.spec.accounts import Account
 from terrane.stacks.spec.environments import Environment
 
@@ -42,11 +42,7 @@ class Problem:
 # How many CIDRs each cloud lets reach a public cluster endpoint.
 _AUTHORIZED_CIDRS_LIMIT = {"aws": 40, "azure": 200, "gcp": 50}
 
-_REGION = {
-    "aws": re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$"),
-    "azure": re.compile(r"^[a-z][a-z0-9]+$"),
-    "gcp": re.compile(r"^[a-z]+-[a-z]+\d+$"),
-}
+_REGION = {cloud: re.compile(pattern) for cloud, pattern in REGION.items()}
 _REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "europe-west1"}
 
 # Tags (labels on GCP): how many one resource may carry, and how long a key and a value may be.
@@ -84,7 +80,7 @@ def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
 
 
 def _region(env: Environment, cloud: Cloud) -> list[Problem]:
-    if env.region is None or _REGION[cloud].match(env.region):
+    if env.region is None or _REGION[cloud].fullmatch(env.region):
         return []
     return [Problem("region", f"'{env.region}' is not a region of {_CLOUD_NAMES[cloud]} (like {_REGION_EXAMPLE[cloud]})")]
 

@@ -13,7 +13,7 @@ import pytest
 
 from terrane.engine.cli import main
 from tests.helpers import real_cli
-from tests.helpers.project import AZURE_SECRET, EXTERNAL_ID, GCP_KEY, Result, SampleProject
+from tests.helpers.project import ACR_READER_SECRET, AZURE_SECRET, EXTERNAL_ID, GCP_KEY, Result, SampleProject
 from tests.standin import ROOT, StandIn
 
 
@@ -77,6 +77,7 @@ def standin(sample: SampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TERRANE_PROJECT", str(sample.root))
     monkeypatch.setenv("TERRANE_AWS_EXTERNAL_ID", EXTERNAL_ID)
     monkeypatch.setenv("AZURE_CLIENT_SECRET", AZURE_SECRET)
+    monkeypatch.setenv("ACR_READER_SECRET", ACR_READER_SECRET)
     for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "TERRANE_BACKEND_URL",
                  "TERRANE_SECRETS_PROVIDER", "PULUMI_BACKEND_URL"):
         monkeypatch.delenv(name, raising=False)

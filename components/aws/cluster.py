@@ -12,7 +12,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from terrane.components.aws_iam import CLUSTER_POLICY, IAM_PATH, NODE_POLICIES
+from terrane.components.aws_iam import (
+    CLUSTER_POLICY,
+    ECR_PULL_ACTIONS,
+    EKS_ADDON_REGISTRY_ACCOUNTS,
+    EKS_ADDON_REGISTRY_DEFAULT,
+    IAM_PATH,
+    NODE_POLICIES,
+    NODE_REGISTRY_POLICY,
+)
 from terrane.components.kubeconfig import exec_kubeconfig
 from terrane.components.outputs import present
 
@@ -26,6 +34,15 @@ class NodePoolArgs:
     min_size: int
     max_size: int
     disk_size_gb: int = 50
+
+
+@dataclass(frozen=True)
+class EcrRepository:
+    """An ECR repository the nodes may pull from."""
+
+    account_id: str
+    region: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,11 @@ class ClusterArgs:
     """Region of the cluster, for the kubeconfig's ``aws eks get-token``."""
     admin_role_arn: str | None = None
     """The IAM role terrane deploys with: made cluster admin and assumed by the kubeconfig."""
+    pull_repositories: Sequence[EcrRepository] = ()
+    """When set, the nodes may pull from these repositories (and EKS's add-on images) only,
+    instead of from every repository the managed ``AmazonEC2ContainerRegistryReadOnly`` reaches."""
+    permissions_boundary: str | None = None
+    """The IAM policy the cluster and node roles carry as their permissions boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,7 +88,7 @@ class Cluster(pulumi.ComponentResource):
         tags = dict(args.tags)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
 
-        cluster_role, cluster_policy = self._cluster_role(name, partition, tags)
+        cluster_role, cluster_policy = self._cluster_role(name, args, partition, tags)
         key = self._secrets_key(name, tags)
         cluster = self._control_plane(name, args, cluster_role, cluster_policy, key, tags)
         issuer_url = cluster.identities.apply(lambda identities: present(present(identities[0].oidcs)[0].issuer))
@@ -100,12 +122,13 @@ class Cluster(pulumi.ComponentResource):
         )
 
     def _cluster_role(
-        self, name: str, partition: pulumi.Output[str], tags: Mapping[str, str]
+        self, name: str, args: ClusterArgs, partition: pulumi.Output[str], tags: Mapping[str, str]
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-cluster",
             path=IAM_PATH,
+            permissions_boundary=args.permissions_boundary,
             assume_role_policy=_trust("eks.amazonaws.com"),
             tags=tags,
             opts=child,
@@ -232,11 +255,13 @@ class Cluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-node",
             path=IAM_PATH,
+            permissions_boundary=args.permissions_boundary,
             assume_role_policy=_trust("ec2.amazonaws.com"),
             tags=tags,
             opts=child,
         )
-        policies = [
+        scoped = bool(args.pull_repositories)
+        policies: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=role.name,
@@ -244,7 +269,15 @@ class Cluster(pulumi.ComponentResource):
                 opts=child,
             )
             for policy in NODE_POLICIES
+            if not (scoped and policy == NODE_REGISTRY_POLICY)
         ]
+        if scoped:
+            policies.append(aws.iam.RolePolicy(
+                f"{name}-node-pull",
+                role=role.id,
+                policy=partition.apply(lambda partition: _pull_policy(partition, args.region, args.pull_repositories)),
+                opts=child,
+            ))
         for pool in args.node_pools:
             template = self._launch_template(name, pool, tags)
             aws.eks.NodeGroup(
@@ -332,6 +365,22 @@ def _kubeconfig_json(args: ClusterArgs, values: Sequence[str]) -> str:
             role_arn=args.admin_role_arn,
         )
     )
+
+
+def _pull_policy(partition: str, region: str, repositories: Sequence[EcrRepository]) -> str:
+    """Pulling from exactly ``repositories``, and from the region's EKS add-on registry."""
+    addons = EKS_ADDON_REGISTRY_ACCOUNTS.get(region, EKS_ADDON_REGISTRY_DEFAULT)
+    arns = [f"arn:{partition}:ecr:{repo.region}:{repo.account_id}:repository/{repo.name}" for repo in repositories]
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            # A pull token names no repository: this is the only action that needs "*".
+            {"Sid": "PullToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Sid": "PullLinkedRepositories", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS), "Resource": arns},
+            {"Sid": "PullEksAddons", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
+             "Resource": f"arn:{partition}:ecr:{region}:{addons}:repository/*"},
+        ],
+    })
 
 
 def _managed_policy(partition: pulumi.Output[str], policy: str) -> pulumi.Output[str]:

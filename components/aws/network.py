@@ -29,6 +29,8 @@ class NetworkArgs:
     cluster_name: str | None = None
     """Adds the EKS subnet discovery tags for this cluster when set."""
     flow_log_retention_days: int = 365
+    permissions_boundary: str | None = None
+    """The IAM policy the flow-log role carries as its permissions boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -244,6 +246,7 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-flow-logs",
             path=IAM_PATH,
+            permissions_boundary=args.permissions_boundary,
             assume_role_policy=scope.apply(lambda values: _flow_log_trust(*values)),
             tags=tags,
             opts=child,

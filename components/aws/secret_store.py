@@ -35,6 +35,8 @@ class SecretStoreArgs:
     """Prefixes each secret's name (``aws-dev/`` gives ``aws-dev/db-password``) and names the key alias."""
     recovery_days: int
     reader: SecretReaderArgs | None = None
+    permissions_boundary: str | None = None
+    """The IAM policy the reader role carries as its permissions boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,7 +87,7 @@ class SecretStore(pulumi.ComponentResource):
         self.key_arn = key.arn
         self.secret_arns = pulumi.Output.all(**{secret: s.arn for secret, s in secrets.items()})
         self.reader_role_arn = (
-            self._reader(name, args.reader, key, list(secrets.values()), tags).arn
+            self._reader(name, args, args.reader, key, list(secrets.values()), tags).arn
             if args.reader is not None
             else pulumi.Output.from_input(None)
         )
@@ -100,6 +102,7 @@ class SecretStore(pulumi.ComponentResource):
     def _reader(
         self,
         name: str,
+        args: SecretStoreArgs,
         reader: SecretReaderArgs,
         key: aws.kms.Key,
         secrets: Sequence[aws.secretsmanager.Secret],
@@ -110,6 +113,7 @@ class SecretStore(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-reader",
             path=IAM_PATH,
+            permissions_boundary=args.permissions_boundary,
             assume_role_policy=pulumi.Output.all(reader.oidc_provider_arn, reader.oidc_issuer).apply(
                 lambda values: _web_identity_trust(values[0], values[1], subjects)
             ),

@@ -90,6 +90,8 @@ class ClusterArgs:
     service_principal: ServicePrincipalLogin | None = None
     """With ``spn``: who ``provider_kubeconfig`` signs in as. None offline, where no secret exists."""
     admin_group_object_ids: Sequence[str] = ()
+    pull_registries: Sequence[str] = ()
+    """Resource ids of container registries the nodes' kubelet identity may pull from (AcrPull on each)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -127,6 +129,7 @@ class Cluster(pulumi.ComponentResource):
         cluster = self._managed_cluster(name, args, system, identity, subnet_access)
         self._user_pools(name, args, user_pools, cluster)
         self._deployer_admin(name, args, cluster, deployer)
+        self._registry_pull(name, args, cluster)
         if args.deletion_protection:
             self._deletion_lock(name, cluster)
 
@@ -271,6 +274,23 @@ class Cluster(pulumi.ComponentResource):
             principal_type=_DEPLOYER_PRINCIPAL_TYPES[args.kubelogin_mode],
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _registry_pull(
+        self, name: str, args: ClusterArgs, cluster: azure_native.containerservice.ManagedCluster
+    ) -> None:
+        # The kubelet identity (which AKS creates in the node resource group) pulls images:
+        # AcrPull on exactly each named registry, nothing at a wider scope.
+        kubelet = cluster.identity_profile.apply(lambda profile: present(present(profile)["kubeletidentity"].object_id))
+        for registry_id in args.pull_registries:
+            registry_name = registry_id.rsplit("/", 1)[-1].lower()
+            azure_native.authorization.RoleAssignment(
+                f"{name}-pull-{registry_name}",
+                scope=registry_id,
+                role_definition_id=_roles.role_definition_id(registry_id.split("/")[2], _roles.ACR_PULL),
+                principal_id=kubelet,
+                principal_type="ServicePrincipal",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _deletion_lock(self, name: str, cluster: azure_native.containerservice.ManagedCluster) -> None:
         # A scope lock names the cluster by id; the resource-level lock needs

@@ -19,13 +19,15 @@ from terrane.components.kubeconfig import exec_kubeconfig
 from terrane.components.outputs import present
 
 _CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+# Pulling from the project's repositories; granted on each named repository instead when there are some.
+REGISTRY_READER = "roles/artifactregistry.reader"
 # What a node needs to ship logs and metrics and to pull images; nothing more.
 _NODE_ROLES = [
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",
     "roles/monitoring.viewer",
     "roles/stackdriver.resourceMetadata.writer",
-    "roles/artifactregistry.reader",
+    REGISTRY_READER,
 ]
 _INSTALL_HINT = (
     "Install gke-gcloud-auth-plugin for use with kubectl by following "
@@ -46,6 +48,15 @@ class NodePoolArgs:
     def __post_init__(self) -> None:
         if not 0 <= self.min_count <= self.max_count:
             raise ValueError(f"node pool {self.name}: need 0 <= min_count <= max_count")
+
+
+@dataclass(frozen=True)
+class ArtifactRepository:
+    """An Artifact Registry repository the nodes may pull from."""
+
+    project: str
+    location: str
+    repository: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class ClusterArgs:
     key_ring_name: str
     """Physical name of the KMS key ring for secrets encryption. Key rings cannot be deleted."""
     deletion_protection: bool
+    pull_repositories: Sequence[ArtifactRepository] = ()
+    """When set, the nodes may pull from these repositories only, instead of from every repository of the project."""
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -149,8 +162,8 @@ class Cluster(pulumi.ComponentResource):
 
     def _node_identity(
         self, name: str, args: ClusterArgs
-    ) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
-        """The nodes' service account and its project roles, which the node pools must wait for."""
+    ) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
+        """The nodes' service account and its roles, which the node pools must wait for."""
         child = pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
             f"{name}-nodes",
@@ -159,7 +172,8 @@ class Cluster(pulumi.ComponentResource):
             project=args.project,
             opts=child,
         )
-        roles = [
+        scoped = bool(args.pull_repositories)
+        roles: list[pulumi.Resource] = [
             gcp.projects.IAMMember(
                 f"{name}-nodes-{role.removeprefix('roles/').replace('.', '-')}",
                 project=args.project,
@@ -168,6 +182,19 @@ class Cluster(pulumi.ComponentResource):
                 opts=child,
             )
             for role in _NODE_ROLES
+            if not (scoped and role == REGISTRY_READER)
+        ]
+        roles += [
+            gcp.artifactregistry.RepositoryIamMember(
+                f"{name}-nodes-pull-{repo.project}-{repo.location}-{repo.repository}",
+                project=repo.project,
+                location=repo.location,
+                repository=repo.repository,
+                role=REGISTRY_READER,
+                member=account.member,
+                opts=child,
+            )
+            for repo in args.pull_repositories
         ]
         return account, roles
 
@@ -243,7 +270,7 @@ class Cluster(pulumi.ComponentResource):
         args: ClusterArgs,
         cluster: gcp.container.Cluster,
         node_account: gcp.serviceaccount.Account,
-        node_roles: Sequence[gcp.projects.IAMMember],
+        node_roles: Sequence[pulumi.Resource],
         labels: Mapping[str, str],
     ) -> None:
         for pool in args.node_pools:

@@ -1,19 +1,21 @@
-"""Linking, listing and removing the cloud accounts of a project (``accounts.yaml``).
+"""Linking, listing and removing the cloud accounts and container registries of a project (``accounts.yaml``).
 
-The file keeps identities and secret references only. Every write is atomic
-(``engine.files``), made under a lock so that concurrent changes are applied one
-after the other, and changes only the lines of the account it is about: the
-other accounts, comments and order stay as they were. Nothing is written when
-validation or verification fails, and what is written is checked first by the
-loader's own rules, so a link never leaves a file that later commands refuse.
+The file keeps identities and secret references only: accounts under
+``accounts:``, registries under ``registries:``, one name never in both. Every
+write is atomic (``engine.files``), made under a lock so that concurrent changes
+are applied one after the other, and changes only the lines of the entry it is
+about: the other entries, comments and order stay as they were. Nothing is
+written when validation or verification fails, and what is written is checked
+first by the loader's own rules, so a link never leaves a file that later
+commands refuse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -33,9 +35,24 @@ from terrane.engine.project import (
     validation_problems,
 )
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account
+from terrane.stacks.spec.registries import (
+    REGISTRY_KINDS,
+    REGISTRY_MODELS,
+    AcrRegistry,
+    ArtifactRegistry,
+    EcrRegistry,
+    Registry,
+)
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from terrane.engine.accounts.verify import Verification
+
+Section = Literal["accounts", "registries"]
+"""The top-level key of accounts.yaml an entry lives under."""
+_NOUN: dict[Section, str] = {"accounts": "account", "registries": "registry"}
+M = TypeVar("M", bound="BaseModel")
 
 
 @dataclass(frozen=True)
@@ -48,19 +65,41 @@ class AccountSummary:
     environments: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "cloud": self.cloud,
-            "account_id": self.account_id,
-            "region": self.region,
-            "auth": self.auth,
-            "environments": list(self.environments),
-        }
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class RegistrySummary:
+    name: str
+    cloud: str
+    kind: str
+    """ECR, ACR or Artifact Registry."""
+    where: tuple[str, ...]
+    """What a cluster pulls from: repository URIs, or the registry's login server."""
+    auth: str
+    environments: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+def _plain(summary: AccountSummary | RegistrySummary) -> dict[str, Any]:
+    """A summary as ``--json`` prints it: its fields in order, tuples as lists."""
+    return {item.name: list(value) if isinstance(value := getattr(summary, item.name), tuple) else value
+            for item in fields(summary)}
 
 
 def parse_account(raw: Mapping[str, Any], flags: Mapping[str, str]) -> Account:
     """Validate an account given on the command line; problems name the flag that set the field."""
-    model = ACCOUNT_MODELS[raw["cloud"]]
+    return _validated(ACCOUNT_MODELS[raw["cloud"]], raw, flags)
+
+
+def parse_registry(raw: Mapping[str, Any], flags: Mapping[str, str]) -> Registry:
+    """Validate a registry given on the command line; problems name the flag that set the field."""
+    return _validated(REGISTRY_MODELS[raw["cloud"]], raw, flags)
+
+
+def _validated(model: type[M], raw: Mapping[str, Any], flags: Mapping[str, str]) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -74,7 +113,7 @@ def _flagged(line: str, flags: Mapping[str, str]) -> str:
 
 
 def summaries(project: Project) -> list[AccountSummary]:
-    used = _environments_by_account(project)
+    used = _environments_using(project, _account_of)
     return [
         AccountSummary(
             name=name,
@@ -88,44 +127,90 @@ def summaries(project: Project) -> list[AccountSummary]:
     ]
 
 
+def registry_summaries(project: Project) -> list[RegistrySummary]:
+    used = _environments_using(project, _registries_of)
+    return [
+        RegistrySummary(
+            name=name,
+            cloud=registry.cloud,
+            kind=REGISTRY_KINDS[registry.cloud],
+            where=tuple(registry.targets),
+            auth=registry.auth.method,
+            environments=tuple(used.get(name, ())),
+        )
+        for name, registry in project.registries.items()
+    ]
+
+
 def link(
     project: Project,
     name: str,
-    account: Account,
+    account: Account | Registry,
     *,
     verify: bool = True,
     replace: bool = False,
 ) -> Verification | None:
-    """Add ``account`` as ``name``, verified first unless ``verify`` is False."""
+    """Add ``account`` (an account or a registry) as ``name``, verified first unless ``verify`` is False.
+
+    A registry whose checks fail (it cannot pull, or can push) is not written:
+    ``NotVerified`` holds the verification that says why.
+    """
+    section = _section_of(account)
+    noun = _NOUN[section]
     problem = account_name_problem(name)
     if problem is not None:
-        raise InvalidInputError(f"account name '{name}': {problem}")
-    if name in project.accounts and not replace:
-        raise InvalidInputError(f"account '{name}' is already linked; pass --replace to link it again")
+        raise InvalidInputError(f"{noun} name '{name}': {problem}")
+    _check_name(name, section, {"accounts": project.accounts, "registries": project.registries}, replace)
     verification = None
     if verify:
+        from terrane.engine.accounts.verify import NotVerified
         from terrane.engine.accounts.verify import verify as check
 
         verification = check(name, account)
-    _update(project, name, account.model_dump(mode="json", exclude_none=True), replace=replace)
+        if verification.failed:
+            raise NotVerified(f"{noun} {name} was not linked: {verification.note}; fix its identity's permissions, "
+                              "or pass --no-verify to link it anyway", verification)
+    _update(project, section, name, account.model_dump(mode="json", exclude_none=True), replace=replace)
     return verification
 
 
-def remove(project: Project, name: str) -> None:
-    """Unlink ``name``; the file is read leniently, so that an entry the loader refuses can be removed too."""
-    linked = _linked(project.root / ACCOUNTS_FILE)
-    if name not in linked:
-        raise InvalidInputError(f"unknown account '{name}' ({ACCOUNTS_FILE} has: {', '.join(linked) or 'none'})")
-    users = _environments_by_account(project).get(name)
+def _section_of(entry: Account | Registry) -> Section:
+    return "registries" if isinstance(entry, (EcrRegistry, AcrRegistry, ArtifactRegistry)) else "accounts"
+
+
+def _check_name(name: str, section: Section, linked: Mapping[Section, Mapping[str, object]], replace: bool) -> None:
+    """Refuse a name the other section has, or (without ``replace``) one this section has."""
+    noun = _NOUN[section]
+    for other, entries in linked.items():
+        if other != section and name in entries:
+            raise InvalidInputError(f"'{name}' is already linked as {'an' if other == 'accounts' else 'a'} "
+                                    f"{_NOUN[other]}; give the {noun} another name")
+    if name in linked[section] and not replace:
+        raise InvalidInputError(f"{noun} '{name}' is already linked; pass --replace to link it again")
+
+
+def remove(project: Project, name: str) -> Section:
+    """Unlink account or registry ``name`` (which one: the section it was in).
+
+    The file is read leniently: an entry the loader refuses can be removed too.
+    """
+    linked = {section: _linked(project.root / ACCOUNTS_FILE, section) for section in _NOUN}
+    section = next((section for section, names in linked.items() if name in names), None)
+    if section is None:
+        known = ", ".join(linked["accounts"] + linked["registries"]) or "none"
+        raise InvalidInputError(f"unknown account or registry '{name}' ({ACCOUNTS_FILE} has: {known})")
+    named, remedy = _USERS[section]
+    users = _environments_using(project, named).get(name)
     if users:
         files = ", ".join(_environment_file(project, env) for env in users)
-        raise InvalidInputError(f"account '{name}' is used by {files}; point them at another account first")
-    _update(project, name, None)
+        raise InvalidInputError(f"{_NOUN[section]} '{name}' is used by {files}; {remedy}")
+    _update(project, section, name, None)
+    return section
 
 
-def _linked(path: Path) -> list[str]:
-    """The account names in accounts.yaml, valid or not."""
-    entries = read_yaml(path, ACCOUNTS_FILE).get("accounts") if path.exists() else None
+def _linked(path: Path, section: Section) -> list[str]:
+    """The names under ``section`` of accounts.yaml, valid or not."""
+    entries = read_yaml(path, ACCOUNTS_FILE).get(section) if path.exists() else None
     return [str(name) for name in entries] if isinstance(entries, dict) else []
 
 
@@ -136,26 +221,48 @@ def _environment_file(project: Project, env: str) -> str:
         return env
 
 
-def _environments_by_account(project: Project) -> dict[str, list[str]]:
-    """Which environments name which account, read leniently: an invalid environment still counts."""
+def _environments_using(project: Project, named: Callable[[Mapping[str, Any]], list[str]]) -> dict[str, list[str]]:
+    """Which environments name which entry (``named`` reads them from a file), read leniently.
+
+    An invalid environment still counts: it is still meant to use what it names.
+    """
     used: dict[str, list[str]] = {}
     for env in project.environment_names():
         try:
             relative = project.environment_file(env)
-            account = read_yaml(project.root / relative, relative).get("account")
+            raw = read_yaml(project.root / relative, relative)
         except InvalidInputError:
             continue
-        if isinstance(account, str):
-            used.setdefault(account, []).append(env)
+        for name in named(raw):
+            used.setdefault(name, []).append(env)
     return used
+
+
+def _account_of(raw: Mapping[str, Any]) -> list[str]:
+    account = raw.get("account")
+    return [account] if isinstance(account, str) else []
+
+
+def _registries_of(raw: Mapping[str, Any]) -> list[str]:
+    cluster = raw.get("cluster")
+    named = cluster.get("registries") if isinstance(cluster, dict) else None
+    return list(dict.fromkeys(name for name in named if isinstance(name, str))) if isinstance(named, list) else []
+
+
+# How an environment names an entry of each section, and what to change in it before the entry can go.
+_USERS: dict[Section, tuple[Callable[[Mapping[str, Any]], list[str]], str]] = {
+    "accounts": (_account_of, "point them at another account first"),
+    "registries": (_registries_of, "take it out of their cluster.registries first"),
+}
 
 
 # How long a change of accounts.yaml waits for another one to finish.
 _ACCOUNTS_WAIT_SECONDS = 30.0
 
 
-def _update(project: Project, name: str, entry: dict[str, Any] | None, *, replace: bool = False) -> None:
-    """Set account ``name`` to ``entry`` (None: remove it) in accounts.yaml, under its lock.
+def _update(project: Project, section: Section, name: str, entry: dict[str, Any] | None, *,
+            replace: bool = False) -> None:
+    """Set ``name`` under ``section`` to ``entry`` (None: remove it) in accounts.yaml, under its lock.
 
     The file is read again under the lock: concurrent changes apply one after the other.
     """
@@ -163,57 +270,63 @@ def _update(project: Project, name: str, entry: dict[str, Any] | None, *, replac
     with accounts_lock(project.root / STATE_DIR).acquire(wait=_ACCOUNTS_WAIT_SECONDS):
         text = read_text(path, ACCOUNTS_FILE) if path.exists() else ""
         raw = parse_yaml(text, ACCOUNTS_FILE)
-        accounts = raw.get("accounts") or {}
-        if not isinstance(accounts, dict):
-            raise SpecError([f"{ACCOUNTS_FILE}: accounts: must be a mapping of account name to account"])
-        if entry is not None and name in accounts and not replace:  # linked meanwhile by another run
-            raise InvalidInputError(f"account '{name}' is already linked; pass --replace to link it again")
-        changed = dict(accounts)
+        entries = raw.get(section) or {}
+        if not isinstance(entries, dict):
+            noun = _NOUN[section]
+            raise SpecError([f"{ACCOUNTS_FILE}: {section}: must be a mapping of {noun} name to {noun}"])
+        if entry is not None:  # linked meanwhile by another run
+            present: dict[Section, Mapping[str, object]] = {key: _mapping(raw.get(key)) for key in _NOUN}
+            _check_name(name, section, present, replace)
+        changed = dict(entries)
         if entry is None:
             changed.pop(name, None)
         else:
             changed[name] = entry
-        wanted = {**raw, "accounts": changed}
+        wanted = {**raw, section: changed}
         if entry is not None:
-            parse_accounts(wanted)  # what the loader will read next: refused here, before anything is written
-        write_atomically(path, _edited(text, name, entry, wanted))
+            parse_accounts(wanted)  # what the loader will read next (both sections): refused here, before any write
+        write_atomically(path, _edited(text, section, name, entry, wanted))
     project.reload_accounts()
 
 
-def _edited(text: str, name: str, entry: dict[str, Any] | None, wanted: Mapping[str, Any]) -> str:
-    """``text`` with only the lines of account ``name`` changed, when that yields ``wanted``; else ``wanted`` anew.
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _edited(text: str, section: Section, name: str, entry: dict[str, Any] | None, wanted: Mapping[str, Any]) -> str:
+    """``text`` with only the lines of entry ``name`` changed, when that yields ``wanted``; else ``wanted`` anew.
 
     Writing ``wanted`` anew (its leading comments kept) is for files whose
-    accounts are in flow style, or share anchors and aliases.
+    entries are in flow style, or share anchors and aliases.
     """
-    edited = _splice(text, name, entry)
-    if edited is not None and _reads_as(edited, wanted):
+    edited = _splice(text, section, name, entry)
+    if edited is not None and _reads_as(edited, section, wanted):
         return edited
     return _leading_comments(text) + yaml.safe_dump(dict(wanted), sort_keys=False, default_flow_style=False)
 
 
-def _reads_as(text: str, wanted: Mapping[str, Any]) -> bool:
+def _reads_as(text: str, section: Section, wanted: Mapping[str, Any]) -> bool:
     try:
         loaded = parse_yaml(text, ACCOUNTS_FILE)
     except SpecError:
         return False
-    # With its last account cut out, `accounts:` holds nothing, which reads as no accounts.
-    return {**loaded, "accounts": loaded.get("accounts") or {}} == wanted
+    # With its last entry cut out, `accounts:` holds nothing, which reads as no accounts.
+    return {**loaded, section: loaded.get(section) or {}} == wanted
 
 
-# How far a first account is indented under ``accounts:``.
+# How far a first entry is indented under ``accounts:`` or ``registries:``.
 _INDENT = 2
 
 
-def _splice(text: str, name: str, entry: dict[str, Any] | None) -> str | None:
-    """``text`` with the block of account ``name`` replaced by ``entry``'s, added, or (``entry`` None) cut out."""
+def _splice(text: str, section: Section, name: str, entry: dict[str, Any] | None) -> str | None:
+    """``text`` with the block of ``section``'s entry ``name`` replaced by ``entry``'s, added, or cut out (None)."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     if root is not None and not isinstance(root, yaml.MappingNode):
         return None
-    found = next(((key, value) for key, value in root.value if key.value == "accounts"), None) if root else None
+    found = next(((key, value) for key, value in root.value if key.value == section), None) if root else None
     block = "" if entry is None else yaml.safe_dump({name: entry}, sort_keys=False, default_flow_style=False)
     if found is None:
-        return _appended(text, "accounts:\n" + _indented(block, _INDENT))
+        return _appended(text, f"{section}:\n" + _indented(block, _INDENT))
     key, node = found
     if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
         return _spliced_entry(text, node, name, block)

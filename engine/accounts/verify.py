@@ -1,5 +1,9 @@
 """Account verification ("terrane accounts verify"): prove that an account in accounts.yaml works.
 
+A registry of accounts.yaml is verified here too (``registry_verify`` holds its
+checks): its identity signs in the way an account's does, then must get a pull
+token and list images, and must be shown unable to push.
+
 AWS is always checked with the cloud: STS reports who the credentials belong to
 (after assuming the role, when that is the method) and which account that is.
 Azure and GCP are checked with the cloud when their optional SDK is installed
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from terrane.engine.accounts.aws_bootstrap import EXTERNAL_ID
@@ -23,11 +27,12 @@ from terrane.engine.accounts.secrets import MASK, Secret, resolve
 from terrane.engine.errors import EngineError, InvalidInputError, TerraneError
 from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
 from terrane.stacks.spec.references import Reference
+from terrane.stacks.spec.registries import REGISTRY_KINDS, AcrRegistry, ArtifactRegistry, EcrRegistry, Registry
 
 if TYPE_CHECKING:
     import boto3
 
-__all__ = ["Verification", "verify"]
+__all__ = ["Evidence", "NotVerified", "Verification", "verify"]
 
 AZURE_MANAGEMENT_SCOPE = "https://management.azure.com/.default"
 GCP_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -37,29 +42,55 @@ SERVICE_ACCOUNT_KEY_FIELDS = ("type", "project_id", "private_key", "client_email
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One check of a registry's verification: what was asked of the cloud, and what it answered."""
+
+    check: str
+    """The call or the reading, e.g. "ecr:ListImages web" or "push"."""
+    passed: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class Verification:
-    """What verifying one account found."""
+    """What verifying one account, or one registry, found."""
 
     account: str
-    """The account's name in accounts.yaml."""
+    """The account's (or registry's) name in accounts.yaml."""
     cloud: str
     verified: bool
-    """True only when the cloud confirmed the identity."""
+    """True only when the cloud confirmed the identity (a registry's: and showed it can pull and cannot push)."""
     identity: str | None
     """The assumed-role or caller ARN, the service principal's client id, the service account's email."""
     account_id: str
     """AWS account id, Azure subscription id or GCP project id: as the cloud reported it, else as configured."""
     note: str | None = None
     """One line for humans, e.g. why the identity was not confirmed with the cloud."""
+    kind: str | None = None
+    """A registry's kind (ECR, ACR, Artifact Registry); None for an account, whose fields stop at ``note``."""
+    can_pull: bool | None = None
+    """A registry's identity got a pull token and listed images; None: not asked (no SDK, or refused sign-in)."""
+    can_push: bool | None = None
+    """A registry's identity has a permission to push; None: its permissions could not be read."""
+    evidence: tuple[Evidence, ...] = field(default=())
+    """A registry's checks, in the order they ran."""
+
+    @property
+    def failed(self) -> bool:
+        """Not verified because a check failed, rather than because nothing could be asked."""
+        return not self.verified and any(not item.passed for item in self.evidence)
 
     @classmethod
-    def refused(cls, name: str, account: Account, error: EngineError) -> Verification:
+    def refused(cls, name: str, account: Account | Registry, error: EngineError) -> Verification:
         """The result of a verification that the cloud refused (``verify`` raised ``error``)."""
         return cls(account=name, cloud=account.cloud, verified=False, identity=None, account_id=account.scope_id,
-                   note=error.one_line())
+                   note=error.one_line(), kind=_kind(account))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "account": self.account,
             "cloud": self.cloud,
             "verified": self.verified,
@@ -67,15 +98,37 @@ class Verification:
             "account_id": self.account_id,
             "note": self.note,
         }
+        if self.kind is not None:
+            document |= {"kind": self.kind, "can_pull": self.can_pull, "can_push": self.can_push,
+                         "evidence": [item.to_dict() for item in self.evidence]}
+        return document
 
 
-def verify(name: str, account: Account) -> Verification:
+class NotVerified(EngineError):
+    """A registry's checks ran and one failed: the verification says which."""
+
+    def __init__(self, message: str, verification: Verification) -> None:
+        super().__init__(message)
+        self.verification = verification
+
+
+def _kind(linked: Account | Registry) -> str | None:
+    return REGISTRY_KINDS[linked.cloud] if isinstance(linked, (EcrRegistry, AcrRegistry, ArtifactRegistry)) else None
+
+
+def verify(name: str, account: Account | Registry) -> Verification:
     """Check ``account`` (called ``name`` in accounts.yaml) and report who it acts as.
 
     Raises ``InvalidInputError`` when a reference cannot be resolved or holds
     something unusable, and ``EngineError`` when the cloud refuses the identity
-    or reports another account than the one configured.
+    or reports another account than the one configured. A registry's result
+    says what its identity was shown to do (``can_pull``, ``can_push``, ``evidence``):
+    a failed check makes it unverified, and raises nothing.
     """
+    if isinstance(account, (EcrRegistry, AcrRegistry, ArtifactRegistry)):
+        from terrane.engine.accounts.registry_verify import verify_registry
+
+        return verify_registry(name, account)
     check = _Check(name, account.region if isinstance(account, AwsAccount) else None)
     if isinstance(account, AwsAccount):
         return _verify_aws(check, account)
@@ -96,27 +149,34 @@ def _installed(module: str) -> bool:
 
 
 class _Check:
-    """One verification in progress: the account's name and the secrets resolved for it."""
+    """One verification in progress: the account's name and the secrets resolved (or tokens issued) for it."""
 
-    def __init__(self, name: str, region: str | None) -> None:
+    def __init__(self, name: str, region: str | None, what: str = "account") -> None:
         self.name = name
         self.region = region
+        self.what = what
         self._secrets: list[Secret] = []
 
     def resolve(self, reference: Reference) -> Secret:
         # Errors propagate as engine.accounts.secrets words them: they name the reference, which is enough to act on.
-        secret = resolve(reference, region=self.region)
+        return self.keep(resolve(reference, region=self.region))
+
+    def keep(self, secret: Secret) -> Secret:
+        """Mask ``secret`` (a resolved reference, or a token a cloud issued) in every message of this check."""
         self._secrets.append(secret)
         return secret
 
-    def error(self, kind: type[TerraneError], message: str) -> TerraneError:
-        """An error naming the account, with every resolved secret masked out of ``message``."""
+    def masked(self, message: str) -> str:
         for secret in self._secrets:
             value = secret.reveal()
             # Very short values would mask ordinary words; they are not echoed by the clouds either.
             if len(value) >= 4:
                 message = message.replace(value, MASK)
-        return kind(f"account {self.name}: {message}")
+        return message
+
+    def error(self, kind: type[TerraneError], message: str) -> TerraneError:
+        """An error naming the account, with every resolved secret masked out of ``message``."""
+        return kind(f"{self.what} {self.name}: {self.masked(message)}")
 
 
 def _first_line(text: object) -> str:
@@ -128,6 +188,25 @@ def _first_line(text: object) -> str:
 
 
 def _verify_aws(check: _Check, account: AwsAccount) -> Verification:
+    _, caller, note = _aws_sign_in(check, account)
+    if caller["Account"] != account.account_id:
+        raise check.error(
+            EngineError,
+            f"AWS reports account {caller['Account']} for {caller['Arn']}, "
+            f"but accounts.yaml says {account.account_id}",
+        )
+    return Verification(
+        account=check.name,
+        cloud="aws",
+        verified=True,
+        identity=caller["Arn"],
+        account_id=caller["Account"],
+        note=note,
+    )
+
+
+def _aws_sign_in(check: _Check, account: AwsAccount | EcrRegistry) -> tuple[boto3.Session, dict[str, str], str | None]:
+    """A session as the identity of ``account``, STS's caller identity of it, and "assumed from BASE" for a role."""
     import boto3
     from botocore.exceptions import BotoCoreError, ProfileNotFound
 
@@ -173,21 +252,7 @@ def _verify_aws(check: _Check, account: AwsAccount) -> Verification:
             caller = _caller_identity(check, session, f"the role {auth.assume_role.role_arn}", "try again")
     except BotoCoreError as exc:
         raise check.error(EngineError, f"cannot reach AWS STS in {account.region}: {exc}") from exc
-
-    if caller["Account"] != account.account_id:
-        raise check.error(
-            EngineError,
-            f"AWS reports account {caller['Account']} for {caller['Arn']}, "
-            f"but accounts.yaml says {account.account_id}",
-        )
-    return Verification(
-        account=check.name,
-        cloud="aws",
-        verified=True,
-        identity=caller["Arn"],
-        account_id=caller["Account"],
-        note=note,
-    )
+    return session, caller, note
 
 
 def _external_id(check: _Check, value: str | Reference | None) -> str | None:
@@ -227,7 +292,7 @@ def _caller_identity(check: _Check, session: boto3.Session, who: str, hint: str)
 
 
 def _assume_role(
-    check: _Check, session: boto3.Session, account: AwsAccount, external_id: str | None, base_arn: str
+    check: _Check, session: boto3.Session, account: AwsAccount | EcrRegistry, external_id: str | None, base_arn: str
 ) -> boto3.Session:
     import boto3
     from botocore.exceptions import ClientError
@@ -262,11 +327,15 @@ def _assume_role(
 
 
 def _sts(session: boto3.Session) -> Any:
+    return _client(session, "sts")
+
+
+def _client(session: boto3.Session, service: str) -> Any:
     from botocore.config import Config
 
-    # Fail within seconds, not minutes, when STS (or AWS_ENDPOINT_URL) cannot be reached.
+    # Fail within seconds, not minutes, when the service (or AWS_ENDPOINT_URL) cannot be reached.
     config = Config(connect_timeout=10, read_timeout=30, retries={"mode": "standard", "max_attempts": 3})
-    return session.client("sts", config=config)
+    return session.client(service, config=config)
 
 
 def _code(exc: Any) -> str:
@@ -274,7 +343,7 @@ def _code(exc: Any) -> str:
 
 
 def _unconfirmed(
-    check: _Check, account: AzureAccount | GcpAccount, identity: str | None, cloud_name: str, *, extra: str
+    check: _Check, account: AzureAccount | GcpAccount | Registry, identity: str | None, cloud_name: str, *, extra: str
 ) -> Verification:
     """What can be said without the cloud's SDK: references resolve and identifiers are well-formed."""
     return Verification(
@@ -285,6 +354,7 @@ def _unconfirmed(
         account_id=account.scope_id,
         note="references resolve and identifiers are well-formed; the identity was not confirmed "
         f"with {cloud_name} (install terrane[{extra}] to confirm)",
+        kind=_kind(account),
     )
 
 
@@ -292,18 +362,8 @@ def _unconfirmed(
 
 
 def _verify_azure(check: _Check, account: AzureAccount) -> Verification:
-    auth = account.auth
-    secret: Secret | None = None
-    if auth.service_principal is not None:
-        secret = check.resolve(auth.service_principal.client_secret)
-        identity = auth.service_principal.client_id
-    elif auth.oidc is not None:
-        secret = check.resolve(auth.oidc.token)
-        identity = auth.oidc.client_id
-    else:
-        identity = "azure cli"
-
-    if not _installed(AZURE_SDK):
+    secret, identity = _azure_identity(check, account)
+    if not _azure_installed():
         return _unconfirmed(check, account, identity, "Azure", extra="azure")
     _azure_token(check, account, secret)
     return Verification(
@@ -317,7 +377,22 @@ def _verify_azure(check: _Check, account: AzureAccount) -> Verification:
     )
 
 
-def _azure_token(check: _Check, account: AzureAccount, secret: Secret | None) -> None:
+def _azure_installed() -> bool:
+    return _installed(AZURE_SDK)
+
+
+def _azure_identity(check: _Check, account: AzureAccount | AcrRegistry) -> tuple[Secret | None, str]:
+    """The secret the identity signs in with (resolved: references first), and who it is in words."""
+    auth = account.auth
+    if auth.service_principal is not None:
+        return check.resolve(auth.service_principal.client_secret), auth.service_principal.client_id
+    if auth.oidc is not None:
+        return check.resolve(auth.oidc.token), auth.oidc.client_id
+    return None, "azure cli"
+
+
+def _azure_token(check: _Check, account: AzureAccount | AcrRegistry, secret: Secret | None) -> Secret:
+    """An Azure Resource Manager token for the identity (kept by ``check``, so that messages mask it)."""
     from azure.core.exceptions import AzureError, ClientAuthenticationError
     from azure.identity import (
         AzureCliCredential,
@@ -339,7 +414,7 @@ def _azure_token(check: _Check, account: AzureAccount, secret: Secret | None) ->
         who = "the Azure CLI login"
         credential = AzureCliCredential(tenant_id=account.tenant_id)
     try:
-        credential.get_token(AZURE_MANAGEMENT_SCOPE)
+        token = credential.get_token(AZURE_MANAGEMENT_SCOPE).token
     except CredentialUnavailableError as exc:
         hint = "run `az login`" if auth.cli is not None else "check the references"
         raise check.error(EngineError, f"{who} is not available: {_first_line(exc.message)}; {hint}") from exc
@@ -349,26 +424,17 @@ def _azure_token(check: _Check, account: AzureAccount, secret: Secret | None) ->
         ) from exc
     except AzureError as exc:
         raise check.error(EngineError, f"cannot get a token for {who} from Azure: {_first_line(exc.message)}") from exc
+    return check.keep(Secret(token))
 
 
 # --- GCP ------------------------------------------------------------------------------
 
 
 def _verify_gcp(check: _Check, account: GcpAccount) -> Verification:
-    auth = account.auth
-    key: dict[str, Any] | None = None
-    if auth.service_account_key is not None:
-        secret = check.resolve(auth.service_account_key)
-        key = _service_account_key(check, auth.service_account_key, secret)
-        identity: str | None = key["client_email"]
-    elif auth.impersonate is not None:
-        identity = auth.impersonate.service_account
-    else:
-        identity = None
-
-    if not (_installed(GCP_SDK) and _installed("requests")):
+    key, identity = _gcp_identity(check, account)
+    if not _gcp_installed():
         return _unconfirmed(check, account, identity, "Google Cloud", extra="gcp")
-    identity = _gcp_refresh(check, account, key) or identity
+    identity = _gcp_email(_gcp_credentials(check, account, key)) or identity
     return Verification(
         account=check.name,
         cloud="gcp",
@@ -377,6 +443,21 @@ def _verify_gcp(check: _Check, account: GcpAccount) -> Verification:
         account_id=account.project,
         note=f"Google issued a token; access to project {account.project} was not checked",
     )
+
+
+def _gcp_identity(check: _Check, account: GcpAccount | ArtifactRegistry) -> tuple[dict[str, Any] | None, str | None]:
+    """The service-account key (resolved and checked: references first), and the service account's email if known."""
+    auth = account.auth
+    if auth.service_account_key is not None:
+        key = _service_account_key(check, auth.service_account_key, check.resolve(auth.service_account_key))
+        return key, key["client_email"]
+    if auth.impersonate is not None:
+        return None, auth.impersonate.service_account
+    return None, None
+
+
+def _gcp_installed() -> bool:
+    return _installed(GCP_SDK) and _installed("requests")
 
 
 def _service_account_key(check: _Check, reference: Reference, secret: Secret) -> dict[str, Any]:
@@ -418,8 +499,8 @@ def _key_problem(document: Any) -> str | None:
     return None
 
 
-def _gcp_refresh(check: _Check, account: GcpAccount, key: dict[str, Any] | None) -> str | None:
-    """Obtain a token for the account's identity; returns the service account's email when known."""
+def _gcp_credentials(check: _Check, account: GcpAccount | ArtifactRegistry, key: dict[str, Any] | None) -> Any:
+    """Credentials of the account's identity, refreshed: they hold a token (kept by ``check``, so messages mask it)."""
     from google.auth import default, exceptions, impersonated_credentials
     from google.auth.transport.requests import Request
     from google.oauth2 import service_account
@@ -462,5 +543,12 @@ def _gcp_refresh(check: _Check, account: GcpAccount, key: dict[str, Any] | None)
         raise check.error(EngineError, f"Google refused {who}: {_first_line(exc)}") from exc
     except exceptions.TransportError as exc:
         raise check.error(EngineError, f"cannot reach Google for {who}: {_first_line(exc)}") from exc
+    token = getattr(credentials, "token", None)
+    if isinstance(token, str) and token:
+        check.keep(Secret(token))
+    return credentials
+
+
+def _gcp_email(credentials: Any) -> str | None:
     email = getattr(credentials, "service_account_email", None)
     return email if isinstance(email, str) and "@" in email else None

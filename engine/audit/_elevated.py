@@ -79,6 +79,9 @@ def _azure_roles() -> dict[str, _AzureRole]:
             "service", "VNet flow logs write their records to the storage account as this identity.")),
         roles.KEY_VAULT_SECRETS_USER: _AzureRole("Key Vault Secrets User", _Purpose(
             "workload", "Pods running as the federated Kubernetes service accounts read the vault's secrets.")),
+        roles.ACR_PULL: _AzureRole("AcrPull", _Purpose(
+            "node", "The nodes' kubelet identity pulls images from this registry, linked in accounts.yaml and "
+                    "named by cluster.registries.", ("pull only, on that one registry",))),
     }
 
 
@@ -164,6 +167,8 @@ def _aws_role(role: RenderedResource, index: _Index) -> ElevatedItem:
     limits = [*_trusts(trust)]
     if role.inputs.get("path"):
         limits.append(f"path {role.inputs['path']}")
+    if role.inputs.get("permissionsBoundary"):
+        limits.append(f"permissions boundary {role.inputs['permissionsBoundary']}: it can never do more")
     if purpose.kind == "node":
         limits += _node_metadata_limits(index)
     grants = [text for grant in index.grants_of(role) for text in _grant_texts(grant)]
@@ -485,6 +490,12 @@ def _key_member(member: RenderedResource) -> list[str]:
     return [f"{member.inputs.get('role')} to {member.inputs.get('member')}"]
 
 
+def _repository_member(member: RenderedResource) -> list[str]:
+    inputs = member.inputs
+    return [(f"{inputs.get('role')} on repository {inputs.get('project')}/{inputs.get('location')}/"
+            f"{inputs.get('repository')} only")]
+
+
 def _secret_member(member: RenderedResource) -> list[str]:
     return [f"{member.inputs.get('role')} on secret {str(member.inputs.get('secretId')).rsplit('/', 1)[-1]}"]
 
@@ -497,6 +508,7 @@ _GRANTS: dict[str, Callable[[RenderedResource], list[str]]] = {
     "gcp:projects/iAMMember:IAMMember": _project_member,
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _key_member,
     "gcp:secretmanager/secretIamMember:SecretIamMember": _secret_member,
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _repository_member,
 }
 """Resources that give an identity a permission, and how each reads."""
 
@@ -516,7 +528,13 @@ def _unowned_grant(grant: RenderedResource, index: _Index, provisioner: str) -> 
 def _azure_unowned(assignment: RenderedResource, index: _Index, provisioner: str) -> ElevatedItem:
     role = _azure_role(assignment)[1]
     purpose = role.purpose if role else _OTHER
-    principal = provisioner if role and role.deployer else _azure_principal(assignment, index)
+    clusters = index.dependencies(assignment, "azure-native:containerservice:ManagedCluster")
+    if role and role.deployer:
+        principal = provisioner
+    elif purpose.kind == "node" and clusters:  # granted to the kubelet identity the cluster reports
+        principal = _kubelet_identity(clusters[0], index).name
+    else:
+        principal = _azure_principal(assignment, index)
     return ElevatedItem(purpose.kind, principal, assignment.type, tuple(_grant_texts(assignment)), purpose.why,
                         (*purpose.limits, *_clusters_of(assignment, index)))
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from terrane.components.aws_iam import NODE_REGISTRY_POLICY
 from terrane.engine.audit._elevated import _POD_SECURITY
 from terrane.engine.audit._model import SEVERITIES, Finding, Severity
 from terrane.engine.audit._plan import _flow, _get, _listed
@@ -85,6 +86,9 @@ def _weaker_than_restricted(value: Any) -> bool:
     return value != "restricted"
 
 
+REGISTRY_READER = "roles/artifactregistry.reader"
+"""What GKE nodes pull with: on the project unless the cluster names its registries (``components.gcp.cluster``)."""
+
 ADVISED_RECOVERY_DAYS = 30
 """The longest window ``secrets.recovery_days`` allows, and what AWS keeps a deleted secret by default."""
 
@@ -132,6 +136,19 @@ _CHECKS: tuple[_Check, ...] = (
            "the secrets of a protected environment can be deleted",
            "remove secrets.deletion_protection (it is on by default), or set it to true", (
                _Probe("gcp:secretmanager/secret:Secret", ("deletionProtection",), _is_false),
+           )),
+    _Check("no-permissions-boundary", "permissions_boundary (accounts.yaml)", ("medium", "high"),
+           "the environment's IAM roles carry no permissions boundary: nothing caps what their policies grant",
+           "deploy the bootstrap stack, then link the account with --bootstrap-stack (or --permissions-boundary)", (
+               _Probe("aws:iam/role:Role", ("permissionsBoundary",), _absent),
+           )),
+    _Check("nodes-pull-any-repository", "cluster.registries", ("low", "medium"),
+           "the nodes may pull from every repository of the account or project, not only the linked registries",
+           "link the registries the cluster uses (terrane accounts link ecr|artifact-registry) and name them in "
+           "cluster.registries", (
+               _Probe("aws:iam/rolePolicyAttachment:RolePolicyAttachment", ("policyArn",),
+                      lambda arn: str(arn).endswith(f"/{NODE_REGISTRY_POLICY}")),
+               _Probe("gcp:projects/iAMMember:IAMMember", ("role",), lambda role: role == REGISTRY_READER),
            )),
     _Check("pod-security-not-restricted", "kubernetes.namespaces", ("medium", "high"),
            "a namespace does not enforce the restricted pod security standard: its pods may run privileged",

@@ -17,7 +17,7 @@ _MARKS = {"ok": "[green]ok[/]  ", "warn": "[yellow]warn[/]", "fail": "[red]fail[
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON on stdout.")
 @click.pass_context
 def doctor(ctx: click.Context, as_json: bool) -> int:
-    """Check the Pulumi CLI, backend, secrets provider, accounts and plugins."""
+    """Check the Pulumi CLI, backend, secrets provider, accounts and registries, state region and plugins."""
     from rich.markup import escape
 
     from terrane.engine.doctor import run_checks

@@ -9,6 +9,7 @@ are already ``[secret]``; ``flow`` writes one as YAML on a single line.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ REVIEWED: tuple[re.Pattern[str], ...] = (
     _named(r"\w*retention\w*|recoveryWindow\w*|deletionWindow\w*", re.IGNORECASE),
     # Deletion protection.
     _named(r"deletionProtection|\w*PurgeProtection|enableSoftDelete"),
+    # Who may do what: permissions boundaries, IAM policies and role grants, and what they are scoped to.
+    _named(r"permissionsBoundary|policy|policyArn|role|roleDefinitionId|scope|repository"),
     # Tags and labels.
     _named(r"(?:default|resource)?(?:tags|labels)", re.IGNORECASE),
 )
@@ -169,7 +172,7 @@ def settings(inputs: Mapping[str, Any], region: str) -> tuple[Setting, ...]:
                 if rank is None:
                     visit(item, child, child_names)
                 elif item not in (None, {}, [], region):
-                    found.append((rank, child, item))
+                    found.append((rank, child, _document(item)))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 visit(item, f"{path}[{index}]", names)
@@ -182,6 +185,16 @@ def settings(inputs: Mapping[str, Any], region: str) -> tuple[Setting, ...]:
         first[_top(path)] = min(rank, first.get(_top(path), rank))
     found.sort(key=lambda entry: (first[_top(entry[1])], _top(entry[1]), entry[0], entry[1]))
     return tuple(Setting(path, value) for _, path, value in found)
+
+
+def _document(value: Any) -> Any:
+    """A JSON policy document as the structure it holds, so that it shows as YAML like every other setting."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _top(path: str) -> str:

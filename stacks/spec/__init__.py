@@ -11,12 +11,27 @@ in a terminal or a CI log.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
 Cloud = Literal["aws", "azure", "gcp"]
+
+# Names the clouds define, shared by the specs and the bootstraps that print templates for them.
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+GCP_PROJECT = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
+ECR_REPOSITORY = r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+ACR_NAME = r"[a-zA-Z0-9]{5,50}"
+AZURE_RESOURCE_GROUP = r"[-\w.()]{0,89}[-\w()]"
+ARTIFACT_REPOSITORY = r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
+REGION: dict[str, str] = {
+    "aws": r"[a-z]{2}(-[a-z]+)+-\d",
+    "azure": r"[a-z][a-z0-9]+",
+    "gcp": r"[a-z]+-[a-z]+\d+",
+}
+"""What each cloud's region names look like (us-east-1, westeurope, europe-west1)."""
 
 
 class Spec(BaseModel):
@@ -46,3 +61,18 @@ Region = Annotated[
     matching(r"[a-z]{2,}(-[a-z0-9]+)+|[a-z]+[0-9]*",
              "must be a region: lowercase letters, digits and '-' (like us-east-1, westeurope or europe-west1)"),
 ]
+
+
+def no_duplicates(values: list[str], what: str) -> None:
+    problem = duplicates(values, what)
+    if problem:
+        raise PydanticCustomError("duplicate", "{problem}", {"problem": problem})
+
+
+def duplicates(values: list[str], what: str) -> str:
+    """Every value given more than once, in words; empty when there is none."""
+    return listed(f"duplicate {what} ", [value for value, count in Counter(values).items() if count > 1])
+
+
+def listed(prefix: str, values: list[str]) -> str:
+    return (prefix + ", ".join(f"'{value}'" for value in values)) if values else ""

@@ -10,7 +10,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import Region, Spec, matching
+from terrane.stacks.spec import GCP_PROJECT, UUID, Region, Spec, matching
 from terrane.stacks.spec.references import SecretRef, ValueOrSecretRef
 
 
@@ -55,7 +55,7 @@ class Empty(Spec):
 
 Uuid = Annotated[
     str,
-    matching(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    matching(UUID,
              "must be a UUID (like 11111111-2222-3333-4444-555555555555)"),
 ]
 
@@ -79,7 +79,7 @@ class AzureAuth(_ExactlyOne):
 class Impersonate(Spec):
     service_account: Annotated[
         str,
-        matching(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.iam\.gserviceaccount\.com",
+        matching(GCP_PROJECT + r"@[a-z0-9.-]+\.iam\.gserviceaccount\.com",
                  "must be a service account's email: NAME@PROJECT.iam.gserviceaccount.com"),
     ]
 
@@ -95,6 +95,16 @@ class AwsAccount(Spec):
     account_id: Annotated[str, matching(r"\d{12}", "must be the 12 digits of an AWS account id")]
     region: Region
     auth: AwsAuth
+    permissions_boundary: Annotated[str, matching(r"arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]+",
+                                                  "must be an IAM policy ARN: arn:aws:iam::ACCOUNT_ID:policy/NAME")] | None = None
+    """The policy every IAM role the components create carries as its permissions boundary (the bootstrap's)."""
+
+    @model_validator(mode="after")
+    def _boundary_in_account(self) -> AwsAccount:
+        if self.permissions_boundary and self.permissions_boundary.split(":")[4] != self.account_id:
+            raise PydanticCustomError("boundary_account", "permissions_boundary: must be a policy of account {account}",
+                                      {"account": self.account_id})
+        return self
 
     @property
     def scope_id(self) -> str:
@@ -126,7 +136,7 @@ class AzureAccount(Spec):
 
 class GcpAccount(Spec):
     cloud: Literal["gcp"]
-    project: Annotated[str, matching(r"[a-z][a-z0-9-]{4,28}[a-z0-9]",
+    project: Annotated[str, matching(GCP_PROJECT,
                                      "must be a GCP project id: 6 to 30 lowercase letters, digits or '-', "
                                      "starting with a letter and not ending with '-'")]
     region: Region

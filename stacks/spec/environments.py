@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import Region, Spec, matching
+from terrane.stacks.spec import Region, Spec, duplicates, listed, matching, no_duplicates
 from terrane.stacks.spec.accounts import AccountName, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.registries import Registry
 
 NEUTRAL_SIZES = ("small", "medium", "large", "xlarge")
 
@@ -95,12 +97,20 @@ class ClusterSpec(Spec):
     pod_cidr: Cidr = DEFAULT_POD_CIDR
     service_cidr: Cidr = DEFAULT_SERVICE_CIDR
     control_plane_cidr: Cidr = DEFAULT_CONTROL_PLANE_CIDR
+    registries: list[AccountName] = Field(default_factory=list)
+    """Registries linked in accounts.yaml the nodes may pull from: exactly those, nothing wider."""
 
     @field_validator("node_pools")
     @classmethod
     def _unique_pools(cls, pools: list[NodePool]) -> list[NodePool]:
-        _no_duplicates([pool.name for pool in pools], "node pool")
+        no_duplicates([pool.name for pool in pools], "node pool")
         return pools
+
+    @field_validator("registries")
+    @classmethod
+    def _unique_registries(cls, registries: list[str]) -> list[str]:
+        no_duplicates(registries, "registry")
+        return registries
 
     @field_validator("control_plane_cidr")
     @classmethod
@@ -129,7 +139,7 @@ class SecretsSpec(Spec):
     def _unique_names(cls, names: list[str]) -> list[str]:
         if not names:
             raise PydanticCustomError("no_secret", "must name at least one secret (or remove secrets:)")
-        _no_duplicates(names, "secret")
+        no_duplicates(names, "secret")
         return names
 
 
@@ -147,7 +157,7 @@ class KubernetesSpec(Spec):
     @classmethod
     def _not_reserved(cls, namespaces: list[str]) -> list[str]:
         reserved = [namespace for namespace in namespaces if namespace == "default" or namespace.startswith("kube-")]
-        problems = [_duplicates(namespaces, "namespace"), _listed("Kubernetes reserves ", reserved)]
+        problems = [duplicates(namespaces, "namespace"), listed("Kubernetes reserves ", reserved)]
         if any(problems):
             raise PydanticCustomError("namespaces", "{problems}", {"problems": "; ".join(filter(None, problems))})
         return namespaces
@@ -183,21 +193,23 @@ class Environment(Spec):
     """Tags (labels on GCP) for every resource; what each cloud accepts is checked by ``stacks.rules``."""
     protect: bool = False
     drift: DriftSpec = Field(default_factory=DriftSpec)
+    _registries: dict[str, Registry] = PrivateAttr(default_factory=dict)
+
+    @property
+    def registries(self) -> dict[str, Registry]:
+        """The registries ``cluster.registries`` names, as linked in accounts.yaml (resolved by the project loader)."""
+        named = self.cluster.registries if self.cluster else []
+        missing = [name for name in named if name not in self._registries]
+        if missing:
+            raise ValueError(f"environment {self.name}: registries {', '.join(missing)} were not resolved; "
+                             "load the environment with Project.environment")
+        return {name: self._registries[name] for name in named}
+
+    def with_registries(self, linked: Mapping[str, Registry]) -> Environment:
+        """This environment with its named registries resolved from ``linked``."""
+        env = self.model_copy()
+        env._registries = {name: linked[name] for name in (self.cluster.registries if self.cluster else [])}
+        return env
 
     def resolved_region(self, account: AwsAccount | AzureAccount | GcpAccount) -> str:
         return self.region or account.default_region
-
-
-def _no_duplicates(values: list[str], what: str) -> None:
-    problem = _duplicates(values, what)
-    if problem:
-        raise PydanticCustomError("duplicate", "{problem}", {"problem": problem})
-
-
-def _duplicates(values: list[str], what: str) -> str:
-    """Every value given more than once, in words; empty when there is none."""
-    return _listed(f"duplicate {what} ", [value for value, count in Counter(values).items() if count > 1])
-
-
-def _listed(prefix: str, values: list[str]) -> str:
-    return (prefix + ", ".join(f"'{value}'" for value in values)) if values else ""

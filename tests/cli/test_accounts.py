@@ -223,26 +223,63 @@ def test_remove_unknown_account(sample: SampleProject, cli) -> None:
 
 
 def test_bootstrap_prints_the_template_and_a_generated_external_id(cli) -> None:
-    result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "arn:aws:iam::999999999999:role/ci")
+    result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "arn:aws:iam::999999999999:role/ci",
+                 "--region", "eu-west-1")
     assert result.code == 0, result.stderr
     template = yaml.safe_load(result.stdout)
-    assert set(template["Outputs"]) == {"ProvisionerRoleArn", "DriftRoleArn", "RegistryReaderRoleArn"}
+    assert set(template["Outputs"]) == {"ProvisionerRoleArn", "PermissionsBoundaryArn", "DriftRoleArn", "StateBucket",
+                                        "StateKeyArn", "BackendUrl", "SecretsProvider"}
     external_id = result.stderr.splitlines()[0].removeprefix("external id: ")
     trust = template["Resources"]["ProvisionerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": external_id}}
+    # Then how to deploy it in the region, where to keep terrane's state, and how to link the account.
+    lines = result.stderr.splitlines()
+    assert ("aws cloudformation deploy --region eu-west-1 --template-file terrane-bootstrap.yaml "
+            "--stack-name terrane-bootstrap --capabilities CAPABILITY_NAMED_IAM") in lines
+    assert any(line.startswith('export TERRANE_BACKEND_URL="$(aws cloudformation describe-stacks --region eu-west-1 ')
+               for line in lines)
+    assert "export TERRANE_SECRETS_PROVIDER='awskms://alias/terrane-state?region=eu-west-1'" in lines
+    assert ("terrane accounts link aws NAME --account-id ID --bootstrap-stack terrane-bootstrap --region eu-west-1 "
+            "--external-id env:TERRANE_AWS_EXTERNAL_ID") in lines
 
 
-def test_bootstrap_with_a_given_external_id_in_json(cli) -> None:
+def test_bootstrap_with_a_given_external_id_repositories_and_the_region_from_the_environment_in_json(
+    cli, monkeypatch
+) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
     result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "999999999999", "--external-id", "abc-123",
-                 "--format", "json")
-    assert (result.code, result.stderr) == (0, "")
-    assert "abc-123" in json.dumps(json.loads(result.stdout)["Resources"]["DriftRole"])
+                 "--repository", "team/app", "--repository", "base", "--format", "json")
+    assert result.code == 0, result.stderr
+    template = json.loads(result.stdout)
+    assert "abc-123" in json.dumps(template["Resources"]["DriftRole"])
+    assert "abc-123" not in result.stderr
+    assert template["Outputs"]["RegistryRepositories"]["Value"] == "team/app,base"
+    assert template["Rules"]["StateStoreRegion"]["Assertions"][0]["Assert"]["Fn::Equals"][1] == "ap-southeast-2"
+    assert "--template-file terrane-bootstrap.json" in result.stderr
+    assert not result.stderr.startswith("external id:")
 
 
 def test_bootstrap_refuses_a_bad_principal(cli) -> None:
-    result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "bob")
+    result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "bob", "--region", "eu-west-1")
     assert result.code == 3
     assert result.stderr.startswith("error: --trusted-principal:")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "error: --region is required (or set AWS_REGION or AWS_DEFAULT_REGION)"),
+        (("--region", "Europe"), "error: --region: 'Europe' is not an AWS region"),
+        (("--region", "eu-west-1", "--repository", "Team/App"), "error: --repository: 'Team/App' is not an ECR"),
+    ],
+)
+def test_bootstrap_refuses_a_missing_or_bad_region_and_a_bad_repository(cli, monkeypatch, args, message) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    result = cli("accounts", "bootstrap", "aws", "--trusted-principal", "999999999999", *args)
+    assert (result.code, result.stdout) == (3, "")
+    assert result.stderr.startswith(message), result.stderr
 
 
 def test_concurrent_links_each_keep_their_account(sample: SampleProject) -> None:

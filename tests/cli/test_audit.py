@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from terrane.components.aws_iam import NODE_POLICIES
+from terrane.components.aws_iam import NODE_POLICIES, NODE_REGISTRY_POLICY
 from terrane.engine.audit import SEVERITIES
 from terrane.engine.cli import main
 from terrane.engine.cli.audit import SEVERITY_CHOICES
@@ -82,11 +82,17 @@ def test_all_with_markdown_documents_every_cloud(audited: tuple[Result, str]) ->
 def test_markdown_documents_the_aws_identities(audited: tuple[Result, str]) -> None:
     rows = _elevated_rows(audited[1], "aws-dev")
     provisioner = "arn:aws:iam::123456789012:role/terrane-provisioner"
-    assert "IamTerraneRoles: 16 iam actions on arn:aws:iam::123456789012:role/terrane/*" in (
+    assert "IamTerraneRoles: 12 iam actions on arn:aws:iam::123456789012:role/terrane/*" in (
         rows[("provisioner", provisioner)][0])
     assert rows[("cluster-admin", provisioner)][0] == "AmazonEKSClusterAdminPolicy on EKS cluster aws-dev"
     node_grants = rows[("node", "aws-dev-node")][0].split("<br>")
-    assert sorted(node_grants) == sorted(f"{policy} (AWS managed)" for policy in NODE_POLICIES)
+    managed = [f"{policy} (AWS managed)" for policy in NODE_POLICIES if policy != NODE_REGISTRY_POLICY]
+    assert sorted(grant for grant in node_grants if "AWS managed" in grant) == sorted(managed)
+    assert ("PullLinkedRepositories: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability on "
+            "arn:aws:ecr:us-east-1:123456789012:repository/platform/web, "
+            "arn:aws:ecr:us-east-1:123456789012:repository/platform/worker") in node_grants
+    assert "permissions boundary arn:aws:iam::123456789012:policy/terrane/terrane-boundary: it can never do more" in (
+        rows[("node", "aws-dev-node")][2].split("<br>"))
     reader_grants, _, reader_limits = rows[("workload", "aws-dev-reader")]
     assert reader_grants.startswith("secretsmanager:GetSecretValue, secretsmanager:DescribeSecret on ")
     assert "system:serviceaccount:apps:secrets-reader" in reader_limits
@@ -95,7 +101,7 @@ def test_markdown_documents_the_aws_identities(audited: tuple[Result, str]) -> N
 
 def test_markdown_documents_the_azure_identities(audited: tuple[Result, str]) -> None:
     rows = _elevated_rows(audited[1], "azure-dev")
-    assert ("node", "kubelet identity of AKS cluster azure-dev") in rows
+    assert rows[("node", "kubelet identity of AKS cluster azure-dev")][0] == "AcrPull on registries/sandboximages"
     (reader,) = [name for kind, name in rows if kind == "workload"]
     assert re.fullmatch(r"kv-azure-dev-\w+-reader", reader)
     assert rows[("workload", reader)][0] == f"Key Vault Secrets User on vaults/{reader.removesuffix('-reader')}"
@@ -106,7 +112,8 @@ def test_markdown_documents_the_azure_identities(audited: tuple[Result, str]) ->
 def test_markdown_documents_the_gcp_identities(audited: tuple[Result, str]) -> None:
     rows = _elevated_rows(audited[1], "gcp-dev")
     nodes = rows[("node", "gcp-dev-nodes@sandbox-project-123.iam.gserviceaccount.com")]
-    assert "roles/artifactregistry.reader on project sandbox-project-123" in nodes[0].split("<br>")
+    assert "roles/artifactregistry.reader on repository sandbox-project-123/europe-west1/platform only" in (
+        nodes[0].split("<br>"))
     readers = sorted(name for kind, name in rows if kind == "workload")
     assert [name.rsplit("/subject/", 1)[1] for name in readers] == [
         "ns/apps/sa/secrets-reader", "ns/observability/sa/secrets-reader"]

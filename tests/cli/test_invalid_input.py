@@ -315,7 +315,7 @@ def test_node_pool_names_follow_aks_and_gke_rules(sample: SampleProject, cli, en
 def test_a_key_that_is_a_list_is_invalid_yaml(sample: SampleProject, cli) -> None:
     path = sample.env_path("aws-dev")
     path.write_text(path.read_text() + "&r [*r]: x\n")
-    _assert_one_clear_line(cli("--project", sample.root, "plan", "aws-dev"), f"{ENV}: line 39, column 1: invalid YAML: found unhashable key")
+    _assert_one_clear_line(cli("--project", sample.root, "plan", "aws-dev"), f"{ENV}: line 40, column 1: invalid YAML: found unhashable key")
 
 
 def test_an_alias_bomb_is_refused_without_unfolding(sample: SampleProject, cli) -> None:

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from terrane.components.aws import Cluster, ClusterArgs, NodePoolArgs
+from terrane.components.aws import Cluster, ClusterArgs, EcrRepository, NodePoolArgs
 from terrane.components.aws.cluster import kubeconfig
 from terrane.engine.offline.render import Rendered, RenderedResource, render
 from tests.helpers.rendered import assert_owned
@@ -247,3 +247,50 @@ def test_kubeconfig_without_admin_role_uses_the_ambient_identity() -> None:
         "--region",
         "us-east-1",
     ]
+
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/terrane/terrane-boundary"
+REPOSITORIES = [EcrRepository("123456789012", "us-east-1", "platform/web"),
+                EcrRepository("210987654321", "eu-west-1", "shared/base")]
+
+
+@pytest.fixture(scope="module")
+def scoped() -> Rendered:
+    return _render(_args(pull_repositories=REPOSITORIES, permissions_boundary=BOUNDARY, admin_role_arn=ADMIN))
+
+
+def test_named_registries_replace_the_managed_ecr_policy_with_exactly_their_repositories(scoped: Rendered) -> None:
+    role = _named(scoped, "aws:iam/role:Role", "dev-node")
+    attached = {a.inputs["policyArn"].rsplit("/", 1)[1]
+                for a in scoped.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if role.urn in a.depends_on}
+    assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"}
+    pull = _named(scoped, "aws:iam/rolePolicy:RolePolicy", "dev-node-pull")
+    assert role.urn in pull.depends_on
+    statements = {s["Sid"]: s for s in json.loads(pull.inputs["policy"])["Statement"]}
+    assert [s["Resource"] for s in statements.values() if s["Resource"] == "*"] == ["*"]
+    assert statements["PullToken"]["Action"] == "ecr:GetAuthorizationToken"
+    assert statements["PullLinkedRepositories"]["Resource"] == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/platform/web",
+        "arn:aws:ecr:eu-west-1:210987654321:repository/shared/base",
+    ]
+    assert statements["PullEksAddons"]["Resource"] == "arn:aws:ecr:us-east-1:602401143452:repository/*"
+    pulls = {action for s in statements.values() for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert pulls == {"ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                     "ecr:BatchCheckLayerAvailability"}
+    # The node groups wait for the pull policy as for the managed ones.
+    for group in scoped.of_type("aws:eks/nodeGroup:NodeGroup"):
+        assert pull.urn in group.depends_on
+
+
+def test_the_add_on_registry_follows_the_region() -> None:
+    rendered = _render(_args(region="eu-south-1", pull_repositories=REPOSITORIES[:1]))
+    pull = _named(rendered, "aws:iam/rolePolicy:RolePolicy", "dev-node-pull")
+    (addons,) = [s for s in json.loads(pull.inputs["policy"])["Statement"] if s["Sid"] == "PullEksAddons"]
+    assert addons["Resource"] == "arn:aws:ecr:eu-south-1:590381155156:repository/*"
+
+
+def test_every_role_carries_the_permissions_boundary(scoped: Rendered, private: Rendered) -> None:
+    roles = scoped.of_type("aws:iam/role:Role")
+    assert {role.name for role in roles} == {"dev-cluster", "dev-node"}
+    assert all(role.inputs["permissionsBoundary"] == BOUNDARY for role in roles)
+    assert all("permissionsBoundary" not in role.inputs for role in private.of_type("aws:iam/role:Role"))

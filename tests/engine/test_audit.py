@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from terrane.components.aws_iam import CLUSTER_POLICY, IAM_PATH, NODE_POLICIES
+from terrane.components.aws_iam import CLUSTER_POLICY, IAM_PATH, NODE_POLICIES, NODE_REGISTRY_POLICY
 from terrane.engine.api import Engine
 from terrane.engine.audit import (
     KINDS,
@@ -85,7 +85,7 @@ def test_aws_provisioner_is_the_linked_role_with_the_bootstrap_policy(report: Au
     assert provisioner.type == "account"
     sids = [grant.split(":", 1)[0] for grant in provisioner.grants]
     assert {"Eks", "IamTerraneRoles", "IamPassTerraneRoles", "SecretsManager"} <= set(sids)
-    assert f"IamTerraneRoles: 16 iam actions on arn:aws:iam::123456789012:role{IAM_PATH}*" in provisioner.grants
+    assert f"IamTerraneRoles: 12 iam actions on arn:aws:iam::123456789012:role{IAM_PATH}*" in provisioner.grants
     assert "cannot read secret values: no secretsmanager:GetSecretValue and no kms:Decrypt" in provisioner.limits
     assert "its provider works only in account 123456789012 (allowedAccountIds)" in provisioner.limits
     assert "assumed only with the account's external id (sts:ExternalId)" in provisioner.limits
@@ -97,9 +97,22 @@ def test_aws_provisioner_is_the_linked_role_with_the_bootstrap_policy(report: Au
 def test_aws_roles_carry_their_policies_and_trust(report: AuditReport, plans: dict[str, Plan]) -> None:
     env = _env(report, "aws-dev")
     node = _item(env, "node", "aws-dev-node")
-    assert sorted(node.grants) == sorted(f"{policy} (AWS managed)" for policy in NODE_POLICIES)
+    # The sample's cluster names the registry aws-images: the managed ECR policy (Resource *) gives way to
+    # pulls from exactly its repositories and from the region's EKS add-on registry.
+    managed = [f"{policy} (AWS managed)" for policy in NODE_POLICIES if policy != NODE_REGISTRY_POLICY]
+    assert sorted(node.grants) == sorted([
+        *managed,
+        "PullToken: ecr:GetAuthorizationToken on *",
+        ("PullLinkedRepositories: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability on "
+        "arn:aws:ecr:us-east-1:123456789012:repository/platform/web, "
+        "arn:aws:ecr:us-east-1:123456789012:repository/platform/worker"),
+        ("PullEksAddons: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability on "
+        "arn:aws:ecr:us-east-1:602401143452:repository/*"),
+    ])
     assert "assumable only by the service ec2.amazonaws.com" in node.limits
     assert f"path {IAM_PATH}" in node.limits
+    boundary = "permissions boundary arn:aws:iam::123456789012:policy/terrane/terrane-boundary: it can never do more"
+    assert all(boundary in item.limits for item in env.elevated if item.type == "aws:iam/role:Role")
     assert any(limit.startswith("IMDSv2 only, hop limit 1") for limit in node.limits)
     assert _item(env, "control-plane", "aws-dev-cluster").grants == (f"{CLUSTER_POLICY} (AWS managed)",)
     reader = _item(env, "workload", "aws-dev-reader")
@@ -130,6 +143,7 @@ def test_azure_identities(report: AuditReport, plans: dict[str, Plan]) -> None:
     env = _env(report, "azure-dev")
     kubelet = _item(env, "node", "kubelet identity of AKS cluster azure-dev")
     assert kubelet.type == "azure-native:containerservice:ManagedCluster"
+    assert kubelet.grants == ("AcrPull on registries/sandboximages",)
     (vault,) = _of_type(plans["azure-dev"], "azure-native:keyvault:Vault")
     vault_name = vault.inputs["vaultName"]
     reader = _item(env, "workload", f"{vault_name}-reader")
@@ -148,7 +162,8 @@ def test_azure_identities(report: AuditReport, plans: dict[str, Plan]) -> None:
 def test_gcp_identities(report: AuditReport) -> None:
     env = _env(report, "gcp-dev")
     nodes = _item(env, "node", "gcp-dev-nodes@sandbox-project-123.iam.gserviceaccount.com")
-    assert "roles/artifactregistry.reader on project sandbox-project-123" in nodes.grants
+    assert not any(grant.startswith("roles/artifactregistry.reader on project") for grant in nodes.grants)
+    assert "roles/artifactregistry.reader on repository sandbox-project-123/europe-west1/platform only" in nodes.grants
     assert "roles/logging.logWriter on project sandbox-project-123" in nodes.grants
     assert any(limit.startswith("workload metadata GKE_METADATA") for limit in nodes.limits)
     readers = [item for item in env.elevated if item.kind == "workload"]
@@ -336,3 +351,28 @@ def test_importing_the_module_loads_no_pulumi_or_cloud_sdk() -> None:
             "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('pulumi', 'boto', 'azure'))}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_roles_without_a_permissions_boundary_are_a_finding(sample: SampleProject) -> None:
+    accounts = sample.load_accounts()
+    del accounts["accounts"]["aws-sandbox"]["permissions_boundary"]
+    sample.write_accounts(accounts)
+    env = _audit_edited(sample, "aws-dev", lambda d: None)
+    (finding,) = [finding for finding in env.findings if finding.rule == "no-permissions-boundary"]
+    assert finding.severity == "medium"
+    assert sorted(line.split(" ", 1)[0] for line in finding.evidence) == [
+        "aws-dev-cluster", "aws-dev-flow-logs", "aws-dev-node", "aws-dev-reader"]
+    assert "no-permissions-boundary" not in _rules(_audit_edited(sample, "azure-dev", lambda d: None))
+
+
+@pytest.mark.parametrize(("name", "evidence"), [
+    ("aws-dev", "aws-dev-node-AmazonEC2ContainerRegistryReadOnly (aws:iam/rolePolicyAttachment:RolePolicyAttachment)"),
+    ("gcp-dev", "gcp-dev-nodes-artifactregistry-reader (gcp:projects/iAMMember:IAMMember)"),
+])
+def test_nodes_that_may_pull_from_every_repository_are_a_finding(sample: SampleProject, name: str,
+                                                                  evidence: str) -> None:
+    assert "nodes-pull-any-repository" not in _rules(_audit_edited(sample, name, lambda d: None))
+    env = _audit_edited(sample, name, lambda d: d["cluster"].pop("registries"))
+    (finding,) = [finding for finding in env.findings if finding.rule == "nodes-pull-any-repository"]
+    assert (finding.severity, finding.field) == ("low", "cluster.registries")
+    assert [line.split(": ", 1)[0] for line in finding.evidence] == [evidence]

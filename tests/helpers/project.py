@@ -61,9 +61,10 @@ class SampleProject:
 # The secrets the sample accounts reference, as the stand-in tests provide them.
 EXTERNAL_ID = "ext-id-value-7f3a"
 AZURE_SECRET = "azure-client-secret-9c1d"
+ACR_READER_SECRET = "acr-reader-secret-3b8e"
 GCP_KEY = json.dumps({"type": "service_account", "project_id": "sandbox-project-123",
                       "client_email": "terrane@sandbox-project-123.iam.gserviceaccount.com", "private_key": "k-5e2b"})
-STANDIN_SECRETS = (EXTERNAL_ID, AZURE_SECRET, "k-5e2b")
+STANDIN_SECRETS = (EXTERNAL_ID, AZURE_SECRET, ACR_READER_SECRET, "k-5e2b")
 
 # The same secrets as the real-engine tests provide them: sentinels that must appear in no file, output or report.
 SENTINEL = "sentinel-0f9e8d7c-external-id"

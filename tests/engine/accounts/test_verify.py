@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from terrane.engine.accounts import verify as verify_module
 from terrane.engine.accounts.verify import Verification, _installed, verify
 from terrane.engine.errors import EngineError, ExitCode, InvalidInputError
 from terrane.stacks.spec.accounts import AwsAccount, AzureAccount, GcpAccount
+from tests.helpers.fake_clouds import FakeAzure, FakeGoogle
 
 MOTO_ACCOUNT = "123456789012"  # the account moto reports for credentials it does not know
 ROLE_ACCOUNT = "210987654321"
@@ -275,53 +274,6 @@ def test_an_unresolvable_azure_secret_is_invalid_input(no_sdks: None, monkeypatc
         verify("azure-sandbox", azure_account(SERVICE_PRINCIPAL))
 
 
-class FakeAzure:
-    """Just enough of azure.identity / azure.core.exceptions to run the token path offline."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.created: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-        self.scopes: list[str] = []
-        self.failure: Exception | None = None
-        exceptions = types.ModuleType("azure.core.exceptions")
-
-        class AzureError(Exception):
-            def __init__(self, message: str) -> None:
-                super().__init__(message)
-                self.message = message
-
-        class ClientAuthenticationError(AzureError):
-            pass
-
-        exceptions.AzureError = AzureError  # type: ignore[attr-defined]
-        exceptions.ClientAuthenticationError = ClientAuthenticationError  # type: ignore[attr-defined]
-        identity = types.ModuleType("azure.identity")
-        class CredentialUnavailableError(ClientAuthenticationError):
-            pass
-
-        identity.CredentialUnavailableError = CredentialUnavailableError  # type: ignore[attr-defined]
-        for name in ("ClientSecretCredential", "ClientAssertionCredential", "AzureCliCredential"):
-            setattr(identity, name, self._credential(name))
-        self.errors = exceptions
-        for module in (types.ModuleType("azure"), types.ModuleType("azure.core"), exceptions, identity):
-            monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(verify_module, "_installed", lambda module: True)
-
-    def _credential(self, name: str) -> Any:
-        fake = self
-
-        class Credential:
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                fake.created.append((name, args, kwargs))
-
-            def get_token(self, *scopes: str) -> Any:
-                fake.scopes.extend(scopes)
-                if fake.failure is not None:
-                    raise fake.failure
-                return types.SimpleNamespace(token="access-token", expires_on=0)
-
-        return Credential
-
-
 @pytest.fixture
 def fake_azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
     yield FakeAzure(monkeypatch)
@@ -432,57 +384,6 @@ def test_impersonation_and_application_default_without_the_sdk(no_sdks: None) ->
     assert (impersonated.verified, impersonated.identity) == (False, SERVICE_ACCOUNT)
     ambient = verify("gcp-sandbox", gcp_account({"application_default": {}}))
     assert (ambient.verified, ambient.identity, ambient.account_id) == (False, None, "sandbox-project-123")
-
-
-class FakeGoogle:
-    """Just enough of google.auth / google.oauth2 to run the service-account key path offline."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.infos: list[dict[str, Any]] = []
-        self.refreshed = 0
-        self.failure: Exception | None = None
-        self.unloadable = False
-        fake = self
-        auth = types.ModuleType("google.auth")
-        exceptions = types.ModuleType("google.auth.exceptions")
-        for name in ("DefaultCredentialsError", "RefreshError", "TransportError"):
-            setattr(exceptions, name, type(name, (Exception,), {}))
-        self.errors = exceptions
-
-        class Credentials:
-            def __init__(self, info: dict[str, Any]) -> None:
-                self.service_account_email = info["client_email"]
-
-            @classmethod
-            def from_service_account_info(cls, info: dict[str, Any], scopes: list[str]) -> Credentials:
-                fake.infos.append(info)
-                if fake.unloadable:
-                    raise ValueError(f"Could not deserialize key data: {info['private_key']}")
-                return cls(info)
-
-            def refresh(self, request: Any) -> None:
-                fake.refreshed += 1
-                if fake.failure is not None:
-                    raise fake.failure
-
-        service_account = types.ModuleType("google.oauth2.service_account")
-        service_account.Credentials = Credentials  # type: ignore[attr-defined]
-        transport = types.ModuleType("google.auth.transport.requests")
-        transport.Request = lambda: None  # type: ignore[attr-defined]
-        impersonated = types.ModuleType("google.auth.impersonated_credentials")
-
-        def default(scopes: list[str]) -> Any:
-            raise exceptions.DefaultCredentialsError("no application default credentials")  # type: ignore[attr-defined]
-
-        auth.exceptions = exceptions  # type: ignore[attr-defined]
-        auth.impersonated_credentials = impersonated  # type: ignore[attr-defined]
-        auth.default = default  # type: ignore[attr-defined]
-        oauth2 = types.ModuleType("google.oauth2")
-        oauth2.service_account = service_account  # type: ignore[attr-defined]
-        parent = types.ModuleType("google.auth.transport")
-        for module in (auth, exceptions, impersonated, parent, transport, oauth2, service_account):
-            monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(verify_module, "_installed", lambda module: True)
 
 
 def test_gcp_with_its_sdk_refreshes_the_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
