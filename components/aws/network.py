@@ -263,11 +263,12 @@ class Network(pulumi.ComponentResource):
                             "Action": [
                                 "logs:CreateLogStream",
                                 "logs:PutLogEvents",
-                                "logs:DescribeLogGroups",
                                 "logs:DescribeLogStreams",
                             ],
                             "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
-                        }
+                        },
+                        # A list call: IAM authorizes it on "*" only, never on a log group's ARN.
+                        {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
                     ],
                 }
             ),

@@ -220,8 +220,11 @@ def test_flow_log_role_writes_only_to_its_log_group(per_zone: Rendered) -> None:
     assert role.urn in policy.depends_on
     statements = json.loads(policy.inputs["policy"])["Statement"]
     log_group_arn = per_zone.one("aws:ec2/flowLog:FlowLog").inputs["logDestination"]
-    assert [s["Resource"] for s in statements] == [[log_group_arn, f"{log_group_arn}:*"]]
-    assert all(action.startswith("logs:") for s in statements for action in s["Action"])
+    writes, listing = statements
+    assert writes["Resource"] == [log_group_arn, f"{log_group_arn}:*"]
+    assert writes["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    # The only action on "*": a read-only list call, which IAM authorizes on nothing narrower.
+    assert (listing["Action"], listing["Resource"]) == ("logs:DescribeLogGroups", "*")
 
 
 def test_no_flow_log_resources_when_disabled(single: Rendered) -> None:
