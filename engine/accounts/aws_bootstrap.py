@@ -116,7 +116,7 @@ def template(trusted_principal: str, external_id: str, *, region: str | None = N
         ),
         "Metadata": {
             "terrane": {
-                "Usage": usage(region),
+                "Usage": usage(region, repositories=repositories),
                 "RolePath": IAM_PATH,
                 "Notes": (
                     f"The provisioner manages only IAM roles under the path {IAM_PATH}, and only with the "
@@ -133,10 +133,17 @@ def template(trusted_principal: str, external_id: str, *, region: str | None = N
     }
 
 
-def usage(region: str | None, template_file: str = "terrane-bootstrap.yaml") -> list[str]:
+def usage(region: str | None, template_file: str = "terrane-bootstrap.yaml",
+          repositories: Sequence[str] = ()) -> list[str]:
     """How to deploy the template and use what it creates: prose lines, each command on a line of its own."""
     where = region or "REGION"
     outputs = f"aws cloudformation describe-stacks --region {where} --stack-name {STACK_NAME}"
+    registry = [
+        "Link the repositories too, read with the pull-only registry reader (its RegistryReaderRoleArn output):",
+        (f"terrane accounts link ecr NAME --account-id ID --region {where} "
+         + " ".join(f"--repository {name}" for name in repositories)
+         + f" --role-arn arn:aws:iam::ID:role/{ROLE_NAMES['registry']} --external-id env:{EXTERNAL_ID_ENV}"),
+    ] if repositories else []
     return [
         (f"Deploy it once per account, in {where} (the IAM roles are global, the state store lives in {where}), "
          "with the CAPABILITY_NAMED_IAM capability:"),
@@ -153,6 +160,7 @@ def usage(region: str | None, template_file: str = "terrane-bootstrap.yaml") -> 
         f"Then link the account, with the external id in {EXTERNAL_ID_ENV}:",
         (f"terrane accounts link aws NAME --account-id ID --bootstrap-stack {STACK_NAME} --region {where} "
          f"--external-id env:{EXTERNAL_ID_ENV}"),
+        *registry,
     ]
 
 

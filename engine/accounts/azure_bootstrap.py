@@ -350,6 +350,12 @@ def next_steps(bootstrap: Bootstrap) -> list[str]:
         "and link the subscription as that principal, with its federated token (or --client-secret REF):",
         (f"  terrane accounts link azure NAME --tenant-id TENANT --subscription-id SUBSCRIPTION --client-id APP_ID "
          f"--oidc-token REF --location {location}"),
+        *([
+            "and link the registry as its pull-only identity:",
+            (f"  terrane accounts link acr NAME --tenant-id TENANT --subscription-id SUBSCRIPTION "
+             f"--resource-group {shlex.quote(registry.resource_group)} --name {registry.name} "
+             "--client-id READER_APP_ID --client-secret REF"),
+        ] if (registry := bootstrap.registry) else []),
     ]
 
 

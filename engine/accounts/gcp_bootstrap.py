@@ -448,5 +448,10 @@ def _finish(bootstrap: Bootstrap) -> list[str]:
         f"  export {SECRETS_PROVIDER_ENV}={bootstrap.secrets_provider}",
         "and link the project, impersonating the provisioner:",
         f"  {bootstrap.link_command()}",
+        *(["and each repository, impersonating the registry reader:"] if bootstrap.repositories else []),
+        *(f"  terrane accounts link artifact-registry NAME --project {repository.project} "
+          f"--location {repository.location} --repository {repository.name} "
+          f"--impersonate {bootstrap.service_account('registry')}"
+          for repository in bootstrap.repositories),
     ]
     return ["echo", *(f"echo {shlex.quote(line)}" for line in said)]

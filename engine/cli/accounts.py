@@ -353,7 +353,7 @@ def bootstrap_aws(trusted_principal: str, external_id: str | None, region: str |
     if generated:
         err.print(f"external id: {external_id}", markup=False)
         err.print("Keep it: pass it to 'terrane accounts link aws ... --external-id' (e.g. as env:NAME).")
-    for line in aws_bootstrap.usage(region, f"{aws_bootstrap.STACK_NAME}.{fmt}"):
+    for line in aws_bootstrap.usage(region, f"{aws_bootstrap.STACK_NAME}.{fmt}", repositories):
         err.print(line, markup=False)
 
 

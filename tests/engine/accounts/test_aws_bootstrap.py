@@ -233,7 +233,11 @@ def test_outputs_and_never_the_external_id(body: dict[str, Any], bare: dict[str,
 def test_description_and_metadata_say_how_to_use_it(body: dict[str, Any]) -> None:
     assert "terrane" in body["Description"]
     lines = body["Metadata"]["terrane"]["Usage"]
-    assert lines == usage(REGION)
+    assert lines == usage(REGION, repositories=REPOSITORIES)
+    assert (f"terrane accounts link ecr NAME --account-id ID --region {REGION} --repository team/app "
+            "--repository base-images --role-arn arn:aws:iam::ID:role/terrane-registry-reader "
+            "--external-id env:TERRANE_AWS_EXTERNAL_ID") in lines
+    assert not any("link ecr" in line for line in usage(REGION))
     assert (f"aws cloudformation deploy --region {REGION} --template-file terrane-bootstrap.yaml "
             f"--stack-name {STACK_NAME} --capabilities CAPABILITY_NAMED_IAM") in lines
     assert (f"export TERRANE_BACKEND_URL=\"$(aws cloudformation describe-stacks --region {REGION} --stack-name "

@@ -487,6 +487,13 @@ def test_next_steps_name_the_region_and_read_the_outputs() -> None:
     assert any(step.startswith("  terrane accounts link azure NAME ") and step.endswith("--location northeurope")
                for step in steps)
     assert template(Bootstrap("northeurope", PRINCIPAL))["parameters"]["location"]["defaultValue"] == "northeurope"
+    assert not any("link acr" in step for step in steps)
+
+
+def test_next_steps_link_the_registry_as_its_reader() -> None:
+    steps = next_steps(Bootstrap("northeurope", PRINCIPAL, registry=Registry("acmeimages", "images", READER_PRINCIPAL)))
+    assert steps[-1] == ("  terrane accounts link acr NAME --tenant-id TENANT --subscription-id SUBSCRIPTION "
+                         "--resource-group images --name acmeimages --client-id READER_APP_ID --client-secret REF")
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------------

@@ -311,7 +311,17 @@ def test_it_ends_with_the_exports_and_the_link_command(fresh: Run) -> None:
     assert f"  export TERRANE_SECRETS_PROVIDER=gcpkms://{KEY}" in lines
     assert (f"  terrane accounts link gcp NAME --project {PROJECT} --impersonate "
             f"terrane-provisioner@{PROJECT}.iam.gserviceaccount.com --region {REGION}") in lines
+    reader = f"terrane-registry-reader@{PROJECT}.iam.gserviceaccount.com"
+    assert lines[-len(REPOSITORIES):] == [
+        f"  terrane accounts link artifact-registry NAME --project {repository.project} "
+        f"--location {repository.location} --repository {repository.name} --impersonate {reader}"
+        for repository in REPOSITORIES]
+
+
+def test_without_repositories_it_ends_with_the_link_command(plain: Run) -> None:
+    lines = plain.stdout.splitlines()
     assert lines[-1].startswith("  terrane accounts link gcp")
+    assert "artifact-registry" not in plain.stdout
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------------
