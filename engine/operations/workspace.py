@@ -61,6 +61,9 @@ _AWS_CHAIN = {
 _AWS_ENDPOINTS = {"AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"}
 _AWS_FILES = {"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"}
 _GOOGLE_AMBIENT = {"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}
+# What Azure's DefaultAzureCredential signs in with: a secret, a federated token, or the Azure CLI's login.
+_AZURE_ENTRA = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
+                "AZURE_AUTHORITY_HOST", "AZURE_CONFIG_DIR"}
 _BY_AUTH: dict[tuple[str, str], set[str]] = {
     ("aws", "assume_role"): _AWS_CHAIN | _AWS_ENDPOINTS,
     ("aws", "profile"): _AWS_FILES | _AWS_ENDPOINTS,
@@ -79,8 +82,9 @@ _BY_SCHEME: dict[str, set[str]] = {
     "awskms": _AWS_CHAIN | _AWS_ENDPOINTS,
     "gs": _GOOGLE_AMBIENT,
     "gcpkms": _GOOGLE_AMBIENT,
-    "azblob": {"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CONFIG_DIR"},
-    "azurekeyvault": {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CONFIG_DIR"},
+    # A storage account with shared keys off (as the Azure bootstrap makes it) is reached with Entra ID.
+    "azblob": {"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"} | _AZURE_ENTRA,
+    "azurekeyvault": _AZURE_ENTRA,
     "https": {"PULUMI_ACCESS_TOKEN"},
 }
 

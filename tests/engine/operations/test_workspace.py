@@ -83,6 +83,19 @@ def test_an_object_store_backend_brings_what_it_needs(sample: SampleProject) -> 
     assert backend.secrets_provider.startswith("gcpkms://")
 
 
+def test_the_azure_state_store_signs_in_with_entra_id(sample: SampleProject) -> None:
+    # The Azure bootstrap's storage account has shared keys off: the CLI reaches it, and the vault's key,
+    # as the operator's Entra ID identity (a secret, a federated token or the Azure CLI's login).
+    backend = workspace.backend(open_project(sample.root), environ={
+        "TERRANE_BACKEND_URL": "azblob://terrane-state?storage_account=terraneabc",
+        "TERRANE_SECRETS_PROVIDER": "azurekeyvault://terrane-abc.vault.azure.net/keys/terrane-state"})
+    env = workspace.allowed_environment(_account("gcp", {"service_account_key": {"file": "/k.json"}}), backend,
+                                        environ=AMBIENT)
+    assert set(env) == {"PATH", "HOME", "LC_ALL", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_PYTHON_CMD",
+                        "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CONFIG_DIR"}
+    assert "ARM_CLIENT_SECRET" not in env
+
+
 def test_the_generated_passphrase_is_private_and_stable(sample: SampleProject) -> None:
     project = open_project(sample.root)
     first = workspace.backend(project, environ={})
