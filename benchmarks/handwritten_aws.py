@@ -30,6 +30,10 @@ REGION = "us-east-1"
 ADMIN_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/terrane-provisioner"
 # The provisioner may only manage roles under this path.
 IAM_PATH = "/terrane/"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/terrane/terrane-boundary"
+PULL_REPOSITORIES = [f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/platform/{name}" for name in ("web", "worker")]
+EKS_ADDON_REGISTRY = f"arn:aws:ecr:{REGION}:602401143452:repository/*"
+PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
 DEFAULT_TAGS = {"team": "platform", "cost-center": "1234", "terrane:environment": ENV, "managed-by": "terrane"}
 
 VPC_CIDR = "10.20.0.0/16"
@@ -151,6 +155,7 @@ def program() -> None:
     flow_role = aws.iam.Role(
         f"{ENV}-flow-logs",
         path=IAM_PATH,
+        permissions_boundary=BOUNDARY,
         assume_role_policy=pulumi.Output.all(partition, region, account_id).apply(lambda a: _flow_log_trust(*a)),
         tags=flow_tags,
         opts=opts,
@@ -167,11 +172,11 @@ def program() -> None:
                         "Action": [
                             "logs:CreateLogStream",
                             "logs:PutLogEvents",
-                            "logs:DescribeLogGroups",
                             "logs:DescribeLogStreams",
                         ],
                         "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
-                    }
+                    },
+                    {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
                 ],
             }
         ),
@@ -190,7 +195,8 @@ def program() -> None:
 
     # EKS cluster
     cluster_role = aws.iam.Role(
-        f"{ENV}-cluster", path=IAM_PATH, assume_role_policy=_trust("eks.amazonaws.com"), tags={}, opts=opts
+        f"{ENV}-cluster", path=IAM_PATH, permissions_boundary=BOUNDARY, assume_role_policy=_trust("eks.amazonaws.com"),
+        tags={}, opts=opts
     )
     cluster_policy = aws.iam.RolePolicyAttachment(
         f"{ENV}-cluster",
@@ -255,17 +261,33 @@ def program() -> None:
         opts=opts,
     )
     node_role = aws.iam.Role(
-        f"{ENV}-node", path=IAM_PATH, assume_role_policy=_trust("ec2.amazonaws.com"), tags={}, opts=opts
+        f"{ENV}-node", path=IAM_PATH, permissions_boundary=BOUNDARY, assume_role_policy=_trust("ec2.amazonaws.com"),
+        tags={}, opts=opts
     )
-    node_policies = [
+    node_policies: list[pulumi.Resource] = [
         aws.iam.RolePolicyAttachment(
             f"{ENV}-node-{policy}",
             role=node_role.name,
             policy_arn=pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy),
             opts=opts,
         )
-        for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy")
+        for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy")
     ]
+    # The cluster names the registry aws-images: its nodes pull from those repositories (and EKS's add-ons) only.
+    node_policies.append(aws.iam.RolePolicy(
+        f"{ENV}-node-pull",
+        role=node_role.id,
+        policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "PullToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+                {"Sid": "PullLinkedRepositories", "Effect": "Allow", "Action": PULL_ACTIONS,
+                 "Resource": PULL_REPOSITORIES},
+                {"Sid": "PullEksAddons", "Effect": "Allow", "Action": PULL_ACTIONS, "Resource": EKS_ADDON_REGISTRY},
+            ],
+        }),
+        opts=opts,
+    ))
     for pool, instance_type, min_size, max_size in NODE_POOLS:
         template = aws.ec2.LaunchTemplate(
             f"{ENV}-{pool}",
@@ -338,6 +360,7 @@ def program() -> None:
     reader = aws.iam.Role(
         f"{ENV}-reader",
         path=IAM_PATH,
+        permissions_boundary=BOUNDARY,
         assume_role_policy=pulumi.Output.all(oidc.arn, oidc_issuer).apply(
             lambda v: _web_identity_trust(v[0], v[1], subjects)
         ),

@@ -49,6 +49,9 @@ SECRETS_READER = "secrets-reader"
 
 # Built-in roles, and the AKS Entra ID server application kubelogin asks tokens for.
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+REGISTRY_ID = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/images"
+               "/providers/Microsoft.ContainerRegistry/registries/sandboximages")
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693888ce32b"
@@ -249,6 +252,15 @@ def program() -> None:
         scope=cluster.id,
         role_definition_id=_role(AKS_RBAC_CLUSTER_ADMIN),
         principal_id=deployer.object_id,
+        principal_type="ServicePrincipal",
+        opts=opts,
+    )
+    # The cluster names the registry azure-images: its kubelet identity may pull from it.
+    azure_native.authorization.RoleAssignment(
+        f"{ENV}-pull-sandboximages",
+        scope=REGISTRY_ID,
+        role_definition_id=_role(ACR_PULL),
+        principal_id=cluster.identity_profile.apply(lambda profile: profile["kubeletidentity"].object_id),
         principal_type="ServicePrincipal",
         opts=opts,
     )

@@ -43,7 +43,6 @@ NODE_ROLES = [
     "roles/monitoring.metricWriter",
     "roles/monitoring.viewer",
     "roles/stackdriver.resourceMetadata.writer",
-    "roles/artifactregistry.reader",
 ]
 SECRET_NAMES = ["db-password", "api-token"]
 NAMESPACES = ["apps", "observability"]
@@ -134,7 +133,7 @@ def program() -> None:
         project=PROJECT,
         opts=opts,
     )
-    node_roles = [
+    node_roles: list[pulumi.Resource] = [
         gcp.projects.IAMMember(
             f"{ENV}-nodes-{role.removeprefix('roles/').replace('.', '-')}",
             project=PROJECT,
@@ -144,6 +143,16 @@ def program() -> None:
         )
         for role in NODE_ROLES
     ]
+    # The cluster names the registry gcp-images: its nodes may pull from that repository only.
+    node_roles.append(gcp.artifactregistry.RepositoryIamMember(
+        f"{ENV}-nodes-pull-{PROJECT}-{REGION}-platform",
+        project=PROJECT,
+        location=REGION,
+        repository="platform",
+        role="roles/artifactregistry.reader",
+        member=node_account.member,
+        opts=opts,
+    ))
     cluster = gcp.container.Cluster(
         f"{ENV}-gke",
         name=ENV,
