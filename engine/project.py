@@ -203,34 +203,28 @@ def account_name_problem(name: object) -> str | None:
 
 def parse_account(name: object, entry: object) -> tuple[Account | None, list[str]]:
     """One entry of accounts.yaml as the loader reads it: the account, or "accounts.NAME.field: message" lines."""
-    where = f"accounts.{name}"
-    problem = account_name_problem(name)
-    if problem is not None:
-        return None, [f"{where}: the account name {problem}"]
-    cloud = entry.get("cloud") if isinstance(entry, dict) else None
-    model = ACCOUNT_MODELS.get(cloud) if isinstance(cloud, str) else None
-    if model is None:
-        return None, [f"{where}.cloud: must be one of {', '.join(ACCOUNT_MODELS)}"]
-    try:
-        return model.model_validate(entry), []
-    except ValidationError as exc:
-        return None, validation_problems(exc, ("accounts", str(name)))
+    return _parse_entry("accounts", "account", ACCOUNT_MODELS, name, entry)
 
 
 def parse_registry(name: object, entry: object) -> tuple[Registry | None, list[str]]:
     """One entry of accounts.yaml's registries: the registry, or "registries.NAME.field: message" lines."""
-    where = f"registries.{name}"
+    return _parse_entry("registries", "registry", REGISTRY_MODELS, name, entry)
+
+
+def _parse_entry(section: str, what: str, models: Mapping[str, type[M]], name: object,
+                 entry: object) -> tuple[M | None, list[str]]:
+    where = f"{section}.{name}"
     problem = account_name_problem(name)
     if problem is not None:
-        return None, [f"{where}: the registry name {problem}"]
+        return None, [f"{where}: the {what} name {problem}"]
     cloud = entry.get("cloud") if isinstance(entry, dict) else None
-    model = REGISTRY_MODELS.get(cloud) if isinstance(cloud, str) else None
+    model = models.get(cloud) if isinstance(cloud, str) else None
     if model is None:
-        return None, [f"{where}.cloud: must be one of {', '.join(REGISTRY_MODELS)}"]
+        return None, [f"{where}.cloud: must be one of {', '.join(models)}"]
     try:
         return model.model_validate(entry), []
     except ValidationError as exc:
-        return None, validation_problems(exc, ("registries", str(name)))
+        return None, validation_problems(exc, (section, str(name)))
 
 
 def parse_accounts(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> dict[str, Account]:

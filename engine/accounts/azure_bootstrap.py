@@ -353,9 +353,9 @@ def next_steps(bootstrap: Bootstrap) -> list[str]:
         *([
             "and link the registry as its pull-only identity:",
             (f"  terrane accounts link acr NAME --tenant-id TENANT --subscription-id SUBSCRIPTION "
-             f"--resource-group {shlex.quote(registry.resource_group)} --name {registry.name} "
+             f"--resource-group {shlex.quote(acr.resource_group)} --name {acr.name} "
              "--client-id READER_APP_ID --client-secret REF"),
-        ] if (registry := bootstrap.registry) else []),
+        ] if (acr := bootstrap.registry) else []),
     ]
 
 
