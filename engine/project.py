@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -106,24 +106,24 @@ class Project:
         return found[0]
 
     @cached_property
-    def accounts(self) -> dict[str, Account]:
+    def _linked(self) -> LinkedFile:
+        """accounts.yaml, read and validated once for both its sections."""
         path = self.root / ACCOUNTS_FILE
         if not path.is_file():
-            return {}
-        raw = read_yaml(path, ACCOUNTS_FILE)
-        return parse_accounts(raw)
+            return LinkedFile({}, {})
+        return parse_linked(read_yaml(path, ACCOUNTS_FILE))
 
-    @cached_property
+    @property
+    def accounts(self) -> dict[str, Account]:
+        return self._linked.accounts
+
+    @property
     def registries(self) -> dict[str, Registry]:
-        path = self.root / ACCOUNTS_FILE
-        if not path.is_file():
-            return {}
-        return parse_registries(read_yaml(path, ACCOUNTS_FILE))
+        return self._linked.registries
 
     def reload_accounts(self) -> None:
         """``accounts.yaml`` changed on disk: read it again when ``accounts`` or ``registries`` is next asked for."""
-        self.__dict__.pop("accounts", None)
-        self.__dict__.pop("registries", None)
+        self.__dict__.pop("_linked", None)
 
     def environment(self, name: str) -> Environment:
         """Load and fully validate one environment, including its account and cloud rules."""
@@ -227,17 +227,15 @@ def _parse_entry(section: str, what: str, models: Mapping[str, type[M]], name: o
         return None, validation_problems(exc, (section, str(name)))
 
 
-def parse_accounts(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> dict[str, Account]:
-    """The accounts of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem of the file."""
-    return _parse_file(raw, relative)[0]
+class LinkedFile(NamedTuple):
+    """What accounts.yaml links: cloud accounts and container registries, by name."""
+
+    accounts: dict[str, Account]
+    registries: dict[str, Registry]
 
 
-def parse_registries(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> dict[str, Registry]:
-    """The registries of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem of the file."""
-    return _parse_file(raw, relative)[1]
-
-
-def _parse_file(raw: Mapping[str, Any], relative: str) -> tuple[dict[str, Account], dict[str, Registry]]:
+def parse_linked(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> LinkedFile:
+    """The accounts and registries of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem."""
     problems = [f"{relative}: {key}: unknown field" for key in raw if key not in ("accounts", "registries")]
     accounts: dict[str, Account] = _entries(raw, "accounts", "account", parse_account, problems, relative)
     registries: dict[str, Registry] = _entries(raw, "registries", "registry", parse_registry, problems, relative)
@@ -245,7 +243,7 @@ def _parse_file(raw: Mapping[str, Any], relative: str) -> tuple[dict[str, Accoun
                  for name in registries if name in accounts]
     if problems:
         raise SpecError(problems)
-    return accounts, registries
+    return LinkedFile(accounts, registries)
 
 
 def _entries(raw: Mapping[str, Any], key: str, what: str,

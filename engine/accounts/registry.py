@@ -28,7 +28,7 @@ from terrane.engine.project import (
     ACCOUNTS_FILE,
     Project,
     account_name_problem,
-    parse_accounts,
+    parse_linked,
     parse_yaml,
     read_text,
     read_yaml,
@@ -284,7 +284,7 @@ def _update(project: Project, section: Section, name: str, entry: dict[str, Any]
             changed[name] = entry
         wanted = {**raw, section: changed}
         if entry is not None:
-            parse_accounts(wanted)  # what the loader will read next (both sections): refused here, before any write
+            parse_linked(wanted)  # what the loader will read next (both sections): refused here, before any write
         write_atomically(path, _edited(text, section, name, entry, wanted))
     project.reload_accounts()
 
