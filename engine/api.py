@@ -226,7 +226,7 @@ class Engine:
             account = self.project.account_for(env)
             stack = stacks.get(env.name)
             statuses[env.name] = EnvironmentStatus(
-                environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account),
+                environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account) or "-",
                 last_update={"time": stack.last_update, "resources": stack.resources} if stack else None,
                 error=None, last_drift=drift.get(env.name),
             )

@@ -35,7 +35,7 @@ from terrane.engine.operations import pulumi_cli, workspace
 from terrane.engine.operations.workspace import PASSPHRASE_FILE, STATE_DIR
 from terrane.engine.project import Project
 from terrane.stacks.spec import Spec
-from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount, KubernetesAccount
 from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
 from terrane.stacks.spec.registries import EcrRegistry, Registry
 
@@ -128,7 +128,10 @@ def _missing_passphrase(backend: workspace.Backend, path: Path, *, generated: bo
 
 
 def _references(check: str, linked: Account | Registry) -> Check:
-    references = list(_find_references(linked.auth))
+    if isinstance(linked, KubernetesAccount):
+        method, references = "kubeconfig", [linked.kubeconfig]
+    else:
+        method, references = linked.auth.method, _find_references(linked.auth)
     region = linked.region if isinstance(linked, (AwsAccount, EcrRegistry)) else None
     try:
         for reference in references:
@@ -136,7 +139,7 @@ def _references(check: str, linked: Account | Registry) -> Check:
     except TerraneError as exc:
         return Check(check, "fail", str(exc))
     listed = ", ".join(str(reference) for reference in references) or "no secret references"
-    return Check(check, "ok", f"{linked.cloud}, {linked.auth.method}: {listed} resolve")
+    return Check(check, "ok", f"{linked.cloud}, {method}: {listed} resolve")
 
 
 def _find_references(node: Spec) -> list[EnvRef | FileRef | AwsSecretRef]:

@@ -34,15 +34,15 @@ def compose(env: Environment, account: AwsAccount) -> None:
     provider = account_provider(env, account, region)
     opts = pulumi.ResourceOptions(provider=provider)
 
-    subnets = layout.zonal_subnets(env.network.cidr, env.network.zones)
+    subnets = layout.zonal_subnets(env.cloud_network.cidr, env.cloud_network.zones)
     network = Network(
         env.name,
         NetworkArgs(
-            cidr=str(env.network.cidr),
+            cidr=str(env.cloud_network.cidr),
             private_subnet_cidrs=[str(subnet) for subnet in subnets.private],
             public_subnet_cidrs=[str(subnet) for subnet in subnets.public],
-            nat=env.network.nat,
-            flow_logs=env.network.flow_logs,
+            nat=env.cloud_network.nat,
+            flow_logs=env.cloud_network.flow_logs,
             cluster_name=env.name if env.cluster else None,
             permissions_boundary=account.permissions_boundary,
         ),

@@ -38,19 +38,19 @@ def compose(env: Environment, account: AzureAccount) -> None:
     provider = account_provider(env, account, location)
     opts = pulumi.ResourceOptions(provider=provider)
     tags = standard_tags(env)
-    subnets = layout.vnet_subnets(env.network.cidr)
-    zones = list(layout.AZURE_ZONES[: env.network.zones])
+    subnets = layout.vnet_subnets(env.cloud_network.cidr)
+    zones = list(layout.AZURE_ZONES[: env.cloud_network.zones])
 
     network = Network(
         env.name,
         NetworkArgs(
             resource_group_name=f"rg-{env.name}",
             location=location,
-            cidr=str(env.network.cidr),
+            cidr=str(env.cloud_network.cidr),
             node_subnet_cidr=str(subnets.nodes),
             endpoint_subnet_cidr=str(subnets.endpoints),
-            nat=env.network.nat,
-            flow_logs=env.network.flow_logs,
+            nat=env.cloud_network.nat,
+            flow_logs=env.cloud_network.flow_logs,
             flow_log_storage_account_name=names.storage_account(env.name, "flowlogs", account.subscription_id),
             tags=tags,
         ),
@@ -87,7 +87,7 @@ def compose(env: Environment, account: AzureAccount) -> None:
                     for pool in spec.node_pools
                 ],
                 zones=zones,
-                outbound_nat=env.network.nat != "none",
+                outbound_nat=env.cloud_network.nat != "none",
                 deletion_protection=spec.deletion_protection,
                 kubelogin_mode=_KUBELOGIN[account.auth.method],
                 service_principal=_service_principal_login(account),

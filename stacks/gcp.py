@@ -40,11 +40,11 @@ def compose(env: Environment, account: GcpAccount) -> None:
         NetworkArgs(
             network_name=env.name,
             region=region,
-            cidr=str(env.network.cidr),
+            cidr=str(env.cloud_network.cidr),
             pod_cidr=str(spec.pod_cidr if spec else DEFAULT_POD_CIDR),
             service_cidr=str(spec.service_cidr if spec else DEFAULT_SERVICE_CIDR),
-            nat=env.network.nat,
-            flow_logs=env.network.flow_logs,
+            nat=env.cloud_network.nat,
+            flow_logs=env.cloud_network.flow_logs,
         ),
         opts,
     )
@@ -60,7 +60,7 @@ def compose(env: Environment, account: GcpAccount) -> None:
                 cluster_name=names.gke_cluster(env.name),
                 project=account.project,
                 region=region,
-                zone_count=env.network.zones,
+                zone_count=env.cloud_network.zones,
                 network_self_link=network.network_self_link,
                 subnet_self_link=network.subnet_self_link,
                 pods_range_name=network.pods_range_name,

@@ -1,20 +1,28 @@
-"""The Kubernetes side of an environment, the same on every cloud."""
+"""The Kubernetes side of an environment, the same on every cloud, and the whole of one on a linked cluster."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as kubernetes
 
-from terrane.components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from terrane.components.kubernetes import Bootstrap, BootstrapArgs, NamespaceArgs, ServiceAccountArgs
+from terrane.stacks.program import KUBECONFIG_KEY, SECRETS_READER, standard_kubernetes_labels
 from terrane.stacks.spec.environments import Environment
-
-SECRETS_READER = "secrets-reader"
 
 
 def secret_readers(env: Environment) -> list[tuple[str, str]]:
     """(namespace, service account) of every workload identity allowed to read the environment's secrets."""
-    namespaces = env.kubernetes.namespaces if env.kubernetes and env.cluster else []
+    namespaces = env.kubernetes.namespace_names if env.kubernetes and env.cluster else []
     return [(namespace, SECRETS_READER) for namespace in namespaces]
+
+
+def compose(env: Environment) -> None:
+    """An environment on a linked cluster: the Bootstrap, through a provider that has only the stack's kubeconfig."""
+    namespace, key = KUBECONFIG_KEY.split(":")
+    provider = kubernetes.Provider(env.account, kubeconfig=pulumi.Config(namespace).require_secret(key))
+    _bootstrap(env, provider, labels=standard_kubernetes_labels(env), secrets_reader=None)
 
 
 def bootstrap(
@@ -24,7 +32,7 @@ def bootstrap(
     cluster_identifier: pulumi.Input[str],
     secrets_reader: ServiceAccountArgs | None,
 ) -> None:
-    """Namespaces, default-deny policies and the secrets reader, through the cluster's own provider."""
+    """Namespaces, default-deny policies and the secrets reader in a cluster the environment made."""
     if env.kubernetes is None:
         return
     provider = kubernetes.Provider(
@@ -34,9 +42,32 @@ def bootstrap(
         # not replace every Kubernetes object in it.
         cluster_identifier=cluster_identifier,
     )
+    _bootstrap(env, provider, labels={}, secrets_reader=secrets_reader)
+
+
+def _bootstrap(
+    env: Environment,
+    provider: kubernetes.Provider,
+    *,
+    labels: Mapping[str, str],
+    secrets_reader: ServiceAccountArgs | None,
+) -> None:
+    namespaces = env.kubernetes.namespaces if env.kubernetes else []
     result = Bootstrap(
         env.name,
-        BootstrapArgs(namespaces=env.kubernetes.namespaces, secrets_reader=secrets_reader),
+        BootstrapArgs(
+            namespaces=[
+                NamespaceArgs(
+                    name=namespace.name,
+                    labels=namespace.labels,
+                    annotations=namespace.annotations,
+                    service_accounts=namespace.service_accounts,
+                )
+                for namespace in namespaces
+            ],
+            secrets_reader=secrets_reader,
+            labels=labels,
+        ),
         pulumi.ResourceOptions(provider=provider),
     )
     pulumi.export("namespaces", result.namespaces)

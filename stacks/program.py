@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
 from terrane.stacks.spec.environments import Environment
 
 PulumiFn = Callable[[], None]
 
 INCARNATION_KEY = "terrane:incarnation"
 """Plain stack config: a random id the engine gives a stack when it creates it, and a new one after each destroy."""
+
+SECRETS_READER = "secrets-reader"
+"""The service account in each namespace that a cloud's workload identity lets read the environment's secrets."""
+
+KUBECONFIG_KEY = "kubernetes:kubeconfig"
+"""Secret stack config: a linked cluster's kubeconfig, flattened to one context, set by the engine from accounts.yaml."""
 
 
 def build_program(env: Environment, account: Account) -> PulumiFn:
@@ -30,10 +36,14 @@ def build_program(env: Environment, account: Account) -> PulumiFn:
             from terrane.stacks import azure
 
             azure.compose(env, account)
-        else:
+        elif isinstance(account, GcpAccount):
             from terrane.stacks import gcp
 
             gcp.compose(env, account)
+        else:
+            from terrane.stacks import kubernetes
+
+            kubernetes.compose(env)
 
     return program
 
@@ -41,6 +51,11 @@ def build_program(env: Environment, account: Account) -> PulumiFn:
 def standard_tags(env: Environment) -> dict[str, str]:
     """Tags every resource of an environment carries, on top of the spec's own."""
     return {**env.tags, "terrane:environment": env.name, "managed-by": "terrane"}
+
+
+def standard_kubernetes_labels(env: Environment) -> dict[str, str]:
+    """Labels on every object in a linked cluster: the spec's tags (validated as labels) and terrane's own."""
+    return {**env.tags, "terrane-environment": env.name, "app.kubernetes.io/managed-by": "terrane"}
 
 
 def standard_labels(env: Environment) -> dict[str, str]:

@@ -13,10 +13,10 @@ from ipaddress import IPv4Network
 from itertools import combinations
 
 from terrane.stacks import layout
-from terrane.stacks.program import standard_labels, standard_tags
+from terrane.stacks.program import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
 from terrane.stacks.spec import REGION, Cloud
-from terrane.stacks.spec.accounts import Account
-from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.accounts import Account, KubernetesAccount
+from terrane.stacks.spec.environments import Environment, label_key_problem, label_value_problem
 
 # What a machine type looks like on each cloud, when a pool does not use a neutral size.
 _MACHINE_TYPE = {
@@ -67,8 +67,34 @@ def check(env: Environment, account: Account, *, invalid: Collection[str] = ()) 
     the rules that read them are left out, and the others still run, so that a
     file's problems are all reported at once.
     """
-    skipped = set(invalid)
-    return [problem for rule, reads in _RULES if not reads & skipped for problem in rule(env, account.cloud)]
+    if isinstance(account, KubernetesAccount):
+        return _linked_cluster(env, skipped=set(invalid))
+    skipped = set(invalid) | ({"network"} if env.network is None else set())
+    network = [] if env.network or "network" in invalid else [
+        Problem("network", "an environment on a cloud needs a network section")
+    ]
+    return network + [problem for rule, reads in _RULES if not reads & skipped for problem in rule(env, account.cloud)]
+
+
+def _linked_cluster(env: Environment, *, skipped: set[str]) -> list[Problem]:
+    """A cluster made elsewhere: terrane bootstraps it, and makes no cloud resource."""
+    problems = [
+        Problem(section, "a linked cluster (cloud: kubernetes) takes only kubernetes, tags, protect and drift; "
+                         f"remove {section}:")
+        for section in ("region", "network", "cluster", "secrets")
+        if getattr(env, section) is not None
+    ]
+    if env.kubernetes is None and "kubernetes" not in skipped:
+        problems.append(Problem("kubernetes", "an environment on a linked cluster needs a kubernetes section "
+                                              "(its namespaces)"))
+    if "tags" not in skipped:
+        own = standard_kubernetes_labels(env.model_copy(update={"tags": {}}))
+        for key, value in env.tags.items():
+            problem = ("terrane sets this label itself" if key in own
+                       else label_key_problem(key) or label_value_problem(value))
+            if problem:
+                problems.append(Problem(f"tags.{key}", f"tags are labels on a linked cluster: {problem}"))
+    return problems
 
 
 def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
@@ -91,6 +117,18 @@ def _kubernetes_needs_cluster(env: Environment, cloud: Cloud) -> list[Problem]:
     return []
 
 
+def _secrets_reader_name(env: Environment, cloud: Cloud) -> list[Problem]:
+    """With secrets and a cluster, every namespace gets the secrets reader: a service account may not take its name."""
+    if not (env.kubernetes and env.cluster and env.secrets):
+        return []
+    return [
+        Problem(f"kubernetes.namespaces[{index}].service_accounts",
+                f"'{SECRETS_READER}' is the service account terrane makes to read the environment's secrets")
+        for index, namespace in enumerate(env.kubernetes.namespaces)
+        if SECRETS_READER in namespace.service_accounts
+    ]
+
+
 def _endpoint(env: Environment, cloud: Cloud) -> list[Problem]:
     problems = []
     if env.cluster and env.cluster.authorized_cidrs and env.cluster.endpoint == "private":
@@ -104,7 +142,7 @@ def _endpoint(env: Environment, cloud: Cloud) -> list[Problem]:
 
 
 def _overlaps(env: Environment, cloud: Cloud) -> list[Problem]:
-    ranges: list[tuple[str, IPv4Network]] = [("network.cidr", env.network.cidr)]
+    ranges: list[tuple[str, IPv4Network]] = [("network.cidr", env.cloud_network.cidr)]
     if env.cluster:
         ranges += [
             ("cluster.pod_cidr", env.cluster.pod_cidr),
@@ -142,7 +180,7 @@ def _authorized_cidrs(env: Environment, cloud: Cloud) -> list[Problem]:
 
 
 def _network_range(env: Environment, cloud: Cloud) -> list[Problem]:
-    cidr, zones = env.network.cidr, env.network.zones
+    cidr, zones = env.cloud_network.cidr, env.cloud_network.zones
     if cloud == "aws":
         if cidr.prefixlen not in _AWS_VPC_PREFIXES:
             return [Problem("network.cidr", f"{cidr}: an AWS VPC takes a range from /16 to /28")]
@@ -241,7 +279,7 @@ def _azure_tag_text(env: Environment) -> list[Problem]:
 
 def _azure_storage_tag_names(env: Environment, cloud: Cloud) -> list[Problem]:
     """The flow logs' storage account carries the tags too, and takes shorter names."""
-    if cloud != "azure" or not env.network.flow_logs:
+    if cloud != "azure" or not env.cloud_network.flow_logs:
         return []
     return [
         Problem(f"tags.{key}", f"an Azure tag name has 1 to {_AZURE_STORAGE_TAG_NAME_LENGTH} characters "
@@ -291,6 +329,7 @@ Rule = Callable[[Environment, Cloud], list[Problem]]
 _RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (_region, frozenset({"region"})),
     (_kubernetes_needs_cluster, frozenset({"kubernetes", "cluster"})),
+    (_secrets_reader_name, frozenset({"kubernetes", "cluster", "secrets"})),
     (_endpoint, frozenset({"cluster"})),
     (_overlaps, frozenset({"network", "cluster"})),
     (_machine_types, frozenset({"cluster"})),

@@ -1,4 +1,5 @@
-"""Shared fixtures: a copy of the sample project, the CLI run in-process, moto, the stand-in and the real CLI.
+"""Shared fixtures: a copy of the sample project, the CLI run in-process, moto, the stand-in, the real CLI
+and a real Kubernetes API server.
 
 What they build on lives in ``tests.helpers``; tests import from there, never from here.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from terrane.engine.cli import main
-from tests.helpers import real_cli
+from tests.helpers import real_cli, real_kubernetes
 from tests.helpers.project import ACR_READER_SECRET, AZURE_SECRET, EXTERNAL_ID, GCP_KEY, Result, SampleProject
 from tests.standin import ROOT, StandIn
 
@@ -95,3 +96,20 @@ def pulumi_root(pytestconfig: pytest.Config) -> Path:
     with capture.global_and_fixture_disabled():  # a first build takes minutes: show it
         found = real_cli.find_or_build()
     return real_cli.require(found)
+
+
+@pytest.fixture(scope="session")
+def kubernetes_root(pytestconfig: pytest.Config) -> Path:
+    """Where the built kube-apiserver, etcd and pulumi-resource-kubernetes are (``bin/``)."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # a first build takes many minutes: show it
+        found = real_kubernetes.find_or_build()
+    return real_cli.require(found)
+
+
+@pytest.fixture(scope="session")
+def apiserver(kubernetes_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[real_kubernetes.ApiServer]:
+    """One real API server per test process; tests keep to namespaces of their own."""
+    server = real_kubernetes.ApiServer.start(kubernetes_root, tmp_path_factory.mktemp("apiserver"))
+    yield server
+    server.stop()

@@ -1,11 +1,19 @@
-"""The pinned tools of tools/: one version of the Pulumi CLI, not older than the SDK terrane runs."""
+"""The pinned tools of tools/: one version of the Pulumi CLI, not older than the SDK terrane runs, and a
+Kubernetes API server that starts, serves and stops as a developer's would."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from importlib import metadata
+from pathlib import Path
 
+import pytest
+
+from tests.helpers.processes import descendants
 from tests.helpers.project import REPO
+from tests.helpers.real_kubernetes import ApiServer
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -22,7 +30,7 @@ def test_the_cli_pin_is_one_version_not_older_than_the_sdk() -> None:
 
 
 def test_the_api_server_pins_its_staging_modules_to_the_matching_release() -> None:
-    go_mod = (REPO / "tools" / "kubernetes" / "modules" / "kube-apiserver" / "go.mod").read_text()
+    go_mod = (REPO / "tools" / "kubernetes" / "modules" / "kubernetes" / "go.mod").read_text()
     (kubernetes,) = re.findall(r"^(?:require)?\s*k8s\.io/kubernetes v1\.(\d+\.\d+)$", go_mod, re.MULTILINE)
     replaces = re.findall(r"^replace (k8s\.io/\S+) => (k8s\.io/\S+) v0\.(\d+\.\d+)$", go_mod, re.MULTILINE)
     # Every staging module k8s.io/kubernetes replaces with ./staging/src/k8s.io/NAME, at v0.<its minor.patch>.
@@ -35,3 +43,24 @@ def test_the_kubernetes_provider_is_built_with_a_released_sdk() -> None:
     pins = dict(re.findall(r"^\s*github\.com/pulumi/pulumi-kubernetes/(provider|sdk)/v4 (v\S+)$", go_mod, re.MULTILINE))
     assert set(pins) == {"provider", "sdk"}
     assert re.fullmatch(r"v4\.\d+\.\d+", pins["sdk"])  # a release, not the monorepo path the provider replaces it with
+
+
+@pytest.mark.kubernetes
+def test_the_api_server_serves_finalizes_namespaces_and_stops_leaving_no_process(
+    kubernetes_root: Path, tmp_path: Path
+) -> None:
+    server = ApiServer.start(kubernetes_root, tmp_path / "apiserver")
+    try:
+        servers = descendants(server.process.pid)
+        assert len(servers) == 3  # etcd, kube-apiserver, kube-controller-manager
+        server.request("POST", "/api/v1/namespaces", {"metadata": {"name": "short-lived"}})
+        server.request("DELETE", "/api/v1/namespaces/short-lived")
+        # Only the controller manager's namespace controller takes a deleted namespace away.
+        deadline = time.monotonic() + 60
+        while server.get("/api/v1/namespaces/short-lived") is not None:
+            assert time.monotonic() < deadline, "the namespace was never finalized"
+            time.sleep(0.5)
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not [pid for pid in servers if os.path.exists(f"/proc/{pid}")]

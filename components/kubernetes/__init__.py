@@ -1,5 +1,5 @@
 """Cloud-neutral Kubernetes components, applied through a cluster's provider."""
 
-from terrane.components.kubernetes.bootstrap import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from terrane.components.kubernetes.bootstrap import Bootstrap, BootstrapArgs, NamespaceArgs, ServiceAccountArgs
 
-__all__ = ["Bootstrap", "BootstrapArgs", "ServiceAccountArgs"]
+__all__ = ["Bootstrap", "BootstrapArgs", "NamespaceArgs", "ServiceAccountArgs"]

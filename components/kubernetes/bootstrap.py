@@ -1,7 +1,13 @@
-"""The first objects in a new cluster, on any cloud: namespaces under the
-restricted Pod Security Standard, a default-deny network policy in each (with
-DNS still allowed) and, optionally, a service account in each that the cloud's
-workload identity lets read the environment's secrets."""
+"""The first objects in a cluster, new on any cloud or linked as it is: namespaces
+under the restricted Pod Security Standard, a default-deny network policy in each
+(with DNS still allowed), the service accounts the spec names and, optionally, one
+in each namespace that the cloud's workload identity lets read the environment's
+secrets.
+
+terrane owns the fields it sets. Every object carries Pulumi's ``patchForce``
+annotation, so an apply takes those fields back from whoever changed them since
+(``kubectl label``, another controller): ``up`` after drift restores them, where
+a server-side apply would otherwise stop on a field conflict."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import pulumi_kubernetes as k8s
 _RESTRICTED = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
 }
+_OWNED = {"pulumi.com/patchForce": "true"}
 
 
 @dataclass(frozen=True)
@@ -25,11 +32,22 @@ class ServiceAccountArgs:
 
 
 @dataclass(frozen=True)
+class NamespaceArgs:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """On the namespace alone, besides the Bootstrap's labels; the pod-security ones are always restricted."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    service_accounts: Sequence[str] = ()
+    """Made in the namespace, with no API token mounted unless a pod asks for one."""
+
+
+@dataclass(frozen=True)
 class BootstrapArgs:
-    namespaces: Sequence[str]
+    namespaces: Sequence[NamespaceArgs]
     secrets_reader: ServiceAccountArgs | None = None
     """Created in every namespace when set."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """On every object."""
 
 
 class Bootstrap(pulumi.ComponentResource):
@@ -40,20 +58,28 @@ class Bootstrap(pulumi.ComponentResource):
         labels = dict(args.labels)
 
         names: list[pulumi.Output[str]] = []
-        for namespace in args.namespaces:
-            in_namespace = self._namespace(name, namespace, labels)
+        for spec in args.namespaces:
+            namespace = spec.name
+            in_namespace = self._namespace(name, spec, labels)
             names.append(in_namespace)
             self._network_policies(name, namespace, in_namespace, labels)
+            accounts = [ServiceAccountArgs(account) for account in spec.service_accounts]
             if args.secrets_reader is not None:
-                self._secrets_reader(name, namespace, in_namespace, args.secrets_reader, labels)
+                accounts.append(args.secrets_reader)
+            for account in accounts:
+                self._service_account(name, namespace, in_namespace, account, labels)
 
         self.namespaces = pulumi.Output.all(*names)
         self.register_outputs({"namespaces": self.namespaces})
 
-    def _namespace(self, name: str, namespace: str, labels: Mapping[str, str]) -> pulumi.Output[str]:
+    def _namespace(self, name: str, spec: NamespaceArgs, labels: Mapping[str, str]) -> pulumi.Output[str]:
         created = k8s.core.v1.Namespace(
-            f"{name}-{namespace}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels={**labels, **_RESTRICTED}),
+            f"{name}-{spec.name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=spec.name,
+                labels={**labels, **spec.labels, **_RESTRICTED},
+                annotations={**spec.annotations, **_OWNED},
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Taking the name from the namespace makes everything in it wait for it.
@@ -66,7 +92,7 @@ class Bootstrap(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-{namespace}-default-deny",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="default-deny", namespace=in_namespace, labels=labels
+                name="default-deny", namespace=in_namespace, labels=labels, annotations=_OWNED
             ),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
@@ -76,7 +102,9 @@ class Bootstrap(pulumi.ComponentResource):
         )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-{namespace}-allow-dns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-dns", namespace=in_namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="allow-dns", namespace=in_namespace, labels=labels, annotations=_OWNED
+            ),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Egress"],
@@ -99,7 +127,7 @@ class Bootstrap(pulumi.ComponentResource):
             opts=child,
         )
 
-    def _secrets_reader(
+    def _service_account(
         self,
         name: str,
         namespace: str,
@@ -112,7 +140,7 @@ class Bootstrap(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=account.name,
                 namespace=in_namespace,
-                annotations=dict(account.annotations),
+                annotations={**account.annotations, **_OWNED},
                 labels={**labels, **account.labels},
             ),
             # Reading secrets needs a cloud token, not a Kubernetes API token;

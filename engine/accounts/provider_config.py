@@ -10,20 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from terrane.engine.accounts.kubeconfig import kubeconfig_of
 from terrane.engine.accounts.secrets import Secret, resolve
-from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.program import KUBECONFIG_KEY
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount, KubernetesAccount
 from terrane.stacks.spec.references import Reference
 
 ConfigValue = str | Secret
 Resolver = Callable[[Reference], Secret]
 
 
-def provider_config(account: Account, region: str, resolver: Resolver | None = None) -> dict[str, ConfigValue]:
-    """Pulumi config keys (``aws:region``, ``azure-native:clientSecret``, ...) for ``account``.
+def provider_config(
+    name: str, account: Account, region: str | None, resolver: Resolver | None = None
+) -> dict[str, ConfigValue]:
+    """Pulumi config keys (``aws:region``, ``azure-native:clientSecret``, ...) for account ``name``.
 
     Keys with a path (``aws:assumeRoles[0].roleArn``) are meant to be set with
-    Pulumi's path syntax.
+    Pulumi's path syntax. A linked cluster's is its kubeconfig, flattened to its
+    context (``kubeconfig.kubeconfig_of``).
     """
+    if isinstance(account, KubernetesAccount):
+        return {KUBECONFIG_KEY: kubeconfig_of(account, name)}
+    assert region is not None, "an environment on a cloud has a region"
     if isinstance(account, AwsAccount):
         return _aws(account, region, resolver or (lambda ref: resolve(ref, region=account.region)))
     if isinstance(account, AzureAccount):

@@ -34,7 +34,7 @@ from terrane.engine.project import (
     read_yaml,
     validation_problems,
 )
-from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, KubernetesAccount
 from terrane.stacks.spec.registries import (
     REGISTRY_KINDS,
     REGISTRY_MODELS,
@@ -60,8 +60,10 @@ class AccountSummary:
     name: str
     cloud: str
     account_id: str
-    region: str
+    region: str | None
+    """None for a Kubernetes cluster, which has no regions."""
     auth: str
+    """The sign-in method; a Kubernetes cluster's is its kubeconfig's reference: "kubeconfig (file:PATH)"."""
     environments: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,11 +122,18 @@ def summaries(project: Project) -> list[AccountSummary]:
             cloud=account.cloud,
             account_id=account.scope_id,
             region=account.default_region,
-            auth=account.auth.method,
+            auth=_method(account),
             environments=tuple(used.get(name, ())),
         )
         for name, account in project.accounts.items()
     ]
+
+
+def _method(account: Account) -> str:
+    """How the account signs in, in words that name references only."""
+    if isinstance(account, KubernetesAccount):
+        return f"kubeconfig ({account.kubeconfig})"
+    return account.auth.method
 
 
 def registry_summaries(project: Project) -> list[RegistrySummary]:

@@ -10,6 +10,10 @@ Azure and GCP are checked with the cloud when their optional SDK is installed
 (``terrane[azure]``, ``terrane[gcp]``); without it, the references are resolved
 and the identifiers checked, and the result says that nothing was confirmed.
 
+A Kubernetes cluster is asked who the kubeconfig's user is (a SelfSubjectReview)
+and whether it may create what terrane's bootstrap creates (a
+SelfSubjectAccessReview per resource, the evidence): verified only when it may.
+
 Secret references are resolved here, only while verifying. The values never
 reach a result, a message or an exception: messages name the reference
 (``env:NAME``), and any text that comes back from a cloud is redacted as well.
@@ -25,12 +29,14 @@ from typing import TYPE_CHECKING, Any
 from terrane.engine.accounts.aws_bootstrap import EXTERNAL_ID
 from terrane.engine.accounts.secrets import MASK, Secret, resolve
 from terrane.engine.errors import EngineError, InvalidInputError, TerraneError
-from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount, KubernetesAccount
 from terrane.stacks.spec.references import Reference
 from terrane.stacks.spec.registries import REGISTRY_KINDS, AcrRegistry, ArtifactRegistry, EcrRegistry, Registry
 
 if TYPE_CHECKING:
     import boto3
+
+    from terrane.engine.accounts.kubeconfig import Client
 
 __all__ = ["Evidence", "NotVerified", "Verification", "verify"]
 
@@ -39,6 +45,11 @@ GCP_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 AZURE_SDK = "azure.identity"
 GCP_SDK = "google.auth"
 SERVICE_ACCOUNT_KEY_FIELDS = ("type", "project_id", "private_key", "client_email")
+# What terrane's Bootstrap (components/kubernetes) creates, as (API group, resource): a cluster's kubeconfig user
+# must be allowed to create each, in every namespace. "" is the core group.
+KUBERNETES_BOOTSTRAP_RESOURCES = (("", "namespaces"), ("networking.k8s.io", "networkpolicies"), ("", "serviceaccounts"))
+# SelfSubjectReview is GA (v1) since Kubernetes 1.28, beta (enabled) in 1.27.
+SELF_SUBJECT_REVIEW_VERSIONS = ("v1", "v1beta1")
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class Verification:
     can_push: bool | None = None
     """A registry's identity has a permission to push; None: its permissions could not be read."""
     evidence: tuple[Evidence, ...] = field(default=())
-    """A registry's checks, in the order they ran."""
+    """A registry's checks, or a Kubernetes cluster's permission checks, in the order they ran."""
 
     @property
     def failed(self) -> bool:
@@ -99,8 +110,9 @@ class Verification:
             "note": self.note,
         }
         if self.kind is not None:
-            document |= {"kind": self.kind, "can_pull": self.can_pull, "can_push": self.can_push,
-                         "evidence": [item.to_dict() for item in self.evidence]}
+            document |= {"kind": self.kind, "can_pull": self.can_pull, "can_push": self.can_push}
+        if self.kind is not None or self.evidence:
+            document["evidence"] = [item.to_dict() for item in self.evidence]
         return document
 
 
@@ -136,6 +148,8 @@ def verify(name: str, account: Account | Registry) -> Verification:
         return _verify_azure(check, account)
     if isinstance(account, GcpAccount):
         return _verify_gcp(check, account)
+    if isinstance(account, KubernetesAccount):
+        return _verify_kubernetes(check, account)
     raise InvalidInputError(f"account {name}: unknown kind of account {type(account).__name__}")
 
 
@@ -552,3 +566,56 @@ def _gcp_credentials(check: _Check, account: GcpAccount | ArtifactRegistry, key:
 def _gcp_email(credentials: Any) -> str | None:
     email = getattr(credentials, "service_account_email", None)
     return email if isinstance(email, str) and "@" in email else None
+
+
+# --- Kubernetes -----------------------------------------------------------------------------
+
+
+def _verify_kubernetes(check: _Check, account: KubernetesAccount) -> Verification:
+    from terrane.engine.accounts import kubeconfig
+
+    flat = kubeconfig.kubeconfig_of(account, check.name)
+    client = kubeconfig.Client.from_kubeconfig(flat.reveal(), origin=kubeconfig.origin(account, check.name))
+    identity, groups = _kubernetes_identity(client)
+    evidence = tuple(_kubernetes_may_create(client, group, resource)
+                     for group, resource in KUBERNETES_BOOTSTRAP_RESOURCES)
+    missing = [item.check.removeprefix("create ") for item in evidence if not item.passed]
+    who = identity or "the kubeconfig's user"
+    if missing:
+        note = (f"{who} cannot create {', '.join(missing)} on {client.server}: terrane's bootstrap creates them; "
+                "bind it to a ClusterRole that allows it (cluster-admin does)")
+    else:
+        note = f"groups: {', '.join(groups) or 'none'}; may create what terrane's bootstrap creates on {client.server}"
+    return Verification(account=check.name, cloud=account.cloud, verified=not missing, identity=identity,
+                        account_id=account.scope_id, note=note, evidence=evidence)
+
+
+def _kubernetes_identity(client: Client) -> tuple[str | None, list[str]]:
+    """Who the API server says the kubeconfig's user is, and its groups; no name from a cluster older than 1.27."""
+    from terrane.engine.accounts.kubeconfig import ApiError
+
+    for version in SELF_SUBJECT_REVIEW_VERSIONS:
+        try:
+            review = client.post(f"/apis/authentication.k8s.io/{version}/selfsubjectreviews", {
+                "apiVersion": f"authentication.k8s.io/{version}", "kind": "SelfSubjectReview"})
+        except ApiError as exc:
+            if exc.status == 404:
+                continue
+            raise
+        user = (review.get("status") or {}).get("userInfo") or {}
+        groups = user.get("groups")
+        return user.get("username"), [str(group) for group in groups] if isinstance(groups, list) else []
+    return None, []
+
+
+def _kubernetes_may_create(client: Client, group: str, resource: str) -> Evidence:
+    """Whether the kubeconfig's user may create ``resource`` in every namespace (a SelfSubjectAccessReview)."""
+    attributes = {"verb": "create", "group": group, "resource": resource}
+    review = client.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": attributes}})
+    status = review.get("status") or {}
+    allowed = status.get("allowed") is True
+    reason = _first_line(status.get("reason") or status.get("evaluationError") or "")
+    detail = ("allowed" if allowed else "not allowed") + (f": {reason}" if reason else "")
+    return Evidence(check=f"create {resource}" + (f".{group}" if group else ""), passed=allowed, detail=detail)

@@ -20,13 +20,13 @@ def markdown(report: AuditReport) -> str:
               "|---|---|---|---|---|---:|---:|---:|---:|"]
     for env in report.environments:
         severities = [str(sum(f.severity == severity for f in env.findings)) for severity in reversed(SEVERITIES)]
-        lines.append(md.row(md.text(env.environment), env.cloud, md.text(env.account), md.text(env.region),
+        lines.append(md.row(md.text(env.environment), env.cloud, md.text(env.account), md.text(env.region or "-"),
                           "yes" if env.protect else "no", str(len(env.elevated)), *severities))
     lines += ["", "Kinds: " + "; ".join(f"{kind}: {md.text(words)}" for kind, words in KINDS.items()) + ".", ""]
     for env in report.environments:
         origin = f"from {md.code(env.file)}{' (protect: true)' if env.protect else ''}"
         lines += [f"## {md.text(env.environment)}", "",
-                  f"{env.cloud}, account {md.code(env.account)}, region {md.code(env.region)}, {origin}.", "",
+                  f"{env.cloud}, account {md.code(env.account)}, region {md.code(env.region or '-')}, {origin}.", "",
                   "### Elevated identities and resources", "",
                   "| Kind | Identity or resource | Grants | Why terrane needs it | Limits |", "|---|---|---|---|---|"]
         for item in env.elevated:

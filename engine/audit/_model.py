@@ -73,7 +73,7 @@ class EnvironmentAudit:
     environment: str
     cloud: str
     account: str
-    region: str
+    region: str | None
     protect: bool
     elevated: tuple[ElevatedItem, ...]
     findings: tuple[Finding, ...]

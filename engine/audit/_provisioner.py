@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from terrane.engine.accounts.aws_bootstrap import ROLE_NAMES, new_external_id, template
 from terrane.engine.audit._model import ElevatedItem
 from terrane.engine.audit._plan import _allows, _get, _listed, _listed_statements, _statement
-from terrane.stacks.spec.accounts import AwsAuth
+from terrane.stacks.spec.accounts import AwsAuth, KubernetesAccount
 
 if TYPE_CHECKING:
     from terrane.engine.audit._audit import _Index
@@ -50,9 +50,15 @@ _PROVISIONER_GRANTS = {
            "bindings listed here",
 }
 _PROVISIONER_WHY = "terrane deploys, updates, refreshes and destroys the environment as this identity."
+_KUBECONFIG_GRANTS = "cluster-admin, or what the kubeconfig grants: terrane cannot see a cluster's RBAC offline"
 
 
 def _provisioner(account: Account, index: _Index) -> ElevatedItem:
+    if isinstance(account, KubernetesAccount):
+        # Named by the reference and the context, never by what the kubeconfig holds.
+        name = f"the user of kubeconfig {account.kubeconfig} (context {account.scope_id})"
+        return ElevatedItem("provisioner", name, "account", (_KUBECONFIG_GRANTS,), _PROVISIONER_WHY,
+                            tuple(_provider_limits(index)))
     auth = account.auth
     key = (account.cloud, auth.method)
     name = _SIGN_IN[key](auth)

@@ -29,7 +29,8 @@ def group() -> None:
 
 @group.group("link")
 def link() -> None:
-    """Link an AWS, Azure or GCP account, or a container registry (verified first, unless --no-verify)."""
+    """Link an AWS, Azure or GCP account, an existing Kubernetes cluster, or a container registry (verified first,
+    unless --no-verify)."""
 
 
 _verify_option = click.option("--no-verify", is_flag=True, help="Write it without checking it with the cloud.")
@@ -189,6 +190,22 @@ def link_gcp(ctx: click.Context, name: str, project_id: str, credentials: str | 
     _link(ctx, name, raw, no_verify, replace, {"project": "--project", "region": "--region", **_GCP_AUTH_FLAGS})
 
 
+@link.command("kubernetes")
+@click.argument("name")
+@click.option("--kubeconfig", required=True, metavar="REF", help="The cluster's kubeconfig, as " + REF_HELP)
+@click.option("--context", help="The kubeconfig's context to use (default: its current-context).")
+@_verify_option
+@_replace_option
+@click.pass_context
+def link_kubernetes(ctx: click.Context, name: str, kubeconfig: str, context: str | None, no_verify: bool,
+                    replace: bool) -> None:
+    """Link an existing Kubernetes cluster as account NAME: a kubeconfig, whose context's user terrane acts as."""
+    raw: dict[str, Any] = {"cloud": "kubernetes", "kubeconfig": _reference("--kubeconfig", kubeconfig)}
+    if context is not None:
+        raw["context"] = context
+    _link(ctx, name, raw, no_verify, replace, {"kubeconfig": "--kubeconfig", "context": "--context"})
+
+
 @link.command("ecr")
 @click.argument("name")
 @click.option("--account-id", required=True, help="The 12-digit AWS account id of the registry.")
@@ -261,8 +278,9 @@ def link_artifact_registry(ctx: click.Context, name: str, project_id: str, locat
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, whether it verifies or not.")
 @click.pass_context
 def verify(ctx: click.Context, name: str, as_json: bool) -> int:
-    """Check that account NAME's credentials work and belong to the account, or that registry NAME's identity can
-    pull and cannot push (exit 1 when that is not confirmed)."""
+    """Check that account NAME's credentials work and belong to the account (a cluster's: that its user may create
+    what terrane's bootstrap creates), or that registry NAME's identity can pull and cannot push (exit 1 when that is
+    not confirmed)."""
     from terrane.engine.accounts.verify import Verification
     from terrane.engine.accounts.verify import verify as check
 
@@ -303,7 +321,8 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
     table = Table("ACCOUNT", "CLOUD", "ID", "REGION", "AUTH", "ENVIRONMENTS", box=None, pad_edge=False)
     for row in rows:
-        table.add_row(row.name, row.cloud, row.account_id, row.region, row.auth, ", ".join(row.environments) or "-")
+        table.add_row(row.name, row.cloud, row.account_id, row.region or "-", row.auth,
+                      ", ".join(row.environments) or "-")
     console = output.stdout()
     console.print(table if rows else "no accounts (link one with: terrane accounts link)")
     if registries:
@@ -442,8 +461,12 @@ def _print_verification(result: Verification) -> None:
         return
     if result.verified:
         console.print(f"{result.account}: verified as {result.identity} in {result.account_id}", markup=False)
+    elif result.failed:
+        console.print(f"{result.account}: NOT verified: {result.note}", markup=False)
     else:
         console.print(f"{result.account}: not confirmed with the cloud: {result.note}", markup=False)
+    for item in result.evidence:  # a Kubernetes cluster's permission checks
+        console.print(f"  {'ok' if item.passed else 'FAIL':<4}  {item.check}: {item.detail}", markup=False)
 
 
 def _one_method(choices: dict[str, object]) -> None:

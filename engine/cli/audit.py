@@ -69,7 +69,7 @@ def _environment(console: Console, env: EnvironmentAudit) -> None:
     from terrane.engine.audit import summary
 
     protect = ", protect: true" if env.protect else ""
-    console.print(f"{env.environment} ({env.cloud}, account {env.account}, region {env.region}{protect}): "
+    console.print(f"{env.environment} ({env.cloud}, account {env.account}, region {env.region or '-'}{protect}): "
                   f"{summary(env)}", markup=False)
     for item in env.elevated:
         console.print(f"  [{item.kind}] {item.name}  ({item.type})", markup=False)

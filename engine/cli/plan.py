@@ -89,7 +89,7 @@ def _tree(reviewed: Review) -> Tree:
     from rich.tree import Tree
 
     tree = Tree(Text.assemble((reviewed.environment, "bold"),
-                              f": {reviewed.cloud}, account {reviewed.account}, region {reviewed.region}"))
+                              f": {reviewed.cloud}, account {reviewed.account}, region {reviewed.region or '-'}"))
     stack = tree.add(_label(reviewed.stack.name, reviewed.stack.type, "the stack"))
     for resource in reviewed.stack.resources:
         stack.add(_resource(resource))

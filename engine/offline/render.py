@@ -31,7 +31,8 @@ from terrane.engine import wire
 from terrane.engine.errors import EngineError
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
-from terrane.stacks.program import INCARNATION_KEY, build_program
+from terrane.stacks.program import INCARNATION_KEY, KUBECONFIG_KEY, build_program
+from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.environments import Environment
 
 SECRET = "[secret]"
@@ -95,7 +96,8 @@ class Plan:
     environment: str
     cloud: str
     account: str
-    region: str
+    region: str | None
+    """None on a linked cluster."""
     resources: tuple[RenderedResource, ...]
     outputs: dict[str, Any]
 
@@ -144,8 +146,8 @@ def plan_environment(project: Project, env: Environment) -> Plan:
         project=project.pulumi_project,
         stack=env.name,
         account_id=account.scope_id,
-        region=region,
-        config={INCARNATION_KEY: PLAN_INCARNATION},
+        region=region or "",
+        config={INCARNATION_KEY: PLAN_INCARNATION, **_offline_config(account)},
     )
     return Plan(
         environment=env.name,
@@ -155,6 +157,11 @@ def plan_environment(project: Project, env: Environment) -> Plan:
         resources=rendered.resources,
         outputs=rendered.outputs,
     )
+
+
+def _offline_config(account: Account) -> dict[str, str]:
+    """What the engine would set from the account that a program reads; offline no kubeconfig is read."""
+    return {KUBECONFIG_KEY: "(not read offline)"} if isinstance(account, KubernetesAccount) else {}
 
 
 def render(

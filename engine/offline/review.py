@@ -94,7 +94,7 @@ class Review:
     environment: str
     cloud: str
     account: str
-    region: str
+    region: str | None
     stack: ReviewedComponent
     """The stack, owning the resources that belong to no component (usually none)."""
     providers: tuple[ReviewedResource, ...]
@@ -160,7 +160,7 @@ def review(plan: Plan) -> Review:
     )
 
 
-def settings(inputs: Mapping[str, Any], region: str) -> tuple[Setting, ...]:
+def settings(inputs: Mapping[str, Any], region: str | None) -> tuple[Setting, ...]:
     """The ``REVIEWED`` settings among ``inputs``, leaving out empty ones and locations that are ``region``."""
     found: list[tuple[int, str, Any]] = []
 

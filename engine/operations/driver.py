@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from terrane.engine.accounts import kubeconfig
 from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import MASK, Secret
 from terrane.engine.drift.report import ResourceDrift
@@ -32,6 +33,8 @@ from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import forkserver, locks, programs, pulumi_cli, worker, workspace
 from terrane.engine.operations.forkserver import Forked, ForkServer
 from terrane.engine.project import Project
+from terrane.stacks.program import KUBECONFIG_KEY
+from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.environments import Environment
 
 Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel"]
@@ -191,6 +194,8 @@ class Driver:
                 if not keep_going:
                     raise
                 results[env.name] = OperationResult(env.name, operation, "failed", error=exc.one_line())
+            except EngineError as exc:  # a linked cluster out of reach: that environment alone fails
+                results[env.name] = OperationResult(env.name, operation, "failed", error=exc.one_line())
         if operation not in worker.READ_ONLY and configs:
             # Only now that the input holds: the state directory and passphrase of a first run.
             backend = workspace.backend(self.project)
@@ -233,7 +238,9 @@ class Driver:
         if operation not in _RUNS_PROGRAM:
             return {}
         account = self.project.account_for(env)
-        resolved = provider_config(account, env.resolved_region(account))
+        resolved = provider_config(env.account, account, env.resolved_region(account))
+        if isinstance(account, KubernetesAccount):
+            _reach(resolved[KUBECONFIG_KEY], kubeconfig.origin(account, env.account))
         return {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
                 for key, value in resolved.items()}
 
@@ -401,3 +408,13 @@ def _progress(name: str, message: dict[str, Any]) -> Progress:
         phase: Literal["diagnostic", "warning"] = "warning" if message["severity"] == "warning" else "diagnostic"
         return Progress(name, phase, urn=message.get("urn"), message=message["message"])
     return Progress(name, message["phase"], op=message["op"], urn=message["urn"], resource_type=message["resource_type"])
+
+
+def _reach(flat: str | Secret, origin: str) -> None:
+    """A linked cluster's API server answers, and takes the kubeconfig's credentials: else one line, before Pulumi starts."""
+    client = kubeconfig.Client.from_kubeconfig(flat.reveal() if isinstance(flat, Secret) else flat, origin=origin)
+    try:
+        client.get("/version")
+    except kubeconfig.ApiError as exc:
+        if exc.status == 401:
+            raise

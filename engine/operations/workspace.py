@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from terrane.engine.files import create_private
 from terrane.engine.project import Project
 from terrane.stacks.program import INCARNATION_KEY
-from terrane.stacks.spec.accounts import Account
+from terrane.stacks.spec.accounts import Account, KubernetesAccount
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -74,6 +74,9 @@ _BY_AUTH: dict[tuple[str, str], set[str]] = {
     ("gcp", "service_account_key"): set(),
     ("gcp", "impersonate"): _GOOGLE_AMBIENT,
     ("gcp", "application_default"): _GOOGLE_AMBIENT,
+    # A linked cluster's kubeconfig is secret stack config; an exec plugin in it (aws eks get-token,
+    # kubelogin, gke-gcloud-auth-plugin) finds its credentials through its own files under HOME.
+    ("kubernetes", "kubeconfig"): set(),
 }
 
 # What the state backend or secrets provider itself needs to be reached, by URL scheme.
@@ -156,7 +159,8 @@ def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, c
 
 def allowed_environment(account: Account, backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment the stack's Pulumi CLI (and its program) runs with."""
-    chosen = _chosen(environ, _BASE | _BY_AUTH[(account.cloud, account.auth.method)] | _backend_names(backend))
+    method = "kubeconfig" if isinstance(account, KubernetesAccount) else account.auth.method
+    chosen = _chosen(environ, _BASE | _BY_AUTH[(account.cloud, method)] | _backend_names(backend))
     # Python dynamic providers run under the Python that runs terrane, which has the Pulumi SDK.
     return {**chosen, **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
 

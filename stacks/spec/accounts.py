@@ -152,8 +152,31 @@ class GcpAccount(Spec):
         return self.region
 
 
-Account = AwsAccount | AzureAccount | GcpAccount
-ACCOUNT_MODELS: dict[str, type[Account]] = {"aws": AwsAccount, "azure": AzureAccount, "gcp": GcpAccount}
+class KubernetesAccount(Spec):
+    """An existing cluster, made elsewhere: terrane only bootstraps it (namespaces, policies, service accounts)."""
+
+    cloud: Literal["kubernetes"]
+    kubeconfig: SecretRef
+    """Where the kubeconfig is kept; its content reaches Pulumi only as secret stack config."""
+    context: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """The kubeconfig's context to use; its current context when absent."""
+
+    @property
+    def scope_id(self) -> str:
+        """What the account's resources live under: the kubeconfig's context."""
+        return self.context or "current-context"
+
+    @property
+    def default_region(self) -> None:
+        """A cluster has no regions to choose from."""
+        return None
+
+
+CloudAccount = AwsAccount | AzureAccount | GcpAccount
+Account = CloudAccount | KubernetesAccount
+ACCOUNT_MODELS: dict[str, type[Account]] = {
+    "aws": AwsAccount, "azure": AzureAccount, "gcp": GcpAccount, "kubernetes": KubernetesAccount,
+}
 AccountName = Annotated[
     str,
     matching(r"[a-z][a-z0-9-]{0,62}",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     PrivateAttr,
@@ -18,7 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from terrane.stacks.spec import Region, Spec, duplicates, listed, matching, no_duplicates
-from terrane.stacks.spec.accounts import AccountName, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.accounts import Account, AccountName, CloudAccount
 from terrane.stacks.spec.registries import Registry
 
 NEUTRAL_SIZES = ("small", "medium", "large", "xlarge")
@@ -150,17 +152,84 @@ Dns1123Label = Annotated[
 ]
 
 
+_LABEL_NAME = r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(rf"([a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{{0,61}}[a-z0-9])?)*/)?{_LABEL_NAME}")
+_LABEL_VALUE = re.compile(rf"({_LABEL_NAME})?")
+POD_SECURITY = "pod-security.kubernetes.io/"
+"""Labels the Bootstrap sets on every namespace: the restricted Pod Security Standard, which a spec cannot weaken."""
+
+
+def label_key_problem(key: str) -> str | None:
+    """What is wrong with ``key`` as a Kubernetes label or annotation key; None when nothing is."""
+    prefix = key.rpartition("/")[0]
+    if not _LABEL_KEY.fullmatch(key) or len(prefix) > 253:
+        return ("a Kubernetes key is a name of 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a "
+                "letter or digit, optionally after a DNS prefix and '/' (like example.com/team)")
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a Kubernetes label value; None when nothing is."""
+    if not _LABEL_VALUE.fullmatch(value):
+        return ("a Kubernetes label value has at most 63 letters, digits, '-', '_' or '.', starting and ending with "
+                "a letter or digit")
+    return None
+
+
+def _labels(labels: dict[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        problem = label_key_problem(key) or label_value_problem(value)
+        if problem:
+            raise PydanticCustomError("label", "{key}: {problem}", {"key": key, "problem": problem})
+        if key.startswith(POD_SECURITY):
+            raise PydanticCustomError("label", "{key}: terrane sets the pod-security labels itself (restricted)",
+                                      {"key": key})
+    return labels
+
+
+def _annotations(annotations: dict[str, str]) -> dict[str, str]:
+    for key in annotations:
+        problem = label_key_problem(key)
+        if problem:
+            raise PydanticCustomError("annotation", "{key}: {problem}", {"key": key, "problem": problem})
+    return annotations
+
+
+def _namespace_entry(value: Any) -> Any:
+    """A namespace is its name alone, or a mapping with its name and more."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class NamespaceSpec(Spec):
+    name: Dns1123Label
+    labels: Annotated[dict[str, str], AfterValidator(_labels)] = Field(default_factory=dict)
+    annotations: Annotated[dict[str, str], AfterValidator(_annotations)] = Field(default_factory=dict)
+    service_accounts: list[Dns1123Label] = Field(default_factory=list)
+    """Service accounts made in the namespace (no API token mounted unless a pod asks for one)."""
+
+    @field_validator("service_accounts")
+    @classmethod
+    def _unique_service_accounts(cls, names: list[str]) -> list[str]:
+        no_duplicates(names, "service account")
+        return names
+
+
 class KubernetesSpec(Spec):
-    namespaces: list[Dns1123Label] = Field(default_factory=list)
+    namespaces: list[Annotated[NamespaceSpec, BeforeValidator(_namespace_entry)]] = Field(default_factory=list)
 
     @field_validator("namespaces")
     @classmethod
-    def _not_reserved(cls, namespaces: list[str]) -> list[str]:
-        reserved = [namespace for namespace in namespaces if namespace == "default" or namespace.startswith("kube-")]
-        problems = [duplicates(namespaces, "namespace"), listed("Kubernetes reserves ", reserved)]
+    def _not_reserved(cls, namespaces: list[NamespaceSpec]) -> list[NamespaceSpec]:
+        names = [namespace.name for namespace in namespaces]
+        reserved = [name for name in names if name == "default" or name.startswith("kube-")]
+        problems = [duplicates(names, "namespace"), listed("Kubernetes reserves ", reserved)]
         if any(problems):
             raise PydanticCustomError("namespaces", "{problems}", {"problems": "; ".join(filter(None, problems))})
         return namespaces
+
+    @property
+    def namespace_names(self) -> list[str]:
+        return [namespace.name for namespace in self.namespaces]
 
 
 class IgnoreRule(Spec):
@@ -185,7 +254,8 @@ class Environment(Spec):
     name: EnvName
     account: AccountName
     region: Region | None = None
-    network: NetworkSpec
+    network: NetworkSpec | None = None
+    """Every cloud environment has one; an environment on a linked cluster (cloud: kubernetes) has none."""
     cluster: ClusterSpec | None = None
     secrets: SecretsSpec | None = None
     kubernetes: KubernetesSpec | None = None
@@ -211,5 +281,19 @@ class Environment(Spec):
         env._registries = {name: linked[name] for name in (self.cluster.registries if self.cluster else [])}
         return env
 
-    def resolved_region(self, account: AwsAccount | AzureAccount | GcpAccount) -> str:
+    @property
+    def cloud_network(self) -> NetworkSpec:
+        """The network of an environment on a cloud, which ``stacks.rules`` requires."""
+        if self.network is None:
+            raise ValueError(f"environment {self.name} has no network")
+        return self.network
+
+    @overload
+    def resolved_region(self, account: CloudAccount) -> str: ...
+
+    @overload
+    def resolved_region(self, account: Account) -> str | None: ...
+
+    def resolved_region(self, account: Account) -> str | None:
+        """Where the environment runs: its region, else its account's; None on a linked cluster."""
         return self.region or account.default_region

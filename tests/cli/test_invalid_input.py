@@ -103,7 +103,7 @@ ENV_CASES = {
         "secrets.names[0]: must be 1 to 64 letters, digits or '-', starting and ending with a letter or digit",
     ),
     "unknown account": (_set("account", "aws-prod"), "account: unknown account 'aws-prod' (accounts.yaml has: aws-sandbox"),
-    "missing network": (_delete("network"), "network: is required"),
+    "missing network": (_delete("network"), "network: an environment on a cloud needs a network section"),
 }
 
 

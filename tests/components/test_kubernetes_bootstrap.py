@@ -4,11 +4,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from terrane.components.kubernetes import Bootstrap, BootstrapArgs, ServiceAccountArgs
+from terrane.components.kubernetes import Bootstrap, BootstrapArgs, NamespaceArgs, ServiceAccountArgs
 from terrane.engine.offline.render import Rendered, RenderedResource, render
 from tests.helpers.rendered import assert_owned
 
 NAMESPACES = ["apps", "observability"]
+DEPLOYER = "deployer"
+FORCED = {"pulumi.com/patchForce": "true"}
 ROLE_ARN = "arn:aws:iam::123456789012:role/secrets-reader"
 
 
@@ -18,7 +20,11 @@ def _render(reader: ServiceAccountArgs | None) -> Rendered:
         bootstrap = Bootstrap(
             "boot",
             BootstrapArgs(
-                namespaces=NAMESPACES,
+                namespaces=[
+                    NamespaceArgs("apps", labels={"team": "web"}, annotations={"owner": "web@example.com"},
+                                  service_accounts=[DEPLOYER]),
+                    NamespaceArgs("observability"),
+                ],
                 secrets_reader=reader,
                 labels={"app.kubernetes.io/managed-by": "terrane"},
             ),
@@ -69,6 +75,22 @@ def test_namespaces_are_named_exactly_and_enforce_restricted_pods(without_reader
     assert without_reader.outputs["namespaces"] == NAMESPACES
 
 
+def test_a_namespace_carries_its_own_labels_and_annotations(without_reader: Rendered) -> None:
+    apps, observability = (_namespace(without_reader, name).inputs["metadata"] for name in NAMESPACES)
+    assert apps["labels"]["team"] == "web"
+    assert apps["annotations"] == {"owner": "web@example.com", **FORCED}
+    assert "team" not in observability["labels"]
+    assert observability["annotations"] == FORCED
+
+
+def test_every_object_takes_its_fields_back_on_apply(with_reader: Rendered) -> None:
+    """patchForce: an up after someone changed a field terrane sets restores it, instead of stopping on a conflict."""
+    objects = [resource for resource in with_reader.resources if resource.type.startswith("kubernetes:")]
+    assert len(objects) == 9  # 2 namespaces, 4 policies, 2 secrets readers and the deployer
+    for resource in objects:
+        assert resource.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true", resource.name
+
+
 def test_every_namespace_denies_all_traffic_by_default(without_reader: Rendered) -> None:
     policies = _policies(without_reader, "default-deny")
     assert set(policies) == set(NAMESPACES)
@@ -92,19 +114,24 @@ def test_every_namespace_may_still_resolve_names(without_reader: Rendered) -> No
 
 
 def test_secrets_reader_service_account_in_every_namespace(with_reader: Rendered) -> None:
-    accounts = with_reader.of_type("kubernetes:core/v1:ServiceAccount")
+    accounts = [account for account in with_reader.of_type("kubernetes:core/v1:ServiceAccount")
+                if account.inputs["metadata"]["name"] == "secrets-reader"]
     assert sorted(a.inputs["metadata"]["namespace"] for a in accounts) == NAMESPACES
     for account in accounts:
         metadata = account.inputs["metadata"]
-        assert metadata["name"] == "secrets-reader"
-        assert metadata["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN}
+        assert metadata["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN, **FORCED}
         assert metadata["labels"]["terrane.dev/role"] == "secrets-reader"
         assert account.inputs["automountServiceAccountToken"] is False
         assert _namespace(with_reader, metadata["namespace"]).urn in account.depends_on
 
 
-def test_no_service_account_without_a_reader(without_reader: Rendered) -> None:
-    assert without_reader.of_type("kubernetes:core/v1:ServiceAccount") == []
+def test_the_service_accounts_a_namespace_names(without_reader: Rendered) -> None:
+    (account,) = without_reader.of_type("kubernetes:core/v1:ServiceAccount")
+    assert account.name == f"boot-apps-{DEPLOYER}"
+    assert account.inputs["metadata"]["name"] == DEPLOYER
+    assert account.inputs["metadata"]["namespace"] == "apps"
+    assert account.inputs["automountServiceAccountToken"] is False
+    assert _namespace(without_reader, "apps").urn in account.depends_on
 
 
 def _namespace(rendered: Rendered, name: str) -> RenderedResource:

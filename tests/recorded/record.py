@@ -52,7 +52,7 @@ def main() -> None:
                            pulumi_root=str(root))
         stack.set_all_config({key: auto.ConfigValue(value.reveal() if isinstance(value, Secret) else value,
                                                     secret=isinstance(value, Secret))
-                              for key, value in provider_config(account, env.resolved_region(account)).items()},
+                              for key, value in provider_config(env.account, account, env.resolved_region(account)).items()},
                              path=True)
         cloud = TestCloud(cloud_of(project_dir))
 

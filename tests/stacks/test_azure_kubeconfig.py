@@ -67,7 +67,7 @@ def _render_linked(project: Project) -> Rendered:
     env = project.environment("azure-dev")
     account = project.account_for(env)
     region = env.resolved_region(account)
-    config = provider_config(account, region, resolver=_resolve)
+    config = provider_config(env.account, account, region, resolver=_resolve)
     return render(
         build_program(env, account),
         project=project.pulumi_project,

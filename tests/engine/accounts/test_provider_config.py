@@ -144,12 +144,12 @@ CASES = {
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_provider_config(case: str) -> None:
     raw, region, expected = CASES[case]
-    assert _shown(provider_config(_account(raw), region, _resolver)) == expected
+    assert _shown(provider_config("linked", _account(raw), region, _resolver)) == expected
 
 
 def test_secrets_stay_masked_in_reprs() -> None:
     raw, region, _ = CASES["aws static keys"]
-    config = provider_config(_account(raw), region, _resolver)
+    config = provider_config("linked", _account(raw), region, _resolver)
     assert "value-of" not in repr(config)
 
 
@@ -157,5 +157,5 @@ def test_references_resolve_only_when_asked(monkeypatch) -> None:
     raw, region, _ = CASES["aws assume role, external id by reference"]
     account = _account(raw)
     monkeypatch.setenv("EXT", "from-the-environment")
-    config = provider_config(account, region)
+    config = provider_config("linked", account, region)
     assert config["aws:assumeRoles[0].externalId"].reveal() == "from-the-environment"
