@@ -21,7 +21,13 @@ def secret_readers(env: Environment) -> list[tuple[str, str]]:
 def compose(env: Environment) -> None:
     """An environment on a linked cluster: the Bootstrap, through a provider that has only the stack's kubeconfig."""
     namespace, key = KUBECONFIG_KEY.split(":")
-    provider = kubernetes.Provider(env.account, kubeconfig=pulumi.Config(namespace).require_secret(key))
+    provider = kubernetes.Provider(
+        env.account,
+        kubeconfig=pulumi.Config(namespace).require_secret(key),
+        # The cluster is the linked account's: a kubeconfig that moves (a new address, a rotated
+        # credential) must not replace every object in it.
+        cluster_identifier=env.account,
+    )
     _bootstrap(env, provider, labels=standard_kubernetes_labels(env), secrets_reader=None)
 
 

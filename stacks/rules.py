@@ -16,7 +16,7 @@ from terrane.stacks import layout
 from terrane.stacks.program import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
 from terrane.stacks.spec import REGION, Cloud
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
-from terrane.stacks.spec.environments import Environment, label_key_problem, label_value_problem
+from terrane.stacks.spec.environments import POD_SECURITY, Environment, label_key_problem, label_value_problem
 
 # What a machine type looks like on each cloud, when a pool does not use a neutral size.
 _MACHINE_TYPE = {
@@ -90,7 +90,7 @@ def _linked_cluster(env: Environment, *, skipped: set[str]) -> list[Problem]:
     if "tags" not in skipped:
         own = standard_kubernetes_labels(env.model_copy(update={"tags": {}}))
         for key, value in env.tags.items():
-            problem = ("terrane sets this label itself" if key in own
+            problem = ("terrane sets this label itself" if key in own or key.startswith(POD_SECURITY)
                        else label_key_problem(key) or label_value_problem(value))
             if problem:
                 problems.append(Problem(f"tags.{key}", f"tags are labels on a linked cluster: {problem}"))

@@ -120,16 +120,23 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     started = time.monotonic()
     if operation == "drift":
         return {"drift": _drift(stack, progress), "duration": round(time.monotonic() - started, 3)}
+    # A refresh or destroy runs the program too: its providers then take the account's current config (a
+    # rotated credential, a linked cluster's new address), not the config the state kept from the last up.
     if operation == "preview":
         planned = _Planned(progress)
-        preview = (stack.preview_destroy if job["options"].get("destroy") else stack.preview)(on_event=planned)
+        preview = (stack.preview_destroy(on_event=planned, run_program=True) if job["options"].get("destroy")
+                   else stack.preview(on_event=planned))
         return {"changes": dict(preview.change_summary), "outputs": {}, "planned": planned.steps(),
                 "duration": round(time.monotonic() - started, 3)}
     runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
-    done = runs[operation](on_event=progress, **job["options"])
+    done = runs[operation](on_event=progress, **job["options"], **({} if operation == "up" else {"run_program": True}))
+    changes = dict(done.summary.resource_changes or {})
     if operation == "destroy":
         renew_incarnation(stack)
-    return {"changes": dict(done.summary.resource_changes or {}),
+        # Its program's steps (each resource registered as it is, a provider brought to the current
+        # config) come before the deletes, and are gone with them: what a destroy did is what it deleted.
+        changes = {op: count for op, count in changes.items() if op == "delete"}
+    return {"changes": changes,
             "outputs": _outputs(done.outputs) if operation == "up" else {},
             "duration": round(time.monotonic() - started, 3)}
 

@@ -211,6 +211,9 @@ class NamespaceSpec(Spec):
     @classmethod
     def _unique_service_accounts(cls, names: list[str]) -> list[str]:
         no_duplicates(names, "service account")
+        if "default" in names:
+            raise PydanticCustomError("default_account", "Kubernetes makes the 'default' service account in every "
+                                                         "namespace itself")
         return names
 
 

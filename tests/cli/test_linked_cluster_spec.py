@@ -48,6 +48,12 @@ CASES = {
                                      "tags.team: tags are labels on a linked cluster: a Kubernetes label value"),
     "terrane's own label": (lambda d: d["tags"].update({"terrane-environment": "x"}),
                             "tags.terrane-environment: tags are labels on a linked cluster: terrane sets this label"),
+    "a pod-security tag": (lambda d: d["tags"].update({"pod-security.kubernetes.io/warn": "baseline"}),
+                           ("tags.pod-security.kubernetes.io/warn: tags are labels on a linked cluster: terrane sets "
+                           "this label itself")),
+    "the default service account": (lambda d: _web(d).update(service_accounts=["default"]),
+                                    ("kubernetes.namespaces[0].service_accounts: Kubernetes makes the 'default' "
+                                    "service account in every namespace itself")),
     "a weaker pod security": (lambda d: _web(d)["labels"].update({"pod-security.kubernetes.io/enforce": "baseline"}),
                               ("kubernetes.namespaces[0].labels: pod-security.kubernetes.io/enforce: terrane sets the "
                               "pod-security labels itself (restricted)")),

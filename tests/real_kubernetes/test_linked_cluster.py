@@ -39,6 +39,14 @@ def _changes(env: dict[str, Any]) -> dict[str, tuple[str, dict[str, dict[str, An
             for resource in env["resources"]}
 
 
+def test_preview_shows_what_up_would_make_and_makes_nothing(cluster: ApiServer, project: Path, cli) -> None:
+    result = cli("preview", "local", "--json")
+    assert result.code == 0, result.stderr
+    (env,) = json.loads(result.stdout)["results"]
+    assert env["changes"]["create"] == 10  # the stack, the provider, the component and its 7 objects
+    assert cluster.get(WEB) is None
+
+
 def test_up_bootstraps_the_linked_cluster(deployed: ApiServer) -> None:
     for name in NAMESPACES:
         namespace = deployed.get(f"/api/v1/namespaces/{name}")
@@ -103,6 +111,25 @@ def test_status_then_destroy(deployed: ApiServer, cli) -> None:
     assert destroyed.code == 0, destroyed.stderr
     for name in NAMESPACES:
         assert deployed.get(f"/api/v1/namespaces/{name}") is None, name
+
+
+def test_after_the_api_server_restarts_on_new_ports_terrane_follows(
+    deployed: ApiServer, kubernetes_root: Path, cli
+) -> None:
+    """The account identifies the cluster, not its address; destroy reaches it through the current kubeconfig."""
+    deployed.stop()
+    restarted = ApiServer.start(kubernetes_root, deployed.directory)  # its etcd data, on new ports
+    try:
+        assert restarted.server != deployed.server
+        preview = cli("preview", "local", "--json")
+        assert preview.code == 0, preview.stderr
+        (env,) = json.loads(preview.stdout)["results"]
+        assert env["changes"] == {"same": 9, "update": 1}  # the provider's new kubeconfig, nothing replaced
+        destroyed = cli("destroy", "local", "--yes")
+        assert destroyed.code == 0, destroyed.stderr
+        assert restarted.get(WEB) is None
+    finally:
+        restarted.stop()
 
 
 @pytest.mark.parametrize("command", ["up", "drift"])
