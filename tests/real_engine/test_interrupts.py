@@ -104,10 +104,16 @@ def test_a_killed_worker_leaves_a_lock_and_unfinished_creates(project: SamplePro
     _slow(project, 3)
     first = terrane("up", "aws-dev", "--yes")
     _wait_for(lambda: cloud.creating("aws-dev"))
-    os.killpg(_worker_of(first), signal.SIGKILL)  # the worker and its Pulumi CLI, as the OOM killer would
+    worker = _worker_of(first)
+    killed = descendants(worker)
+    os.killpg(worker, signal.SIGKILL)  # the worker and its Pulumi CLI, as the OOM killer would
     _, stderr = first.communicate(timeout=60)
     assert first.returncode == 1
     assert "the worker stopped unexpectedly" in stderr
+    # The CLI's provider plugins run in process groups of their own and outlive it, as they would the OOM
+    # killer's kill; this test made them orphans, so it takes them down.
+    for pid in killed:
+        _kill(pid)
 
     locked = cli("up", "aws-dev", "--yes")
     assert locked.code == 1 and "terrane cancel aws-dev" in locked.stderr
