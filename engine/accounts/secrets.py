@@ -78,6 +78,9 @@ def resolve(reference: Reference, *, region: str | None = None) -> Secret:
             return Secret(path.read_text(encoding="utf-8").strip())
         except OSError as exc:
             raise InvalidInputError(f"secret reference {reference}: cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"secret reference {reference}: {path} is not UTF-8 text "
+                                    f"(byte {exc.start})") from None
     return _aws_secret(reference, region)
 
 

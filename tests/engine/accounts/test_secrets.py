@@ -58,6 +58,10 @@ def test_unresolvable_references_name_the_reference(tmp_path, monkeypatch) -> No
         resolve(EnvRef(env="TERRANE_TEST_MISSING"))
     with pytest.raises(InvalidInputError, match="cannot read"):
         resolve(FileRef(file=str(tmp_path / "absent")))
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"ok\xff")
+    with pytest.raises(InvalidInputError, match=r"file:.*binary: .*binary is not UTF-8 text \(byte 2\)$"):
+        resolve(FileRef(file=str(binary)))
 
 
 def test_aws_secret_resolves_over_http(aws: str) -> None:
