@@ -374,18 +374,19 @@ def program() -> None:
     k8s_provider = k8s.Provider(f"{ENV}-k8s", kubeconfig=kubeconfig, cluster_identifier=cluster.id)
     k8s_opts = pulumi.ResourceOptions(provider=k8s_provider)
     restricted = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+    forced = {"pulumi.com/patchForce": "true"}
     namespace_names = []
     for namespace in NAMESPACES:
         created = k8s.core.v1.Namespace(
             f"{ENV}-{namespace}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=restricted),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=restricted, annotations=forced),
             opts=k8s_opts,
         )
         in_namespace = created.metadata.name
         namespace_names.append(in_namespace)
         k8s.networking.v1.NetworkPolicy(
             f"{ENV}-{namespace}-default-deny",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=in_namespace, labels={}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=in_namespace, labels={}, annotations=forced),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
             ),
@@ -393,7 +394,7 @@ def program() -> None:
         )
         k8s.networking.v1.NetworkPolicy(
             f"{ENV}-{namespace}-allow-dns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-dns", namespace=in_namespace, labels={}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-dns", namespace=in_namespace, labels={}, annotations=forced),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Egress"],
@@ -420,7 +421,7 @@ def program() -> None:
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=SECRETS_READER,
                 namespace=in_namespace,
-                annotations={"azure.workload.identity/client-id": reader.client_id},
+                annotations={"azure.workload.identity/client-id": reader.client_id, **forced},
                 labels={"azure.workload.identity/use": "true"},
             ),
             automount_service_account_token=False,
