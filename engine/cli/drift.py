@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from terrane.engine.cli import context, output
+from terrane.engine.cli.report import check_html_target, wrote
 from terrane.engine.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
               help="Also write a Markdown report (for a CI step summary).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write a JUnit XML report: one test case per environment.")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write the environments page (as terrane report --html) for this run, with its values.")
 @click.option("--notify", metavar="URL", help="POST a JSON notification when an environment's drift state changes.")
 @click.option("--remediate", type=click.Choice(["up", "refresh"]),
               help="up: reconcile drifted environments to the code; refresh: accept the cloud's state.")
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
               help="How many environments are checked at once, each in its own process.")
 @click.pass_context
 def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool, markdown: Path | None,
-          junit: Path | None, notify: str | None, remediate: str | None, shard: str | None, parallel: int) -> int:
+          junit: Path | None, html: Path | None, notify: str | None, remediate: str | None, shard: str | None,
+          parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
     from terrane.engine.cli.progress import ProgressView
     from terrane.engine.drift import report as reports
@@ -43,6 +47,8 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
     if names and all_:
         raise InvalidInputError("name environments or use --all, not both")
     chosen_shard = parse_shard(shard) if shard else None
+    if html:
+        check_html_target(html)
     engine = context.engine(ctx)
     with ProgressView("drift") as view:
         engine.on_progress = view
@@ -51,6 +57,12 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
         write_atomically(markdown, reports.markdown(report))
     if junit:
         write_atomically(junit, reports.junit(report))
+    if html:
+        from terrane.engine.report import build_page, render_html
+
+        page = build_page(engine, run=report)
+        write_atomically(html, render_html(page))
+        wrote(html, len(page.environments))
     if as_json:
         output.print_json(report.to_dict())
     else:

@@ -2,7 +2,11 @@
 
 ``append_history`` records a run; ``last_states`` reads back the latest entry
 per environment (from ``latest.json`` beside it, whatever the history's age).
-Entries carry names, statuses and fingerprints, never property values.
+History lines and ``latest.json`` carry names, statuses and fingerprints, never
+property values. Only ``details.json`` beside them (mode 0600) holds values: each
+environment's latest check as ``terrane drift --json`` reports it (its drifted
+resources, expected and actual values, secrets ``[secret]``), one entry per
+environment, replaced by its next check; ``latest_details`` reads it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from terrane.engine.drift.report import DriftReport, EnvironmentDrift
+from terrane.engine.drift.detect import value_at
+from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.files import write_atomically
 from terrane.engine.operations.locks import Lock
 
@@ -28,8 +33,10 @@ def append_history(path: Path, report: DriftReport, *, keep_days: int = HISTORY_
     Environments that are not deployed were not checked: they leave no trace,
     and a run that checked none writes nothing. ``latest.json`` beside the
     history holds each environment's latest entry, so that reading it costs
-    the same whatever the history's age; runs older than ``keep_days`` are
-    dropped from the history (at most once a day, when its first line is older).
+    the same whatever the history's age; ``details.json`` each checked
+    environment's drifted resources with their (masked) values. Runs older than
+    ``keep_days`` are dropped from the history (at most once a day, when its
+    first line is older).
     """
     checked = [env for env in report.environments if env.status != "not_deployed"]
     if not checked:
@@ -40,10 +47,12 @@ def append_history(path: Path, report: DriftReport, *, keep_days: int = HISTORY_
         for item in entry["environments"]:
             latest[item["environment"]] = {**item, "checked_at": entry["finished_at"]}
         write_atomically(path.with_name(LATEST), json.dumps(latest, sort_keys=True, separators=(",", ":")))
+        _write_details(path.with_name(DETAILS), checked, entry["finished_at"])
         _expire(path, keep_days)
 
 
 LATEST = "latest.json"
+DETAILS = "details.json"
 _HISTORY_WAIT_SECONDS = 60.0
 
 
@@ -81,6 +90,54 @@ def _latest(path: Path) -> dict[str, dict[str, Any]]:
     except (FileNotFoundError, ValueError):
         return _scan(path)
     return {name: entry for name, entry in latest.items() if isinstance(entry, dict)} if isinstance(latest, dict) else {}
+
+
+def _write_details(path: Path, checked: Sequence[EnvironmentDrift], checked_at: str) -> None:
+    """Replace the checked environments' entries in ``details.json``; the others keep theirs.
+
+    An entry is the environment as the report has it (``EnvironmentDrift.to_dict``),
+    in sync an empty ``resources``, plus ``checked_at``. Reports mask secrets
+    already; a value still in Pulumi's secret wire form is masked here all the same.
+    """
+    details = _read_details(path)
+    for env in checked:
+        details[env.environment] = {**env.to_dict(), "resources": [_masked(r.to_dict()) for r in env.resources],
+                                    "checked_at": checked_at}
+    write_atomically(path, json.dumps(details, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                     mode=0o600)
+
+
+def _masked(resource: dict[str, Any]) -> dict[str, Any]:
+    return {**resource, "properties": [{**prop, "expected": value_at(prop["expected"], ()),
+                                        "actual": value_at(prop["actual"], ())} for prop in resource["properties"]]}
+
+
+def _read_details(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        details = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    if not isinstance(details, dict):
+        return {}
+    return {name: entry for name, entry in details.items() if isinstance(entry, dict)}
+
+
+def latest_details(path: Path) -> dict[str, tuple[str | None, EnvironmentDrift]]:
+    """Environment -> (``checked_at``, its latest check with values), from ``details.json`` beside ``path``.
+
+    Empty for a project whose last runs predate the file; an entry that cannot
+    be read is left out, so the caller falls back to what the history has.
+    """
+    found: dict[str, tuple[str | None, EnvironmentDrift]] = {}
+    for name, entry in _read_details(path.with_name(DETAILS)).items():
+        try:
+            env = EnvironmentDrift(name, entry["status"], error=entry.get("error"), ignored=int(entry.get("ignored") or 0),
+                                   resources=tuple(ResourceDrift.from_dict(item) for item in entry["resources"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        checked_at = entry.get("checked_at")
+        found[name] = (checked_at if isinstance(checked_at, str) else None, env)
+    return found
 
 
 def _expire(path: Path, keep_days: int) -> None:

@@ -186,7 +186,7 @@ def test_a_failed_notification_changes_nothing_else_and_is_sent_next_time(
     assert cli("drift", "aws-dev", "--notify", url).code == 2
     assert len(hooks.bodies) == 1
     assert sorted(path.name for path in (sample.root / ".terrane" / "drift").iterdir()) == [
-        ".history.lock", "history.jsonl", "latest.json", "notified.json"]  # and no temporary file left behind
+        ".history.lock", "details.json", "history.jsonl", "latest.json", "notified.json"]  # no temporary file left
 
 
 def test_remediation_skips_protected_environments(sample: SampleProject, deployed: StandIn, cli) -> None:

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from terrane.engine.drift import notify as notify_module
-from terrane.engine.drift.history import HISTORY_DAYS, append_history, last_states
+from terrane.engine.drift.history import HISTORY_DAYS, append_history, last_states, latest_details
 from terrane.engine.drift.notify import Notification, notifications, notify
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift, junit, markdown
 from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.wire import SECRET_SIG, SIG_KEY
 
 VPC_URN = "urn:pulumi:aws-dev::terrane::terrane:aws:Network$aws:ec2/vpc:Vpc::aws-dev-vpc"
 BUCKET_URN = "urn:pulumi:aws-dev::terrane::aws:s3/bucketV2:BucketV2::aws-dev-logs"
@@ -165,7 +166,7 @@ def test_the_latest_state_is_read_without_the_history(tmp_path: Path) -> None:
     history.unlink()  # whatever its size, the history is not read
     states = last_states(history)
     assert (states["aws-dev"]["status"], states["gcp-dev"]["status"]) == ("in_sync", "in_sync")
-    assert sorted(path.name for path in history.parent.iterdir()) == [".history.lock", "latest.json"]
+    assert sorted(path.name for path in history.parent.iterdir()) == [".history.lock", "details.json", "latest.json"]
 
 
 def test_runs_older_than_the_policy_leave_the_history_but_not_the_latest_state(tmp_path: Path) -> None:
@@ -211,6 +212,63 @@ def test_history_appends_one_line_per_run_and_keeps_the_latest_state_per_environ
     assert states["gcp-dev"]["status"] == "in_sync"
     assert states["gcp-dev"]["checked_at"] == "2026-03-01T06:01:30+00:00"
     assert states["azure-dev"]["status"] == "error" and states["azure-dev"]["error"] == AZURE_ERROR.error
+
+
+SENTINEL = "sentinel-plaintext-3f9c"
+# A report masks secrets; one that slipped through in Pulumi's wire form is masked before it is written.
+WIRE_SECRET = ResourceDrift(SECRET_URN, SECRET.type, "update", (
+    PropertyDrift("credentials", "update", {"password": {SIG_KEY: SECRET_SIG, "value": SENTINEL}},
+                  {SIG_KEY: SECRET_SIG, "plaintext": f'"{SENTINEL}"'}),))
+
+
+def test_details_keep_each_environments_latest_values_masked_in_a_private_file(tmp_path: Path) -> None:
+    history = tmp_path / ".terrane" / "drift" / "history.jsonl"
+    leaky = EnvironmentDrift("aws-dev", "drifted", resources=(VPC, BUCKET, SECRET, WIRE_SECRET), ignored=2)
+    append_history(history, report(leaky, GCP_IN_SYNC, AZURE_ERROR), keep_days=KEEP)
+    details = history.with_name("details.json")
+    assert details.stat().st_mode & 0o777 == 0o600
+    text = details.read_text()
+    assert SENTINEL not in text and SECRET_SIG not in text
+    assert not any(value in history.read_text() + history.with_name("latest.json").read_text() for value in VALUES)
+
+    entries = json.loads(text)
+    # As ``terrane drift --json`` has each environment, plus when it was checked.
+    assert entries["aws-dev"] == {**AWS_DRIFTED.to_dict(), "resources": [
+        *AWS_DRIFTED.to_dict()["resources"],
+        {"urn": SECRET_URN, "type": SECRET.type, "change": "update", "properties": [
+            {"path": "credentials", "kind": "update", "expected": {"password": "[secret]"}, "actual": "[secret]"}]}],
+        "checked_at": "2026-03-01T06:01:30+00:00"}
+    assert entries["gcp-dev"]["resources"] == [] and entries["gcp-dev"]["status"] == "in_sync"
+    assert entries["azure-dev"]["status"] == "error"
+    checked_at, aws = latest_details(history)["aws-dev"]
+    assert checked_at == "2026-03-01T06:01:30+00:00" and aws.resources[:3] == AWS_DRIFTED.resources
+
+
+def test_details_are_merged_per_environment(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    append_history(history, report(AWS_DRIFTED, GCP_IN_SYNC), keep_days=KEEP)
+    later = "2026-03-01T07:01:30+00:00"
+    append_history(history, report(EnvironmentDrift("aws-dev", "in_sync"), EnvironmentDrift("gcp-prod", "not_deployed"),
+                                   finished=later), keep_days=KEEP)
+    found = latest_details(history)
+    assert set(found) == {"aws-dev", "gcp-dev"}  # not deployed: not checked, no entry
+    assert found["aws-dev"] == (later, EnvironmentDrift("aws-dev", "in_sync"))  # found in sync: no resources
+    assert found["gcp-dev"] == ("2026-03-01T06:01:30+00:00", GCP_IN_SYNC)  # not checked this run: kept
+    assert not any(value in history.with_name("details.json").read_text() for value in VALUES)  # alice went with it
+    assert last_states(history)["aws-dev"]["checked_at"] == found["aws-dev"][0]  # the same check as latest.json
+
+
+def test_unreadable_details_are_left_out(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    assert latest_details(history) == {}
+    details = history.with_name("details.json")
+    details.write_text(json.dumps({"aws-dev": {"status": "drifted", "resources": [{"urn": "x"}]}, "gcp-dev": 3,
+                                   "azure-dev": {"status": "in_sync", "resources": []}}))
+    assert set(latest_details(history)) == {"azure-dev"}
+    details.write_text("not json")
+    assert latest_details(history) == {}
+    append_history(history, report(GCP_IN_SYNC), keep_days=KEEP)  # a corrupt file is replaced, not a failure
+    assert set(latest_details(history)) == {"gcp-dev"}
 
 
 def test_history_survives_corrupt_and_truncated_lines(tmp_path: Path) -> None:
