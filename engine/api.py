@@ -31,6 +31,7 @@ from terrane.engine.drift.rules import apply_ignore_rules, in_shard
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import programs
 from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.operations.workspace import STATE_DIR
 from terrane.engine.project import open_project
 from terrane.stacks.spec.environments import Environment
@@ -231,6 +232,11 @@ class Engine:
                 error=None, last_drift=drift.get(env.name),
             )
         return [statuses[name] for name in sorted(statuses)]
+
+    def last_updates(self, names: Sequence[str]) -> dict[str, UpdateRecord]:
+        """The newest update of each deployed environment of ``names``: its kind, result and who ran it, where the
+        stack's history says (one Pulumi CLI call per environment, a few at a time)."""
+        return self._driver.last_updates(names)
 
     def outputs(self, name: str) -> dict[str, StackOutput]:
         return self._single("outputs", name).outputs

@@ -228,6 +228,18 @@ class Driver:
         backend = workspace.backend(self.project, create=False)
         return self._stacks(pulumi_cli.locate(), backend)
 
+    def last_updates(self, names: Sequence[str], parallel: int = 4) -> dict[str, pulumi_cli.UpdateRecord]:
+        """The newest update of each of ``names``' stacks (what it was, how it ended, who ran it where the history
+        says): one ``pulumi stack history`` each, ``parallel`` at a time; a stack whose history cannot say is left out.
+        """
+        backend = workspace.backend(self.project, create=False)
+        if backend.holds_no_stack or not names:
+            return {}
+        cli, env = pulumi_cli.locate(), workspace.backend_environment(backend)
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            found = pool.map(lambda name: pulumi_cli.last_update(cli, self.project.root, env, name), names)
+            return {name: record for name, record in zip(names, found, strict=True) if record is not None}
+
     def _stacks(self, cli: pulumi_cli.PulumiCli, backend: workspace.Backend) -> dict[str, pulumi_cli.StackSummary]:
         if backend.holds_no_stack:
             return {}

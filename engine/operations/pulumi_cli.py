@@ -91,3 +91,31 @@ def list_stacks(cli: PulumiCli, project_root: Path, env: Mapping[str, str]) -> d
     except (ValueError, KeyError, TypeError) as exc:
         raise EngineError(f"could not list the stacks: unexpected answer from pulumi stack ls ({exc})") from exc
     return {summary.name: summary for summary in summaries}
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """A stack's newest update, as its history records it."""
+
+    kind: str
+    """``update``, ``refresh``, ``destroy``..."""
+    result: str
+    """``succeeded``, ``failed`` or ``in-progress``."""
+    by: str | None
+    """Who ran it, where the history says: the git author of the project's checkout; None otherwise."""
+
+
+def last_update(cli: PulumiCli, project_root: Path, env: Mapping[str, str], stack: str) -> UpdateRecord | None:
+    """``stack``'s newest update: one ``pulumi stack history --json --page-size 1``; None when it cannot say."""
+    try:
+        listed = subprocess.run([str(cli.executable), "stack", "history", "--json", "--page-size", "1", "--stack", stack],
+                                cwd=project_root, env=dict(env), capture_output=True, text=True, timeout=120,
+                                check=False)
+        newest = json.loads(listed.stdout)[0] if listed.returncode == 0 else None
+        if not isinstance(newest, dict):
+            return None
+        environment = newest.get("environment") or {}
+        return UpdateRecord(kind=str(newest["kind"]), result=str(newest["result"]),
+                            by=environment.get("git.author") or environment.get("git.committer"))
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError, KeyError, TypeError, AttributeError):
+        return None

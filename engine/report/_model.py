@@ -10,9 +10,10 @@ environment's latest check. Where that file has no entry for the latest check
 (a project whose last run predates it), the page shows the resources and
 property paths the history's fingerprint keeps, and says that their values are
 not recorded. Last update is what ``terrane status`` reads in one backend call
-(when the state was last written, how many resources it holds); what an
-update did and who ran it stay in ``pulumi stack history``, which would cost
-one Pulumi process per environment.
+(when the state was last written, how many resources it holds) and, from each
+stack's history (one Pulumi process per deployed environment, a few at a
+time), what its newest update was, how it ended and who ran it where the
+history says.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from terrane.engine.wire import SECRET_SIG, SIG_KEY
 
 if TYPE_CHECKING:
     from terrane.engine.api import Engine, EnvironmentStatus
+    from terrane.engine.operations.pulumi_cli import UpdateRecord
     from terrane.stacks.spec.environments import IgnoreRule
 
 STATES = ("in_sync", "drifted", "error", "not_deployed", "unchecked")
@@ -88,6 +90,8 @@ class EnvironmentView:
     """Why the environment could not be checked, or why its file is invalid."""
     last_update: str | None
     """When the stack's state was last written (ISO 8601); None: no stack, or not known."""
+    last_run: UpdateRecord | None
+    """What the newest update of the stack's history was, how it ended and who ran it; None: not known."""
     resources: int | None
     checked_at: str | None
     drifted: int
@@ -132,14 +136,18 @@ def build_page(engine: Engine, names: Sequence[str] = (), *, run: DriftReport | 
         engine.project.environment_file(name)  # raises for an unknown environment
     statuses = engine.status()
     chosen = list(dict.fromkeys(names)) or [row.environment for row in statuses]
+    deployed = [row.environment for row in statuses if row.environment in chosen and row.last_update]
     return assemble_page(statuses, history=engine.project.root / DRIFT_HISTORY,
-                         rules={name: _rules(engine, name) for name in chosen}, names=chosen, run=run, now=now)
+                         rules={name: _rules(engine, name) for name in chosen}, names=chosen, run=run, now=now,
+                         updates=engine.last_updates(deployed))
 
 
 def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: Path,
                   rules: Mapping[str, Sequence[IgnoreRule]] | None = None, names: Sequence[str] = (),
-                  run: DriftReport | None = None, now: datetime | None = None) -> Page:
-    """The page from what ``build_page`` read: statuses, the history file, each environment's ignore rules.
+                  run: DriftReport | None = None, now: datetime | None = None,
+                  updates: Mapping[str, UpdateRecord] | None = None) -> Page:
+    """The page from what ``build_page`` read: statuses, the history file, each environment's ignore rules and
+    the newest update of its stack.
 
     ``names`` chooses (every status when empty); with ``run``, its environments' states and values win.
     """
@@ -150,7 +158,7 @@ def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: Path,
     checked = {env.environment: env for env in run.environments} if run else {}
     details = latest_details(history) if len(checked) < len(chosen) else {}
     views = [_view(by_name.get(name), name, checked.get(name), run, details.get(name), (rules or {}).get(name, ()),
-                   history_of[name], now.date()) for name in chosen]
+                   history_of[name], now.date(), (updates or {}).get(name)) for name in chosen]
     return Page(generated_at=now.isoformat(timespec="seconds"),
                 environments=tuple(sorted(views, key=lambda view: (view.cloud, view.account, view.name))),
                 run=(run.started_at, run.finished_at) if run else None)
@@ -165,7 +173,7 @@ def _rules(engine: Engine, name: str) -> Sequence[IgnoreRule]:
 
 def _view(status: EnvironmentStatus | None, name: str, checked: EnvironmentDrift | None, run: DriftReport | None,
           details: tuple[str | None, EnvironmentDrift] | None, rules: Sequence[IgnoreRule], timeline: Timeline,
-          today: date) -> EnvironmentView:
+          today: date, last_run: UpdateRecord | None) -> EnvironmentView:
     update = (status.last_update if status else None) or {}
     latest = (status.last_drift if status else None) or {}
     state: str
@@ -181,7 +189,7 @@ def _view(status: EnvironmentStatus | None, name: str, checked: EnvironmentDrift
     return EnvironmentView(
         name=name, cloud=status.cloud if status else "-", account=status.account if status else "-",
         region=status.region if status else "-", state=state, error=md.plain_text(error) if error else None,
-        last_update=update.get("time"), resources=update.get("resources"), checked_at=checked_at,
+        last_update=update.get("time"), last_run=last_run, resources=update.get("resources"), checked_at=checked_at,
         drifted=drifted, ignored=ignored, drift=drift,
         ignore_rules=tuple(IgnoredView(rule.resource, rule.property, rule.reason,
                                        rule.until.isoformat() if rule.until else None,

@@ -20,6 +20,7 @@ from terrane.engine import report
 from terrane.engine.api import EnvironmentStatus
 from terrane.engine.drift.history import append_history
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift
+from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.report import MAX_MARKS, STATES, Page, assemble_page, render_html, timelines
 from terrane.engine.report._render import TEMPLATE
 from terrane.engine.wire import SECRET_SIG, SIG_KEY
@@ -411,3 +412,13 @@ def test_text_and_marks_have_enough_contrast() -> None:
         assert contrast(colours[f"fg-{state}"], colours[f"bg-{state}"]) >= 4.5, state
     for state in ("in_sync", "drifted", "error", "not_deployed"):
         assert contrast(colours[f"mark-{state}"], colours["head"]) >= 3, state  # graphics: WCAG 1.4.11
+
+
+def test_the_last_update_says_what_it_was_how_it_ended_and_who_ran_it(history: Path) -> None:
+    updates = {"aws-dev": UpdateRecord("update", "failed", "Ada <script>"), "gcp-dev": UpdateRecord("destroy",
+                                                                                                  "succeeded", None)}
+    found = rows(page_of(three(history), history, updates=updates))
+    aws, gcp = (" ".join(row.text.split()) for row in (found["env-aws-dev"], found["env-gcp-dev"]))
+    assert "update failed by Ada <script>" in aws  # as text: the page escapes it
+    assert "destroy succeeded" in gcp and " by " not in gcp
+    assert not {"succeeded", "failed"} & set(found["env-gcp-prod"].text.split())  # its history said nothing

@@ -100,12 +100,17 @@ def test_a_label_terrane_does_not_set_is_not_drift(deployed: ApiServer, cli) -> 
     assert (code, env["status"], env["resources"]) == (0, "in_sync", [])
 
 
-def test_status_then_destroy(deployed: ApiServer, cli) -> None:
+def test_status_report_then_destroy(deployed: ApiServer, cli, tmp_path: Path) -> None:
     status = cli("status", "--json")
     assert status.code == 0, status.stderr
     (row,) = json.loads(status.stdout)["environments"]
     assert (row["environment"], row["cloud"], row["account"]) == ("local", "kubernetes", "local")
     assert row["last_update"]["resources"] >= 9  # the stack, the provider, the component and its 7 objects
+    page = tmp_path / "report.html"
+    report = cli("report", "--html", page)
+    assert report.code == 0, report.stderr
+    # The stack's own history says what its newest update was and how it ended.
+    assert '<span class="muted">update succeeded</span>' in page.read_text()
 
     destroyed = cli("destroy", "local", "--yes")
     assert destroyed.code == 0, destroyed.stderr
