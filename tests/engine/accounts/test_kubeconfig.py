@@ -22,7 +22,7 @@ from tests.helpers.real_kubernetes import ApiServer
 
 ORIGIN = "accounts.yaml: accounts.onprem.kubeconfig (file:~/.kube/onprem.yaml)"
 TOKEN = "sentinel-token-5d1c9a"
-KEY = "-----BEGIN PRIVATE KEY-----\nsentinel-key-8e2f\n-----END PRIVATE KEY-----\n"
+KEY = "sentinel-client-key-8e2f\n"  # stands for a client key: only ever copied, never parsed
 WHO_AM_I = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 REVIEW = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
 
