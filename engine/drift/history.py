@@ -85,11 +85,17 @@ def _append(path: Path, report: DriftReport, checked: Sequence[EnvironmentDrift]
 
 def _latest(path: Path) -> dict[str, dict[str, Any]]:
     """The latest-state file; rebuilt from the history when it is missing or unreadable (once, then kept)."""
+    latest = _entries(path.with_name(LATEST))
+    return _scan(path) if latest is None else latest
+
+
+def _entries(path: Path) -> dict[str, dict[str, Any]] | None:
+    """A file of entries per environment (``latest.json``, ``details.json``); None when missing or not JSON."""
     try:
-        latest = json.loads(path.with_name(LATEST).read_text(encoding="utf-8"))
+        entries = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
-        return _scan(path)
-    return {name: entry for name, entry in latest.items() if isinstance(entry, dict)} if isinstance(latest, dict) else {}
+        return None
+    return {name: entry for name, entry in entries.items() if isinstance(entry, dict)} if isinstance(entries, dict) else {}
 
 
 def _write_details(path: Path, checked: Sequence[EnvironmentDrift], checked_at: str) -> None:
@@ -99,7 +105,7 @@ def _write_details(path: Path, checked: Sequence[EnvironmentDrift], checked_at: 
     in sync an empty ``resources``, plus ``checked_at``. Reports mask secrets
     already; a value still in Pulumi's secret wire form is masked here all the same.
     """
-    details = _read_details(path)
+    details = _entries(path) or {}
     for env in checked:
         details[env.environment] = {**env.to_dict(), "resources": [_masked(r.to_dict()) for r in env.resources],
                                     "checked_at": checked_at}
@@ -112,16 +118,6 @@ def _masked(resource: dict[str, Any]) -> dict[str, Any]:
                                         "actual": value_at(prop["actual"], ())} for prop in resource["properties"]]}
 
 
-def _read_details(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        details = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return {}
-    if not isinstance(details, dict):
-        return {}
-    return {name: entry for name, entry in details.items() if isinstance(entry, dict)}
-
-
 def latest_details(path: Path) -> dict[str, tuple[str | None, EnvironmentDrift]]:
     """Environment -> (``checked_at``, its latest check with values), from ``details.json`` beside ``path``.
 
@@ -129,7 +125,7 @@ def latest_details(path: Path) -> dict[str, tuple[str | None, EnvironmentDrift]]
     be read is left out, so the caller falls back to what the history has.
     """
     found: dict[str, tuple[str | None, EnvironmentDrift]] = {}
-    for name, entry in _read_details(path.with_name(DETAILS)).items():
+    for name, entry in (_entries(path.with_name(DETAILS)) or {}).items():
         try:
             env = EnvironmentDrift(name, entry["status"], error=entry.get("error"), ignored=int(entry.get("ignored") or 0),
                                    resources=tuple(ResourceDrift.from_dict(item) for item in entry["resources"]))
