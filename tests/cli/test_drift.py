@@ -32,15 +32,6 @@ IN_SYNC = recorded.events("drift-in-sync")
 DRIFTED = recorded.events("drift-every-kind")
 
 
-@pytest.fixture
-def deployed(standin: StandIn, cli) -> StandIn:
-    """Every environment deployed, and each refresh replaying the recorded in-sync one."""
-    for env in ("aws-dev", "azure-dev", "gcp-dev"):
-        standin.scenario(env, refresh_events=IN_SYNC)
-    assert cli("up", "--all", "--yes", "--parallel", "3").code == 0
-    return standin
-
-
 def _report(result) -> dict[str, Any]:
     return {env["environment"]: env for env in json.loads(result.stdout)["environments"]}
 

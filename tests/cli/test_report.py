@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from terrane.engine.wire import SECRET_SIG, SIG_KEY
 from tests import recorded
 from tests.helpers.dom import Element, parse
@@ -24,18 +22,9 @@ PREFIX = "urn:pulumi:aws-dev::terrane::"
 NETWORK = f"{PREFIX}terrane:test:Group$pulumi-python:dynamic:Resource::network"
 TOKEN = f"{PREFIX}pulumi-python:dynamic:Resource::token"
 BUCKET = f"{PREFIX}terrane:test:Group$pulumi-python:dynamic:Resource::bucket"
-IN_SYNC = recorded.events("drift-in-sync")
 # network: cidr, owner (add), spec.nodes.max, tags["kubernetes.io/role"]; token: two secrets; bucket: deleted.
 DRIFTED = recorded.events("drift-every-kind")
 SECRETS = (EXTERNAL_ID, AZURE_SECRET, ACR_READER_SECRET)
-
-
-@pytest.fixture
-def deployed(standin: StandIn, cli) -> StandIn:
-    for env in ("aws-dev", "azure-dev", "gcp-dev"):
-        standin.scenario(env, refresh_events=IN_SYNC)
-    assert cli("up", "--all", "--yes", "--parallel", "3").code == 0
-    return standin
 
 
 def properties(document: Element, env: str) -> dict[tuple[str, str], dict[str, str]]:
