@@ -22,6 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from terrane.engine.drift.history import append_history, last_states
@@ -37,6 +38,8 @@ from terrane.engine.project import open_project
 from terrane.stacks.spec.environments import Environment
 
 if TYPE_CHECKING:
+    from terrane.engine.adopt.imports import Import
+    from terrane.engine.adopt.mapping import Unmatched
     from terrane.engine.audit import AuditReport
     from terrane.engine.offline.render import Plan
 
@@ -51,6 +54,21 @@ class Remediation:
     results: tuple[OperationResult, ...]
     protected: tuple[str, ...]
     """Drifted environments left alone because they are protected."""
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """What ``adopt`` mapped: the imports written to ``written`` (None: nothing mapped), and what it left alone."""
+
+    environment: str
+    imports: tuple[Import, ...]
+    unmatched: tuple[Unmatched, ...]
+    written: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": 1, "environment": self.environment, "written": self.written,
+                "imports": [asdict(item) for item in self.imports],
+                "unmatched": [asdict(item) for item in self.unmatched]}
 
 
 @dataclass(frozen=True)
@@ -237,6 +255,43 @@ class Engine:
         """The newest update of each deployed environment of ``names``: its kind, result and who ran it, where the
         stack's history says (one Pulumi CLI call per environment, a few at a time)."""
         return self._driver.last_updates(names)
+
+    def adopt(self, name: str, *, tfstate: str | os.PathLike[str] | None = None,
+              ids: str | os.PathLike[str] | None = None) -> Adopted:
+        """Map existing objects (a Terraform v4 state, or an ids file) onto ``name``'s program, for ``up`` to import.
+
+        What maps is checked with the engine first: a preview that imports it. An object the engine would
+        then replace (it differs from the spec in a property that cannot change in place) is refused, and
+        nothing is written: ``EngineError``, one line per refused object. Otherwise the import plan is
+        written (``imports/<env>.json``), replacing any earlier one. Nothing that maps: nothing written.
+        """
+        from terrane.engine.adopt import imports, mapping
+        from terrane.engine.offline.render import plan_environment
+        from terrane.engine.tfstate import read_state
+
+        if tfstate is not None and ids is not None:
+            raise InvalidInputError("adopt: give --from-tfstate FILE or --ids FILE, not both")
+        env = self.project.environment(name)
+        if tfstate is not None:
+            source = os.fspath(tfstate)
+            matches = mapping.from_tfstate(plan_environment(self.project, env), read_state(Path(source)))
+        elif ids is not None:
+            source = os.fspath(ids)
+            matches = mapping.from_ids(plan_environment(self.project, env), Path(source))
+        else:
+            raise InvalidInputError("adopt: give --from-tfstate FILE (a Terraform state) or --ids FILE")
+        adopting = tuple(imports.Import(item.type, item.name, item.id, item.source) for item in matches.adoptions)
+        if not adopting:
+            return Adopted(env.name, adopting, matches.unmatched, written=None)
+        [checked] = self._driver.run("preview", [env], imports={env.name: adopting})
+        if not checked.ok:
+            raise EngineError(f"{name}: {checked.error}")
+        refused = imports.refusals(adopting, [step.to_dict() for step in checked.planned])
+        if refused:
+            raise EngineError("\n".join(refused), hint="make the spec match what exists, or leave those objects out "
+                                                       "(adopt the others with --ids FILE)")
+        written = imports.write(self.project.root, imports.ImportPlan(env.name, source, adopting))
+        return Adopted(env.name, adopting, matches.unmatched, written)
 
     def outputs(self, name: str) -> dict[str, StackOutput]:
         return self._single("outputs", name).outputs

@@ -105,6 +105,8 @@ def _tree(reviewed: Review) -> Tree:
 
 def _resource(resource: ReviewedResource, role: str = "") -> Text:
     label = _label(resource.name, resource.type, role)
+    if resource.import_id:
+        label.append(f" adopts {resource.import_id}", "green")
     for setting in resource.settings:
         label.append(f"\n  {setting.shown}")
     return label

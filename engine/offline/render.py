@@ -28,6 +28,7 @@ from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
 from terrane.engine import wire
+from terrane.engine.adopt import imports
 from terrane.engine.errors import EngineError
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
@@ -58,6 +59,8 @@ class RenderedResource:
     protect: bool = False
     ignore_changes: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
+    import_id: str | None = None
+    """The id of the existing object the engine would adopt instead of creating one (``terrane adopt``)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class Plan:
                     "custom": r.custom,
                     "inputs": r.inputs,
                     "depends_on": list(r.depends_on),
+                    "import_id": r.import_id,
                 }
                 for r in self.resources
             ],
@@ -138,11 +142,15 @@ def plan(project: Project, name: str) -> Plan:
 
 
 def plan_environment(project: Project, env: Environment) -> Plan:
-    """Render the program of ``env``, already validated, with no cloud and no CLI."""
+    """Render the program of ``env``, already validated, with no cloud and no CLI.
+
+    With an import plan (``terrane adopt``), the resources it names carry the id ``up`` would adopt.
+    """
     account = project.account_for(env)
     region = env.resolved_region(account)
+    adopting = imports.read(project.root, env.name)
     rendered = render(
-        build_program(env, account),
+        imports.importing(build_program(env, account), adopting.imports if adopting else ()),
         project=project.pulumi_project,
         stack=env.name,
         account_id=account.scope_id,
@@ -251,6 +259,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             protect=bool(request.protect),
             ignore_changes=tuple(request.ignoreChanges),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            import_id=request.importId or None,
         )
         with self._lock:
             if request.type == STACK_TYPE:

@@ -78,6 +78,8 @@ class ReviewedResource:
     name: str
     type: str
     settings: tuple[Setting, ...]
+    import_id: str | None = None
+    """The existing object ``up`` adopts as this resource (``terrane adopt``)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ def review(plan: Plan) -> Review:
         return parent
 
     def shown(resource: RenderedResource) -> ReviewedResource:
-        return ReviewedResource(resource.name, resource.type, settings(resource.inputs, plan.region))
+        return ReviewedResource(resource.name, resource.type, settings(resource.inputs, plan.region),
+                                resource.import_id)
 
     stack = next(resource for resource in plan.resources if resource.type == STACK_TYPE)
     providers = [r for r in plan.resources if r.custom and r.type.startswith(PROVIDER_TYPE_PREFIX)]

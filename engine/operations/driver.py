@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from terrane.engine.accounts import kubeconfig
 from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import MASK, Secret
+from terrane.engine.adopt import imports as adopt_imports
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import forkserver, locks, programs, pulumi_cli, worker, workspace
@@ -84,13 +85,16 @@ class PlannedStep:
     op: Literal["create", "update", "replace", "delete", "import"]
     paths: tuple[str, ...] = ()
     """The property paths that change (the engine's detailed diff), for an update or a replacement."""
+    replace_keys: tuple[str, ...] = ()
+    """The properties that force a replacement; on an import, those that would replace the adopted object."""
 
     @property
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "op": self.op, "paths": list(self.paths)}
+        return {"urn": self.urn, "type": self.type, "op": self.op, "paths": list(self.paths),
+                "replace_keys": list(self.replace_keys)}
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class Driver:
     def run(
         self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0,
         options: Mapping[str, bool] | None = None, keep_going: bool = False,
+        imports: Mapping[str, Sequence[adopt_imports.Import]] | None = None,
     ) -> list[OperationResult]:
         """Run ``operation`` on each environment.
 
@@ -160,6 +165,8 @@ class Driver:
         Every environment's secret references are resolved before anything
         runs: one that does not resolve stops the run (``InvalidInputError``),
         or with ``keep_going`` fails that environment alone.
+        A ``preview`` or ``up`` adopts the resources of the environment's import plan
+        (``imports/<env>.json``), or with ``imports``, those it gives for the environment.
         """
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
@@ -169,13 +176,14 @@ class Driver:
         # Started first, the fork server imports what every worker needs while the jobs are prepared.
         forks = start_method == "forkserver" and not (operation in worker.READ_ONLY and backend.holds_no_stack)
         with self._fork_server(cli) if forks else nullcontext():
-            jobs, results = self._prepare(operation, environments, cli, backend, options, keep_going)
+            jobs, results = self._prepare(operation, environments, cli, backend, options, keep_going, imports or {})
             results.update(self._execute(jobs, parallel, wait_seconds))
         return [results[env.name] for env in environments]
 
     def _prepare(
         self, operation: Operation, environments: Sequence[Environment], cli: pulumi_cli.PulumiCli,
         backend: workspace.Backend, options: Mapping[str, bool] | None, keep_going: bool,
+        imports: Mapping[str, Sequence[adopt_imports.Import]],
     ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, str]]], dict[str, OperationResult]]:
         """Each environment's job and worker environment; or, with ``keep_going``, its result if it cannot run."""
         # Checking for drift: one look at the backend says which environments have no stack, and
@@ -185,11 +193,13 @@ class Driver:
             with suppress(EngineError):
                 existing = set(self._stacks(cli, backend))
         configs: dict[str, dict[str, tuple[str, bool]] | None] = {}
+        adopting: dict[str, Sequence[adopt_imports.Import]] = {}
         results: dict[str, OperationResult] = {}
         for env in environments:
             absent = backend.holds_no_stack or (existing is not None and env.name not in existing)
             try:
                 configs[env.name] = None if operation in worker.READ_ONLY and absent else self._config(operation, env)
+                adopting[env.name] = self._imports(operation, env, imports)
             except InvalidInputError as exc:
                 if not keep_going:
                     raise
@@ -199,8 +209,9 @@ class Driver:
         if operation not in worker.READ_ONLY and configs:
             # Only now that the input holds: the state directory and passphrase of a first run.
             backend = workspace.backend(self.project)
-        jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {}), configs[env.name])
-                for env in environments if env.name in configs}
+        jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {}), configs[env.name],
+                                    adopting[env.name])
+                for env in environments if env.name in adopting}
         return jobs, results
 
     def _execute(self, jobs: Mapping[str, tuple[dict[str, Any], dict[str, str]]], parallel: int,
@@ -256,8 +267,19 @@ class Driver:
         return {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
                 for key, value in resolved.items()}
 
+    def _imports(self, operation: Operation, env: Environment,
+                 given: Mapping[str, Sequence[adopt_imports.Import]]) -> Sequence[adopt_imports.Import]:
+        """What a preview or an up of ``env`` adopts: ``given``, else its import plan; an invalid plan is invalid input."""
+        if operation not in ("preview", "up"):
+            return ()
+        if env.name in given:
+            return given[env.name]
+        plan = adopt_imports.read(self.project.root, env.name)
+        return plan.imports if plan else ()
+
     def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli, backend: workspace.Backend,
-             options: dict[str, bool], config: dict[str, tuple[str, bool]] | None) -> tuple[dict[str, Any], dict[str, str]]:
+             options: dict[str, bool], config: dict[str, tuple[str, bool]] | None,
+             imports: Sequence[adopt_imports.Import]) -> tuple[dict[str, Any], dict[str, str]]:
         """What the worker gets; ``config`` None: the environment has no stack (nothing to read, no credentials)."""
         job: dict[str, Any] = {
             "project": str(self.project.root),
@@ -265,6 +287,7 @@ class Driver:
             "operation": operation,
             "program": self.program,
             "options": options,
+            "imports": [asdict(item) for item in imports],
             "pulumi_root": str(cli.root) if cli.root else None,
             "secrets_provider": backend.secrets_provider,
             "config": {key: {"value": value, "secret": secret} for key, (value, secret) in (config or {}).items()},
@@ -410,7 +433,8 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
         duration=outcome.get("duration", duration),
         deployed=not outcome.get("not_deployed", False),
         drift=tuple(ResourceDrift.from_dict(item) for item in outcome.get("drift", ())),
-        planned=tuple(PlannedStep(item["urn"], item["type"], item["op"], tuple(item["paths"]))
+        planned=tuple(PlannedStep(item["urn"], item["type"], item["op"], tuple(item["paths"]),
+                                  tuple(item["replace_keys"]))
                       for item in outcome.get("planned", ())),
     )
 

@@ -92,6 +92,8 @@ def no_stack(job: dict[str, Any]) -> dict[str, Any]:
 def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from pulumi import automation as auto
 
+    from terrane.engine.adopt import imports as adopt_imports
+    from terrane.engine.errors import EngineError
     from terrane.engine.operations import programs
     from terrane.engine.operations.workspace import apply_config, open_stack, renew_incarnation
     from terrane.engine.project import open_project
@@ -99,10 +101,11 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     project = open_project(job["project"])
     env = project.environment(job["environment"])
     operation = job["operation"]
+    imports = adopt_imports.from_json(job.get("imports", ()))
     stack = open_stack(
         project,
         env.name,
-        programs.load(job["program"], project.root)(env, project.account_for(env)),
+        adopt_imports.importing(programs.load(job["program"], project.root)(env, project.account_for(env)), imports),
         secrets_provider=job["secrets_provider"],
         pulumi_root=job.get("pulumi_root"),
         create=operation not in READ_ONLY,
@@ -128,8 +131,18 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
                    else stack.preview(on_event=planned))
         return {"changes": dict(preview.change_summary), "outputs": {}, "planned": planned.steps(),
                 "duration": round(time.monotonic() - started, 3)}
+    if operation == "up" and imports:
+        # The engine follows an import with whatever brings the object to the program, a replacement
+        # too: what adopt checked is checked again, in case the spec or the cloud changed since.
+        planned = _Planned(progress)
+        stack.preview(on_event=planned, refresh=job["options"].get("refresh", False))
+        refused = adopt_imports.refusals(imports, planned.steps())
+        if refused:
+            raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(env.name)} or the spec")
     runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
     done = runs[operation](on_event=progress, **job["options"], **({} if operation == "up" else {"run_program": True}))
+    if operation == "up" and imports:
+        adopt_imports.clear(project.root, env.name)
     changes = dict(done.summary.resource_changes or {})
     if operation == "destroy":
         renew_incarnation(stack)
@@ -223,8 +236,12 @@ class _Planned:
             return
         paths = sorted(metadata.detailed_diff or ()) or sorted(metadata.diffs or ())
         step = self._steps.setdefault(metadata.urn, {"urn": metadata.urn, "type": metadata.type, "op": op,
-                                                     "paths": []})
+                                                     "paths": [], "replace_keys": []})
         step["paths"] = sorted({*step["paths"], *paths})
+        if op == "replace":
+            # An import is followed by the steps that bring the adopted object to the program: a
+            # replacement among them would delete what was adopted. Its keys say what forces it.
+            step["replace_keys"] = sorted({*step["replace_keys"], *(metadata.keys or ())})
 
     def steps(self) -> list[dict[str, Any]]:
         return list(self._steps.values())

@@ -1,0 +1,68 @@
+"""``terrane adopt ENV --from-tfstate FILE|--ids FILE``: take over existing objects instead of creating them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from terrane.engine.cli import context, output
+from terrane.engine.errors import ExitCode
+
+if TYPE_CHECKING:
+    from terrane.engine.api import Adopted
+
+
+@click.command("adopt")
+@click.argument("name", metavar="ENV")
+@click.option("--from-tfstate", "tfstate", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="A Terraform state (format v4, as `terraform state pull` prints it).")
+@click.option("--ids", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="A YAML list of {type, name, id}: a resource of `terrane plan ENV` and the object it becomes.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was mapped as JSON on stdout.")
+@click.pass_context
+def adopt(ctx: click.Context, name: str, tfstate: Path | None, ids: Path | None, as_json: bool) -> int:
+    """Map existing objects onto ENV's resources; the next up imports them instead of creating them.
+
+    A Terraform state maps by type and identifying attributes (a VPC by CIDR, a subnet by CIDR and
+    zone, a cluster, key or secret by name); what maps to nothing, or ambiguously, is listed and left
+    alone. The mapping is then checked with a preview that imports it: an object the engine would
+    replace (it differs from the spec in a property that cannot change in place) is refused, and
+    nothing is written. Otherwise the import plan goes to imports/ENV.json, for review; plan and
+    preview show it, and a successful up adopts the objects and removes it.
+    """
+    from terrane.engine.cli.progress import ProgressView
+
+    engine = context.engine(ctx)
+    with ProgressView("preview") as view:
+        engine.on_progress = view
+        adopted = engine.adopt(name, tfstate=tfstate, ids=ids)
+    if as_json:
+        output.print_json(adopted.to_dict())
+    else:
+        _show(adopted)
+    return ExitCode.OK if adopted.written else ExitCode.FAILURE
+
+
+def _show(adopted: Adopted) -> None:
+    from rich.table import Table
+
+    console, err = output.stdout(), output.stderr()
+    if adopted.imports:
+        table = Table("RESOURCE", "TYPE", "ADOPTS", "FROM", box=None, pad_edge=False)
+        for item in adopted.imports:
+            table.add_row(item.name, item.type, item.id, item.source)
+        console.print(table)
+    if adopted.unmatched:
+        table = Table("LEFT ALONE", "TYPE", "ID", "WHY", box=None, pad_edge=False, title_justify="left")
+        for unmatched in adopted.unmatched:
+            table.add_row(unmatched.source, unmatched.type, unmatched.id, unmatched.reason)
+        console.print(table)
+    count = f"{len(adopted.imports)} object{'' if len(adopted.imports) == 1 else 's'}"
+    if adopted.written:
+        err.print(f"{adopted.environment}: wrote {adopted.written} ({count} to adopt, checked with a preview); "
+                  f"terrane up {adopted.environment} imports them", markup=False)
+    else:
+        err.print(f"error: {adopted.environment}: nothing maps onto a resource of its program; nothing was written",
+                  markup=False)
