@@ -25,9 +25,11 @@ from terrane.engine.cli import output
 from terrane.engine.operations.driver import OperationResult, Progress
 
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced", "same": "unchanged",
-         "refresh": "refreshed", "read": "read", "create-replacement": "created", "delete-replaced": "deleted"}
+         "refresh": "refreshed", "read": "read", "create-replacement": "created", "delete-replaced": "deleted",
+         "import": "imported"}
 _ING = {"create": "creating", "update": "updating", "delete": "deleting", "replace": "replacing", "same": "checking",
-        "refresh": "refreshing", "read": "reading", "create-replacement": "creating", "delete-replaced": "deleting"}
+        "refresh": "refreshing", "read": "reading", "create-replacement": "creating", "delete-replaced": "deleting",
+        "import": "importing"}
 
 
 # Steps that change nothing: a preview has nothing to say of them.
@@ -161,7 +163,10 @@ def summary(results: Sequence[OperationResult]) -> Table:
     previewed = all(result.operation == "preview" for result in results)
     done = ("TO CREATE", "TO UPDATE", "TO DELETE", "UNCHANGED") if previewed else ("CREATED", "UPDATED", "DELETED",
                                                                                   "SAME")
-    table = Table("ENVIRONMENT", "RESULT", *done, "DURATION", box=None, pad_edge=False)
+    # Adopting existing objects (terrane adopt) is rare: its column shows only when a result has some.
+    imported = any(result.changes.get("import") for result in results)
+    adopted = ("TO IMPORT" if previewed else "IMPORTED",) if imported else ()
+    table = Table("ENVIRONMENT", "RESULT", *done[:1], *adopted, *done[1:], "DURATION", box=None, pad_edge=False)
     for result in results:
         changes = result.changes
         replaced = changes.get("replace", 0)
@@ -169,6 +174,7 @@ def summary(results: Sequence[OperationResult]) -> Table:
             result.environment,
             result.status,
             str(changes.get("create", 0)),
+            *((str(changes.get("import", 0)),) if imported else ()),
             str(changes.get("update", 0) + replaced),
             str(changes.get("delete", 0)),
             str(changes.get("same", 0)),

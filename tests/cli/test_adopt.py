@@ -58,8 +58,8 @@ def test_the_import_plan_reads_back_as_written(sample: SampleProject) -> None:
      "imports/aws-dev.json: environment: must be aws-dev, the environment the file is named after"),
     ('{"schema_version": 1, "environment": "aws-dev", "imports": [{"type": "t", "name": "n"}]}',
      "imports/aws-dev.json: imports[0]: must have exactly type, name, id and source"),
-    ('{"schema_version": 1, "environment": "aws-dev", "imports": [{"type": "t", "name": "n", "id": "", '
-     '"source": "s"}]}', "imports/aws-dev.json: imports[0].id: must be a non-empty string"),
+    (('{"schema_version": 1, "environment": "aws-dev", "imports": [{"type": "t", "name": "n", "id": "", '
+     '"source": "s"}]}'), "imports/aws-dev.json: imports[0].id: must be a non-empty string"),
 ])
 def test_a_damaged_import_plan_is_invalid_input_naming_the_field(sample: SampleProject, cli, text: str,
                                                                   message: str) -> None:
@@ -84,8 +84,8 @@ def test_a_non_utf8_import_plan_is_invalid_input(sample: SampleProject, cli) -> 
 
 @pytest.mark.parametrize(("args", "message"), [
     ((), "error: adopt: give --from-tfstate FILE (a Terraform state) or --ids FILE"),
-    (("--from-tfstate", "a.tfstate", "--ids", "ids.yaml"), "error: adopt: give --from-tfstate FILE or --ids FILE, "
-                                                           "not both"),
+    (("--from-tfstate", "a.tfstate", "--ids", "ids.yaml"), ("error: adopt: give --from-tfstate FILE or --ids FILE, "
+                                                           "not both")),
 ])
 def test_adopt_needs_exactly_one_source(sample: SampleProject, cli, args: tuple[str, ...], message: str) -> None:
     result = cli("--project", sample.root, "adopt", "aws-dev", *args)
@@ -109,6 +109,6 @@ def test_refusals_name_each_import_the_engine_would_replace() -> None:
          "type": "aws:ec2/subnet:Subnet", "op": "import", "paths": ["tags"], "replace_keys": []},
     ]
     assert imports.refusals([VPC, SUBNET], steps) == [
-        "refusing to adopt vpc-0a1b2c3d4e5f60718 (aws_vpc.main) as aws-dev-vpc: it differs from the spec in "
-        "cidrBlock, which cannot change in place, so the engine would replace it"
+        ("refusing to adopt vpc-0a1b2c3d4e5f60718 (aws_vpc.main) as aws-dev-vpc: it differs from the spec in "
+        "cidrBlock, which cannot change in place, so the engine would replace it")
     ]
