@@ -61,3 +61,24 @@ def test_changes_list_each_resource_with_its_changed_paths() -> None:
     ]
     table = _text(summary(results))
     assert "TO UPDATE" in table and "CREATED" not in table
+
+
+def test_an_import_the_engine_would_replace_says_so_and_imports_get_a_column() -> None:
+    planned = (
+        PlannedStep(VPC, "aws:ec2/vpc:Vpc", "import", ("tags.team",)),
+        PlannedStep(VPC.replace("aws-dev-vpc", "aws-dev-vpc2"), "aws:ec2/vpc:Vpc", "import", ("cidrBlock",),
+                    ("cidrBlock",)),
+    )
+    previewed = [OperationResult("aws-dev", "preview", "succeeded", changes={"import": 2, "update": 1},
+                                 planned=planned)]
+    assert _text(changes(previewed)).splitlines() == [
+        "aws-dev: 2 to import",
+        "  =  import   aws:ec2/vpc:Vpc aws-dev-vpc  (tags.team)",
+        "  =  import   aws:ec2/vpc:Vpc aws-dev-vpc2  (cidrBlock)  then replace, forced by cidrBlock",
+    ]
+    header, row = _text(summary(previewed)).splitlines()[:2]
+    assert header.split() == ["ENVIRONMENT", "RESULT", "TO", "CREATE", "TO", "IMPORT", "TO", "UPDATE", "TO", "DELETE",
+                              "UNCHANGED", "DURATION"]
+    assert row.split()[2:6] == ["0", "2", "1", "0"]
+    done = [OperationResult("gcp-dev", "up", "succeeded", changes={"create": 3})]
+    assert "IMPORTED" not in _text(summary(done))
