@@ -42,13 +42,20 @@ def adopt(ctx: click.Context, name: str, tfstate: Path | None, ids: Path | None,
         output.print_json(adopted.to_dict())
     else:
         _show(adopted)
-    return ExitCode.OK if adopted.written else ExitCode.FAILURE
+    err = output.stderr()
+    if not adopted.written:
+        err.print(f"error: {name}: nothing maps onto a resource of its program; nothing was written", markup=False)
+        return ExitCode.FAILURE
+    count = f"{len(adopted.imports)} object{'' if len(adopted.imports) == 1 else 's'}"
+    err.print(f"{name}: wrote {adopted.written} ({count} to adopt, checked with a preview); "
+              f"terrane up {name} imports them", markup=False)
+    return ExitCode.OK
 
 
 def _show(adopted: Adopted) -> None:
     from rich.table import Table
 
-    console, err = output.stdout(), output.stderr()
+    console = output.stdout()
     if adopted.imports:
         table = Table("RESOURCE", "TYPE", "ADOPTS", "FROM", box=None, pad_edge=False)
         for item in adopted.imports:
@@ -59,10 +66,3 @@ def _show(adopted: Adopted) -> None:
         for unmatched in adopted.unmatched:
             table.add_row(unmatched.source, unmatched.type, unmatched.id, unmatched.reason)
         console.print(table)
-    count = f"{len(adopted.imports)} object{'' if len(adopted.imports) == 1 else 's'}"
-    if adopted.written:
-        err.print(f"{adopted.environment}: wrote {adopted.written} ({count} to adopt, checked with a preview); "
-                  f"terrane up {adopted.environment} imports them", markup=False)
-    else:
-        err.print(f"error: {adopted.environment}: nothing maps onto a resource of its program; nothing was written",
-                  markup=False)

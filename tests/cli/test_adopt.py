@@ -13,7 +13,7 @@ import pytest
 
 from terrane.engine.adopt import imports
 from terrane.engine.errors import InvalidInputError
-from tests.helpers.project import SampleProject
+from tests.helpers.project import REPO, SampleProject
 
 VPC = imports.Import("aws:ec2/vpc:Vpc", "aws-dev-vpc", "vpc-0a1b2c3d4e5f60718", "aws_vpc.main")
 SUBNET = imports.Import("aws:ec2/subnet:Subnet", "aws-dev-private-0", "subnet-0f1e2d3c4b5a69788",
@@ -112,3 +112,22 @@ def test_refusals_name_each_import_the_engine_would_replace() -> None:
         ("refusing to adopt vpc-0a1b2c3d4e5f60718 (aws_vpc.main) as aws-dev-vpc: it differs from the spec in "
         "cidrBlock, which cannot change in place, so the engine would replace it")
     ]
+
+
+def test_a_state_that_maps_nothing_writes_nothing_and_says_why(sample: SampleProject, cli) -> None:
+    state = REPO / "tests" / "fixtures" / "tfstate" / "gcp.tfstate"
+    result = cli("--project", sample.root, "adopt", "aws-dev", "--from-tfstate", state, "--json")
+    assert result.code == 1
+    report = json.loads(result.stdout)
+    assert (report["imports"], report["written"]) == ([], None)
+    assert {item["reason"] for item in report["unmatched"]} >= {"terrane does not adopt google_storage_bucket"}
+    assert result.stderr.splitlines()[-1] == ("error: aws-dev: nothing maps onto a resource of its program; "
+                                              "nothing was written")
+    assert not (sample.root / "imports").exists()
+
+
+def test_a_missing_state_file_is_invalid_input(sample: SampleProject, cli, tmp_path: Path) -> None:
+    result = cli("--project", sample.root, "adopt", "aws-dev", "--from-tfstate", tmp_path / "none.tfstate")
+    assert result.code == 3
+    assert "none.tfstate" in result.stderr.splitlines()[0]
+    assert not (sample.root / "imports").exists()
