@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -21,10 +22,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
+from terrane.engine.tfstate import read_state
 from terrane.stacks import rules
 from terrane.stacks.spec import matching
-from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName
-from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName, KubernetesAccount
+from terrane.stacks.spec.environments import Environment, LocalState
 from terrane.stacks.spec.registries import REGISTRY_MODELS, Registry
 
 ACCOUNTS_FILE = "accounts.yaml"
@@ -147,9 +149,12 @@ class Project:
                 problems += [f"{relative}: {p.path}: {p.message}" for p in rules.check(env, account, invalid=invalid)]
                 if "cluster" not in invalid:
                     problems += [f"{relative}: {problem}" for problem in self._registry_problems(env, account)]
+                if "network" not in invalid:
+                    problems += [f"{relative}: {problem}"
+                                 for problem in _state_problems(env.in_project(self.root, relative), account)]
         if problems:
             raise SpecError(problems)
-        return env.with_registries(self.registries)
+        return env.with_registries(self.registries).in_project(self.root, relative)
 
     def _registry_problems(self, env: Environment, account: Account) -> list[str]:
         named = env.cluster.registries if env.cluster else []
@@ -167,6 +172,29 @@ class Project:
 
     def account_for(self, env: Environment) -> Account:
         return self.accounts[env.account]
+
+
+def _state_problems(env: Environment, account: Account) -> list[str]:
+    """The local Terraform state an existing network comes from, read before anything runs: it holds what the spec
+    maps (``stacks.rules`` words it, as the program does when it reads the state itself). No value is shown."""
+    existing = env.existing_network
+    state = existing.terraform_state if existing else None
+    if not isinstance(state, LocalState) or isinstance(account, KubernetesAccount):
+        return []
+    where = "network.terraform_state.config.path"
+    path = Path(state.config.path)
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = True  # missing or unreadable: read_state names the problem
+    if not regular:
+        # Never opened: a device or a pipe could be read forever.
+        return [f"{where}: {path} is not a file; a Terraform state is one (`terraform state pull > FILE`)"]
+    try:
+        outputs = read_state(path).outputs
+    except InvalidInputError as exc:
+        return [f"{where}: {exc.one_line()}"]
+    return [f"{p.path}: {p.message}" for p in rules.terraform_output_problems(env, account.cloud, outputs)]
 
 
 def _valid_part(raw: Mapping[str, Any], exc: ValidationError) -> tuple[Environment, frozenset[str]]:

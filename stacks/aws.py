@@ -1,9 +1,13 @@
 """An environment on AWS: one explicit provider for the account, then the components.
 
-This is the only place that maps spec fields to AWS component args.
+This is the only place that maps spec fields to AWS component args. The network is a new one (the
+Network component), or an existing one whose ids a Terraform state's outputs hold (``stacks.terraform``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -21,12 +25,24 @@ from terrane.components.aws import (
 )
 from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.components.outputs import present
-from terrane.stacks import layout
+from terrane.stacks import layout, terraform
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
 from terrane.stacks.spec.accounts import AwsAccount
-from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.environments import Environment, NetworkSpec
 from terrane.stacks.spec.registries import EcrRegistry
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The ids of the environment's network, new or existing."""
+
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    public_subnet_ids: pulumi.Input[Sequence[str]] | None
+    """None for an existing network whose state maps no public subnets."""
+    made: Network | None
+    """The network terrane makes, which the cluster's nodes wait for; None for an existing one."""
 
 
 def compose(env: Environment, account: AwsAccount) -> None:
@@ -34,24 +50,13 @@ def compose(env: Environment, account: AwsAccount) -> None:
     provider = account_provider(env, account, region)
     opts = pulumi.ResourceOptions(provider=provider)
 
-    subnets = layout.zonal_subnets(env.cloud_network.cidr, env.cloud_network.zones)
-    network = Network(
-        env.name,
-        NetworkArgs(
-            cidr=str(env.cloud_network.cidr),
-            private_subnet_cidrs=[str(subnet) for subnet in subnets.private],
-            public_subnet_cidrs=[str(subnet) for subnet in subnets.public],
-            nat=env.cloud_network.nat,
-            flow_logs=env.cloud_network.flow_logs,
-            cluster_name=env.name if env.cluster else None,
-            permissions_boundary=account.permissions_boundary,
-        ),
-        opts,
-    )
+    new = env.new_network
+    network = _new_network(env, new, account, opts) if new else _existing_network(env)
     pulumi.export("region", region)
     pulumi.export("vpc_id", network.vpc_id)
     pulumi.export("private_subnet_ids", network.private_subnet_ids)
-    pulumi.export("public_subnet_ids", network.public_subnet_ids)
+    if network.public_subnet_ids is not None:
+        pulumi.export("public_subnet_ids", network.public_subnet_ids)
 
     cluster = None
     if env.cluster:
@@ -86,7 +91,7 @@ def compose(env: Environment, account: AwsAccount) -> None:
                 permissions_boundary=account.permissions_boundary,
             ),
             # Nodes must not start before the NAT routes they pull images through.
-            pulumi.ResourceOptions(provider=provider, depends_on=[network]),
+            pulumi.ResourceOptions(provider=provider, depends_on=[network.made] if network.made else None),
         )
         pulumi.export("cluster_name", cluster.name)
         pulumi.export("cluster_endpoint", cluster.endpoint)
@@ -133,6 +138,30 @@ def compose(env: Environment, account: AwsAccount) -> None:
             if reader_role_arn
             else None,
         )
+
+
+def _new_network(env: Environment, spec: NetworkSpec, account: AwsAccount, opts: pulumi.ResourceOptions) -> _Network:
+    subnets = layout.zonal_subnets(spec.cidr, spec.zones)
+    network = Network(
+        env.name,
+        NetworkArgs(
+            cidr=str(spec.cidr),
+            private_subnet_cidrs=[str(subnet) for subnet in subnets.private],
+            public_subnet_cidrs=[str(subnet) for subnet in subnets.public],
+            nat=spec.nat,
+            flow_logs=spec.flow_logs,
+            cluster_name=env.name if env.cluster else None,
+            permissions_boundary=account.permissions_boundary,
+        ),
+        opts,
+    )
+    return _Network(network.vpc_id, network.private_subnet_ids, network.public_subnet_ids, made=network)
+
+
+def _existing_network(env: Environment) -> _Network:
+    """A VPC made elsewhere: its subnets' tags (for load balancers) and routes stay its owner's."""
+    ids = terraform.network_ids(env, "aws")
+    return _Network(ids["vpc_id"], ids["private_subnet_ids"], ids.get("public_subnet_ids"), made=None)
 
 
 def account_provider(env: Environment, account: AwsAccount, region: str) -> aws.Provider:

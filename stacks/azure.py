@@ -1,9 +1,14 @@
 """An environment on Azure: one explicit provider for the subscription, then the components.
 
-This is the only place that maps spec fields to Azure component args.
+This is the only place that maps spec fields to Azure component args. The network is a new one (the
+Network component, which makes the environment's resource group), or an existing one whose ids a Terraform
+state's outputs hold (``stacks.terraform``): then terrane makes its own resource group, ``rg-<env>``, and puts
+nothing in anyone else's.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native as azure_native
@@ -22,15 +27,34 @@ from terrane.components.azure import (
 )
 from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.components.outputs import present
-from terrane.stacks import layout, names
+from terrane.stacks import layout, names, terraform
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import standard_tags
 from terrane.stacks.spec.accounts import AzureAccount
-from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.environments import Environment, NetworkSpec
 from terrane.stacks.spec.registries import AcrRegistry
 
 # How the kubeconfig's kubelogin signs in, per auth method of the account.
 _KUBELOGIN: dict[str, KubeloginMode] = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The environment's resource group, and the ids of its network, new or existing."""
+
+    resource_group_name: pulumi.Output[str]
+    vnet_id: pulumi.Input[str]
+    node_subnet_id: pulumi.Input[str]
+    endpoint_subnet_id: pulumi.Input[str] | None
+    """None for an existing network whose state maps no endpoint subnet (then the environment has no secrets)."""
+    made: Network | None
+    """The network terrane makes, whose NAT gateway the nodes' egress goes through; None for an existing one."""
+
+    def endpoint_subnet(self, env: Environment) -> pulumi.Input[str]:
+        """The subnet of the Key Vault's private endpoint, which ``stacks.rules`` requires with secrets."""
+        if self.endpoint_subnet_id is None:
+            raise ValueError(f"{env.file}: network.terraform_state.outputs.endpoint_subnet_id is required with secrets")
+        return self.endpoint_subnet_id
 
 
 def compose(env: Environment, account: AzureAccount) -> None:
@@ -38,24 +62,11 @@ def compose(env: Environment, account: AzureAccount) -> None:
     provider = account_provider(env, account, location)
     opts = pulumi.ResourceOptions(provider=provider)
     tags = standard_tags(env)
-    subnets = layout.vnet_subnets(env.cloud_network.cidr)
     zones = list(layout.AZURE_ZONES[: env.cloud_network.zones])
 
-    network = Network(
-        env.name,
-        NetworkArgs(
-            resource_group_name=f"rg-{env.name}",
-            location=location,
-            cidr=str(env.cloud_network.cidr),
-            node_subnet_cidr=str(subnets.nodes),
-            endpoint_subnet_cidr=str(subnets.endpoints),
-            nat=env.cloud_network.nat,
-            flow_logs=env.cloud_network.flow_logs,
-            flow_log_storage_account_name=names.storage_account(env.name, "flowlogs", account.subscription_id),
-            tags=tags,
-        ),
-        opts,
-    )
+    new = env.new_network
+    network = (_new_network(env, new, account, location, opts) if new
+               else _existing_network(env, location, opts))
     pulumi.export("region", location)
     pulumi.export("resource_group_name", network.resource_group_name)
     pulumi.export("vnet_id", network.vnet_id)
@@ -96,7 +107,7 @@ def compose(env: Environment, account: AzureAccount) -> None:
                 tags=tags,
             ),
             # Nodes reach the internet only through the NAT gateway on their subnet.
-            pulumi.ResourceOptions(provider=provider, depends_on=[network]),
+            pulumi.ResourceOptions(provider=provider, depends_on=[network.made] if network.made else None),
         )
         pulumi.export("cluster_name", cluster.name)
         pulumi.export("oidc_issuer_url", cluster.oidc_issuer_url)
@@ -115,7 +126,7 @@ def compose(env: Environment, account: AzureAccount) -> None:
                 vault_name=names.key_vault(env.name, account.subscription_id),
                 secret_names=env.secrets.names,
                 recovery_days=env.secrets.recovery_days,
-                endpoint_subnet_id=network.endpoint_subnet_id,
+                endpoint_subnet_id=network.endpoint_subnet(env),
                 vnet_id=network.vnet_id,
                 reader=reader,
                 tags=tags,
@@ -140,6 +151,45 @@ def compose(env: Environment, account: AzureAccount) -> None:
             if reader_client_id
             else None,
         )
+
+
+def _new_network(env: Environment, spec: NetworkSpec, account: AzureAccount, location: str,
+                 opts: pulumi.ResourceOptions) -> _Network:
+    subnets = layout.vnet_subnets(spec.cidr)
+    network = Network(
+        env.name,
+        NetworkArgs(
+            resource_group_name=_resource_group(env),
+            location=location,
+            cidr=str(spec.cidr),
+            node_subnet_cidr=str(subnets.nodes),
+            endpoint_subnet_cidr=str(subnets.endpoints),
+            nat=spec.nat,
+            flow_logs=spec.flow_logs,
+            flow_log_storage_account_name=names.storage_account(env.name, "flowlogs", account.subscription_id),
+            tags=standard_tags(env),
+        ),
+        opts,
+    )
+    return _Network(network.resource_group_name, network.vnet_id, network.node_subnet_id, network.endpoint_subnet_id,
+                    made=network)
+
+
+def _existing_network(env: Environment, location: str, opts: pulumi.ResourceOptions) -> _Network:
+    """A VNet made elsewhere: the cluster and the vault go in terrane's own resource group, attached to its subnets."""
+    ids = terraform.network_ids(env, "azure")
+    group = azure_native.resources.ResourceGroup(
+        f"{env.name}-rg",
+        resource_group_name=_resource_group(env),
+        location=location,
+        tags=standard_tags(env),
+        opts=opts,
+    )
+    return _Network(group.name, ids["vnet_id"], ids["node_subnet_id"], ids.get("endpoint_subnet_id"), made=None)
+
+
+def _resource_group(env: Environment) -> str:
+    return f"rg-{env.name}"
 
 
 def account_provider(env: Environment, account: AzureAccount, location: str) -> azure_native.Provider:

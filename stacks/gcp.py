@@ -1,9 +1,14 @@
 """An environment on Google Cloud: one explicit provider for the project, then the components.
 
-This is the only place that maps spec fields to GCP component args.
+This is the only place that maps spec fields to GCP component args. The network is a new one (the
+Network component), or an existing one whose ids a Terraform state's outputs hold (``stacks.terraform``):
+a network and a subnetwork (self links or ids) and the names of the subnetwork's secondary ranges for pods and
+services.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
@@ -20,12 +25,26 @@ from terrane.components.gcp import (
     SecretStoreArgs,
 )
 from terrane.components.kubernetes import ServiceAccountArgs
-from terrane.stacks import layout, names
+from terrane.stacks import layout, names, terraform
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
 from terrane.stacks.program import stack_incarnation, standard_labels
 from terrane.stacks.spec.accounts import GcpAccount
-from terrane.stacks.spec.environments import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment
+from terrane.stacks.spec.environments import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, NetworkSpec
 from terrane.stacks.spec.registries import ArtifactRegistry
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The ids of the environment's network, new or existing, as GKE takes them."""
+
+    network_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    network_self_link: pulumi.Input[str]
+    subnet_self_link: pulumi.Input[str]
+    pods_range_name: pulumi.Input[str]
+    services_range_name: pulumi.Input[str]
+    made: Network | None
+    """The network terrane makes, which the cluster waits for; None for an existing one."""
 
 
 def compose(env: Environment, account: GcpAccount) -> None:
@@ -35,19 +54,8 @@ def compose(env: Environment, account: GcpAccount) -> None:
     spec = env.cluster
     incarnation = stack_incarnation()
 
-    network = Network(
-        env.name,
-        NetworkArgs(
-            network_name=env.name,
-            region=region,
-            cidr=str(env.cloud_network.cidr),
-            pod_cidr=str(spec.pod_cidr if spec else DEFAULT_POD_CIDR),
-            service_cidr=str(spec.service_cidr if spec else DEFAULT_SERVICE_CIDR),
-            nat=env.cloud_network.nat,
-            flow_logs=env.cloud_network.flow_logs,
-        ),
-        opts,
-    )
+    new = env.new_network
+    network = _new_network(env, new, region, opts) if new else _existing_network(env)
     pulumi.export("region", region)
     pulumi.export("network_id", network.network_id)
     pulumi.export("subnet_id", network.subnet_id)
@@ -88,7 +96,7 @@ def compose(env: Environment, account: GcpAccount) -> None:
                     if isinstance(registry, ArtifactRegistry)
                 ],
                 ),
-            pulumi.ResourceOptions(provider=provider, depends_on=[network]),
+            pulumi.ResourceOptions(provider=provider, depends_on=[network.made] if network.made else None),
         )
         pulumi.export("cluster_name", cluster.name)
         pulumi.export("cluster_endpoint", cluster.endpoint)
@@ -123,6 +131,32 @@ def compose(env: Environment, account: GcpAccount) -> None:
             cluster_identifier=cluster.id,
             secrets_reader=ServiceAccountArgs(name=SECRETS_READER) if env.secrets and readers else None,
         )
+
+
+def _new_network(env: Environment, spec: NetworkSpec, region: str, opts: pulumi.ResourceOptions) -> _Network:
+    cluster = env.cluster
+    network = Network(
+        env.name,
+        NetworkArgs(
+            network_name=env.name,
+            region=region,
+            cidr=str(spec.cidr),
+            pod_cidr=str(cluster.pod_cidr if cluster else DEFAULT_POD_CIDR),
+            service_cidr=str(cluster.service_cidr if cluster else DEFAULT_SERVICE_CIDR),
+            nat=spec.nat,
+            flow_logs=spec.flow_logs,
+        ),
+        opts,
+    )
+    return _Network(network.network_id, network.subnet_id, network.network_self_link, network.subnet_self_link,
+                    network.pods_range_name, network.services_range_name, made=network)
+
+
+def _existing_network(env: Environment) -> _Network:
+    """A VPC network made elsewhere: GKE takes its self links or ids alike, and its secondary ranges by name."""
+    ids = terraform.network_ids(env, "gcp")
+    return _Network(ids["network"], ids["subnetwork"], ids["network"], ids["subnetwork"],
+                    ids["pods_range_name"], ids["services_range_name"], made=None)
 
 
 def account_provider(env: Environment, account: GcpAccount, region: str) -> gcp.Provider:

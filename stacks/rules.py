@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from itertools import combinations
+from typing import Any, Literal
 
 from terrane.stacks import layout
 from terrane.stacks.program import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
@@ -142,7 +143,9 @@ def _endpoint(env: Environment, cloud: Cloud) -> list[Problem]:
 
 
 def _overlaps(env: Environment, cloud: Cloud) -> list[Problem]:
-    ranges: list[tuple[str, IPv4Network]] = [("network.cidr", env.cloud_network.cidr)]
+    # An existing network's ranges are its owner's: only the cluster's own are checked against each other.
+    network = env.new_network
+    ranges: list[tuple[str, IPv4Network]] = [("network.cidr", network.cidr)] if network else []
     if env.cluster:
         ranges += [
             ("cluster.pod_cidr", env.cluster.pod_cidr),
@@ -180,7 +183,10 @@ def _authorized_cidrs(env: Environment, cloud: Cloud) -> list[Problem]:
 
 
 def _network_range(env: Environment, cloud: Cloud) -> list[Problem]:
-    cidr, zones = env.cloud_network.cidr, env.cloud_network.zones
+    network = env.new_network
+    if network is None:
+        return []
+    cidr, zones = network.cidr, network.zones
     if cloud == "aws":
         if cidr.prefixlen not in _AWS_VPC_PREFIXES:
             return [Problem("network.cidr", f"{cidr}: an AWS VPC takes a range from /16 to /28")]
@@ -279,7 +285,8 @@ def _azure_tag_text(env: Environment) -> list[Problem]:
 
 def _azure_storage_tag_names(env: Environment, cloud: Cloud) -> list[Problem]:
     """The flow logs' storage account carries the tags too, and takes shorter names."""
-    if cloud != "azure" or not env.cloud_network.flow_logs:
+    network = env.new_network
+    if cloud != "azure" or network is None or not network.flow_logs:
         return []
     return [
         Problem(f"tags.{key}", f"an Azure tag name has 1 to {_AZURE_STORAGE_TAG_NAME_LENGTH} characters "
@@ -317,6 +324,136 @@ def _gcp_label_text(text: str) -> bool:
     return all(_lowercase_letter(character) or character.isdigit() or character in "_-" for character in text)
 
 
+@dataclass(frozen=True)
+class NetworkOutput:
+    """What one output of an existing network's Terraform state holds for terrane's components."""
+
+    holds: str
+    """In words: "the VPC's id"."""
+    required: Literal["always", "with secrets", "never"] = "always"
+    many: bool = False
+    """A list of ids (at least one when required), instead of one."""
+
+    def needed(self, env: Environment) -> bool:
+        return self.required == "always" or (self.required == "with secrets" and env.secrets is not None)
+
+    def fits(self, value: Any) -> bool:
+        if not self.many:
+            return isinstance(value, str) and bool(value)
+        return (isinstance(value, list) and (bool(value) or self.required == "never")
+                and all(isinstance(item, str) and item for item in value))
+
+    @property
+    def shape(self) -> str:
+        if self.many:
+            return "a list of strings" if self.required == "never" else "a non-empty list of strings"
+        return "a non-empty string"
+
+
+NETWORK_OUTPUTS: Mapping[Cloud, Mapping[str, NetworkOutput]] = {
+    "aws": {
+        "vpc_id": NetworkOutput("the VPC's id"),
+        "private_subnet_ids": NetworkOutput("the ids of the private subnets EKS puts its interfaces and nodes in",
+                                            many=True),
+        "public_subnet_ids": NetworkOutput("the ids of the public subnets", required="never", many=True),
+    },
+    "azure": {
+        "vnet_id": NetworkOutput("the VNet's resource id"),
+        "node_subnet_id": NetworkOutput("the resource id of the subnet AKS puts its nodes in"),
+        "endpoint_subnet_id": NetworkOutput("the resource id of the subnet the Key Vault's private endpoint goes in",
+                                            required="with secrets"),
+    },
+    "gcp": {
+        "network": NetworkOutput("the VPC network's self link or id"),
+        "subnetwork": NetworkOutput("the self link or id of the subnetwork GKE puts its nodes in"),
+        "pods_range_name": NetworkOutput("the name of the subnetwork's secondary range for pods"),
+        "services_range_name": NetworkOutput("the name of the subnetwork's secondary range for services"),
+    },
+}
+"""Per cloud, the outputs an existing network's state maps (``network.terraform_state.outputs``), by terrane's names."""
+
+_OUTPUTS = "network.terraform_state.outputs"
+_OUTPUT_NAMES_SHOWN = 20
+
+
+def _network_outputs(env: Environment, cloud: Cloud) -> list[Problem]:
+    """Every output the cloud's components need is mapped, and nothing else."""
+    existing = env.existing_network
+    if existing is None:
+        return []
+    known = NETWORK_OUTPUTS[cloud]
+    mapped = existing.terraform_state.outputs
+    problems = [
+        Problem(f"{_OUTPUTS}.{key}", f"an existing network on {_CLOUD_NAMES[cloud]} maps only {_listed(list(known))}")
+        for key in mapped if key not in known
+    ]
+    problems += [
+        Problem(f"{_OUTPUTS}.{key}", "is required" + (" with secrets" if output.required == "with secrets" else "")
+                + f": the Terraform output that holds {output.holds}")
+        for key, output in known.items() if key not in mapped and output.needed(env)
+    ]
+    return problems
+
+
+def terraform_output_problems(env: Environment, cloud: Cloud, values: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with a Terraform state's outputs ``values`` for the outputs ``env``'s existing network maps.
+
+    The same words whether the state was read before anything ran (a local state) or by the program. A value is
+    never repeated: a state's outputs may be secret.
+    """
+    existing = env.existing_network
+    if existing is None:
+        return []
+    where = existing.terraform_state.config.where
+    problems = []
+    for key, name in existing.terraform_state.outputs.items():
+        output = NETWORK_OUTPUTS[cloud].get(key)
+        if output is None:
+            continue
+        if name not in values:
+            problems.append(Problem(f"{_OUTPUTS}.{key}", f"{where} has no output '{name}' ({_outputs_in(values)})"))
+        elif not output.fits(values[name]):
+            problems.append(Problem(f"{_OUTPUTS}.{key}", f"output '{name}' of {where} must be {output.shape} "
+                                                          f"({output.holds})"))
+    return problems
+
+
+def _outputs_in(values: Mapping[str, Any]) -> str:
+    names = sorted(values)
+    if not names:
+        return "it has no outputs"
+    shown = ", ".join(names[:_OUTPUT_NAMES_SHOWN]) + (", ..." if len(names) > _OUTPUT_NAMES_SHOWN else "")
+    return f"it has: {shown}"
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
+
+def _existing_network_fields(env: Environment, cloud: Cloud) -> list[Problem]:
+    """What an existing network leaves to its owner, a spec may not set."""
+    existing = env.existing_network
+    if existing is None:
+        return []
+    given = existing.model_fields_set
+    problems = []
+    if cloud == "aws":
+        problems += [Problem(f"network.{field}", f"an existing network on AWS has its own {words}: remove {field}")
+                     for field, words in (("zones", "zones (EKS uses the subnets' zones)"),
+                                          ("nat", "routes to the internet")) if field in given]
+    if cloud == "gcp" and "nat" in given:
+        problems.append(Problem("network.nat", "an existing network on GCP has its own Cloud NAT, or none: remove nat"))
+    if cloud == "gcp" and env.cluster:
+        problems += [
+            Problem(f"cluster.{field}", f"on an existing GCP network, {what} get the subnetwork's secondary range "
+                                        f"that {_OUTPUTS}.{output} names: remove {field}")
+            for field, output, what in (("pod_cidr", "pods_range_name", "pods"),
+                                        ("service_cidr", "services_range_name", "services"))
+            if field in env.cluster.model_fields_set
+        ]
+    return problems
+
+
 _TAG_TEXT_RULES: Mapping[Cloud, Callable[[Environment], list[Problem]]] = {
     "aws": _aws_tag_text,
     "azure": _azure_tag_text,
@@ -341,4 +478,6 @@ _RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (_tag_count, frozenset({"tags", "name", "cluster"})),
     (_tag_text, frozenset({"tags"})),
     (_azure_storage_tag_names, frozenset({"tags", "network"})),
+    (_network_outputs, frozenset({"network", "secrets"})),
+    (_existing_network_fields, frozenset({"network", "cluster"})),
 )

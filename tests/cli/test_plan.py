@@ -60,7 +60,9 @@ def test_json_output_is_the_schema_version_1_document(cli, document: dict[str, A
     assert (document["schema_version"], document["environment"], document["cloud"]) == (1, "aws-dev", "aws")
     assert (document["account"], document["region"]) == ("aws-sandbox", "us-east-1")
     for resource in document["resources"]:
-        assert list(resource) == ["urn", "type", "name", "parent", "provider", "custom", "inputs", "depends_on"]
+        assert list(resource) == ["urn", "type", "name", "parent", "provider", "custom", "inputs", "depends_on",
+                                 "import_id"]
+        assert resource["import_id"] is None  # nothing to adopt: no imports/aws-dev.json
 
 
 def test_references_point_at_resources_of_the_plan(document: dict[str, Any]) -> None:

@@ -119,12 +119,15 @@ def valid_environment(draw: st.DrawFn, cloud: str) -> dict[str, Any]:
     env: dict[str, Any] = {"name": ENV_NAME, "account": SAMPLE_ACCOUNTS[cloud]}
     if draw(st.booleans()):
         env["region"] = draw(st.sampled_from(REGIONS[cloud]))
-    env["network"] = {
-        "cidr": draw(_NETWORK),
-        "zones": draw(st.integers(1, 3)),
-        "nat": draw(st.sampled_from(["none", "single", "per_zone"])),
-        "flow_logs": draw(st.booleans()),
-    }
+    if draw(st.integers(0, 4)):
+        env["network"] = {
+            "cidr": draw(_NETWORK),
+            "zones": draw(st.integers(1, 3)),
+            "nat": draw(st.sampled_from(["none", "single", "per_zone"])),
+            "flow_logs": draw(st.booleans()),
+        }
+    else:
+        env["network"] = draw(_existing_network(cloud))
     if draw(st.booleans()):
         env["cluster"] = draw(_cluster(cloud))
         if draw(st.booleans()):
@@ -146,6 +149,32 @@ def valid_environment(draw: st.DrawFn, cloud: str) -> dict[str, Any]:
             "until": draw(st.dates()),
         }]}
     return env
+
+
+# An existing network whose state is not read offline (a local one needs its file): the outputs each cloud maps.
+_STATE_CONFIGS = {
+    "s3": {"bucket": "tf-state", "key": "network/prod.tfstate", "region": "eu-west-1"},
+    "azurerm": {"storage_account_name": "tfstateprod", "container_name": "tfstate", "key": "network.tfstate"},
+    "remote": {"organization": "example", "workspaces": {"name": "network-prod"}},
+}
+_STATE_OUTPUTS = {
+    "aws": {"vpc_id": "vpc_id", "private_subnet_ids": "private_subnets"},
+    "azure": {"vnet_id": "vnet_id", "node_subnet_id": "aks_subnet_id", "endpoint_subnet_id": "endpoints_subnet_id"},
+    "gcp": {"network": "network", "subnetwork": "subnetwork", "pods_range_name": "pods",
+            "services_range_name": "services"},
+}
+
+
+@st.composite
+def _existing_network(draw: st.DrawFn, cloud: str) -> dict[str, Any]:
+    backend = draw(st.sampled_from(list(_STATE_CONFIGS)))
+    network: dict[str, Any] = {"terraform_state": copy.deepcopy({"backend": backend, "config": _STATE_CONFIGS[backend],
+                                                                 "outputs": _STATE_OUTPUTS[cloud]})}
+    if cloud != "aws" and draw(st.booleans()):
+        network["zones"] = draw(st.integers(1, 3))
+    if cloud == "azure" and draw(st.booleans()):
+        network["nat"] = draw(st.sampled_from(["none", "single", "per_zone"]))
+    return network
 
 
 @st.composite
@@ -345,7 +374,8 @@ def _missing(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
 @st.composite
 def _overlapping_cidrs(draw: st.DrawFn, env: dict[str, Any]) -> dict[str, Any]:
     """A cluster range inside (or around) the network, or the network over a default cluster range."""
-    network = IPv4Network(env["network"]["cidr"])
+    # An existing network has no range of its own: the cluster's ranges then overlap one that could be its.
+    network = IPv4Network(env["network"].get("cidr", "10.20.0.0/16"))
     cluster = dict(env.get("cluster") or {"node_pools": [{"name": "system"}]})
     field = draw(st.sampled_from(["pod_cidr", "service_cidr", "control_plane_cidr"]))
     prefix = 28 if field == "control_plane_cidr" else draw(st.integers(max(network.prefixlen - 4, 0), 28))

@@ -117,7 +117,7 @@ def program(env: Environment, account: Account) -> Callable[[], None]:
         core = Group("core")
         child = pulumi.ResourceOptions(parent=core)
         network = Thing("network", cloud, {
-            "cidr": str(env.network.cidr),
+            "cidr": str(env.new_network.cidr) if env.new_network else None,
             "tags": {**env.tags, "kubernetes.io/role": "internal"},
             "spec": {"size": 1, "nodes": {"min": 1, "max": 3}},
         }, child)

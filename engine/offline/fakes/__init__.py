@@ -13,7 +13,7 @@ from typing import Any
 from pulumi.runtime import mocks
 
 from terrane.engine.errors import EngineError
-from terrane.engine.offline.fakes import aws, azure, gcp, kubernetes
+from terrane.engine.offline.fakes import aws, azure, gcp, kubernetes, terraform
 from terrane.engine.offline.fakes.base import InvokeFaker, Request, ResourceFaker
 
 _RESOURCES: dict[str, ResourceFaker] = {
@@ -22,7 +22,9 @@ _RESOURCES: dict[str, ResourceFaker] = {
     "gcp": gcp.resource,
     "kubernetes": kubernetes.resource,
 }
-_INVOKES: dict[str, InvokeFaker] = {**aws.INVOKES, **azure.INVOKES, **gcp.INVOKES, **kubernetes.INVOKES}
+_INVOKES: dict[str, InvokeFaker] = {
+    **aws.INVOKES, **azure.INVOKES, **gcp.INVOKES, **kubernetes.INVOKES, **terraform.INVOKES,
+}
 
 
 class FakeCloud(mocks.Mocks):
