@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from terrane.stacks import layout
 from terrane.stacks.program import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
-from terrane.stacks.spec import REGION, Cloud
+from terrane.stacks.spec import REGION, Cloud, spoken
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.environments import POD_SECURITY, Environment, label_key_problem, label_value_problem
 
@@ -384,7 +384,7 @@ def _network_outputs(env: Environment, cloud: Cloud) -> list[Problem]:
     known = NETWORK_OUTPUTS[cloud]
     mapped = existing.terraform_state.outputs
     problems = [
-        Problem(f"{_OUTPUTS}.{key}", f"an existing network on {_CLOUD_NAMES[cloud]} maps only {_listed(list(known))}")
+        Problem(f"{_OUTPUTS}.{key}", f"an existing network on {_CLOUD_NAMES[cloud]} maps only {spoken(list(known))}")
         for key in mapped if key not in known
     ]
     problems += [
@@ -424,10 +424,6 @@ def _outputs_in(values: Mapping[str, Any]) -> str:
         return "it has no outputs"
     shown = ", ".join(names[:_OUTPUT_NAMES_SHOWN]) + (", ..." if len(names) > _OUTPUT_NAMES_SHOWN else "")
     return f"it has: {shown}"
-
-
-def _listed(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _existing_network_fields(env: Environment, cloud: Cloud) -> list[Problem]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.files import write_atomically
+from terrane.engine.project import read_text
 
 IMPORTS_DIR = "imports"
 SCHEMA_VERSION = 1
@@ -59,8 +60,6 @@ def read(root: Path, environment: str) -> ImportPlan | None:
     path = root / relative
     if not path.exists():
         return None
-    from terrane.engine.project import read_text
-
     try:
         raw = json.loads(read_text(path, relative))
     except json.JSONDecodeError as exc:

@@ -37,6 +37,7 @@ from terrane.engine.errors import InvalidInputError
 from terrane.engine.offline import render
 from terrane.engine.project import read_text
 from terrane.engine.tfstate import StateResource, TerraformState
+from terrane.stacks.spec import spoken
 
 INCARNATION = "[0-9a-f]{8}"
 """A stack's incarnation as ``workspace.renew_incarnation`` makes it: ``secrets.token_hex(4)``."""
@@ -491,15 +492,11 @@ def _uncontested(claims: list[_Claim]) -> tuple[list[_Claim], list[tuple[_Claim,
             kept.append(claim)
             continue
         reason = (
-            f"{_and(rivals)} {'matches' if len(rivals) == 1 else 'match'} {claim.target.name} too: "
+            f"{spoken(rivals)} {'matches' if len(rivals) == 1 else 'match'} {claim.target.name} too: "
             "terrane does not guess which"
         )
         contested.append((claim, reason))
     return kept, contested
-
-
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _unmatched(resource: StateResource, reason: str) -> Unmatched:
@@ -561,7 +558,7 @@ def _entries(path: Path) -> list[_Entry]:
     except yaml.YAMLError:
         raise InvalidInputError(f"{path}: invalid YAML") from None
     if not isinstance(data, list):
-        raise InvalidInputError(f"{path}: must be a YAML list of entries, each with {_and(IDS_KEYS)}")
+        raise InvalidInputError(f"{path}: must be a YAML list of entries, each with {spoken(IDS_KEYS)}")
     entries = [_entry(path, number, raw) for number, raw in enumerate(data, start=1)]
     _named_once(path, entries)
     return entries
@@ -570,10 +567,10 @@ def _entries(path: Path) -> list[_Entry]:
 def _entry(path: Path, number: int, raw: object) -> _Entry:
     where = f"{path}: entry {number}"
     if not isinstance(raw, dict):
-        raise InvalidInputError(f"{where}: must be a mapping with {_and(IDS_KEYS)}")
+        raise InvalidInputError(f"{where}: must be a mapping with {spoken(IDS_KEYS)}")
     for key in raw:
         if key not in IDS_KEYS:
-            raise InvalidInputError(f"{where}: {key}: unknown key (an entry has {_and(IDS_KEYS)})")
+            raise InvalidInputError(f"{where}: {key}: unknown key (an entry has {spoken(IDS_KEYS)})")
     values: dict[str, str] = {}
     for key in IDS_KEYS:
         if key not in raw:

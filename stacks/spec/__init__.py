@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -72,6 +73,11 @@ def no_duplicates(values: list[str], what: str) -> None:
 def duplicates(values: list[str], what: str) -> str:
     """Every value given more than once, in words; empty when there is none."""
     return listed(f"duplicate {what} ", [value for value, count in Counter(values).items() if count > 1])
+
+
+def spoken(items: Sequence[str]) -> str:
+    """``items`` as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def listed(prefix: str, values: list[str]) -> str:
