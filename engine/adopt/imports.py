@@ -136,12 +136,21 @@ def _adopting(ids: Mapping[tuple[str, str], str]) -> Any:
 
 
 def refusals(imports: Sequence[Import], steps: Iterable[Mapping[str, Any]]) -> list[str]:
-    """One line for each import a preview's ``steps`` follow with a replacement: it would delete what it adopts."""
+    """One line for each import that would delete something, as a preview's ``steps`` say.
+
+    An import deletes what the stack has already under that name (the engine imports over it), and what it
+    adopts when the engine follows it with a replacement (a property that cannot change in place differs).
+    """
     adopted = {(item.type, item.name): item for item in imports}
     lines = []
     for step in steps:
         item = adopted.get((step["type"], step["urn"].rsplit("::", 1)[-1]))
-        if item and step["op"] == "import" and step["replace_keys"]:
+        if item is None or step["op"] != "import":
+            continue
+        if step["replaces_id"]:
+            lines.append(f"refusing to adopt {item.id} ({item.source}) as {item.name}: the stack has {item.name} "
+                         f"already, as {step['replaces_id']}, which the import would replace")
+        elif step["replace_keys"]:
             keys = ", ".join(step["replace_keys"])
             lines.append(f"refusing to adopt {item.id} ({item.source}) as {item.name}: it differs from the spec in "
                          f"{keys}, which cannot change in place, so the engine would replace it")

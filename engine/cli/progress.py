@@ -148,6 +148,9 @@ def changes(results: Sequence[OperationResult]) -> Text:
             line = f"  {_MARKS[step.op]:<2} {step.op:<8} {step.type} {step.name}"
             if step.paths:
                 line += f"  ({', '.join(step.paths)})"
+            if step.op == "import" and step.replaces_id:
+                lines.append(Text(f"{line}  over {step.replaces_id}, which it would replace", style="red"))
+                continue
             if step.op == "import" and step.replace_keys:
                 # The engine would adopt the object, then replace it: up refuses this.
                 lines.append(Text(f"{line}  then replace, forced by {', '.join(step.replace_keys)}", style="red"))

@@ -87,6 +87,8 @@ class PlannedStep:
     """The property paths that change (the engine's detailed diff), for an update or a replacement."""
     replace_keys: tuple[str, ...] = ()
     """The properties that force a replacement; on an import, those that would replace the adopted object."""
+    replaces_id: str | None = None
+    """On an import: the id of the object the stack has already under that name, which the import would replace."""
 
     @property
     def name(self) -> str:
@@ -94,7 +96,7 @@ class PlannedStep:
 
     def to_dict(self) -> dict[str, Any]:
         return {"urn": self.urn, "type": self.type, "op": self.op, "paths": list(self.paths),
-                "replace_keys": list(self.replace_keys)}
+                "replace_keys": list(self.replace_keys), "replaces_id": self.replaces_id}
 
 
 @dataclass(frozen=True)
@@ -434,7 +436,7 @@ def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: 
         deployed=not outcome.get("not_deployed", False),
         drift=tuple(ResourceDrift.from_dict(item) for item in outcome.get("drift", ())),
         planned=tuple(PlannedStep(item["urn"], item["type"], item["op"], tuple(item["paths"]),
-                                  tuple(item["replace_keys"]))
+                                  tuple(item["replace_keys"]), item["replaces_id"])
                       for item in outcome.get("planned", ())),
     )
 

@@ -213,8 +213,10 @@ class _Progress:
 
 
 # A replacement is three steps to the engine (create the new, replace, delete the old): one change to a reader.
+# An import over a resource the stack has already (import-replacement) is an import that replaces it.
 _PLANNED_OPS = {"create": "create", "update": "update", "delete": "delete", "replace": "replace",
-                "create-replacement": "replace", "delete-replaced": "replace", "import": "import"}
+                "create-replacement": "replace", "delete-replaced": "replace", "import": "import",
+                "import-replacement": "import"}
 
 
 class _Planned:
@@ -223,6 +225,8 @@ class _Planned:
     def __init__(self, progress: _Progress) -> None:
         self.progress = progress
         self._steps: dict[str, dict[str, Any]] = {}
+        self._over: set[str] = set()
+        """Resources imported over an object the stack has already (import-replacement)."""
 
     def __call__(self, event: Any) -> None:
         self.progress(event)
@@ -236,8 +240,13 @@ class _Planned:
             return
         paths = sorted(metadata.detailed_diff or ()) or sorted(metadata.diffs or ())
         step = self._steps.setdefault(metadata.urn, {"urn": metadata.urn, "type": metadata.type, "op": op,
-                                                     "paths": [], "replace_keys": []})
+                                                     "paths": [], "replace_keys": [], "replaces_id": None})
         step["paths"] = sorted({*step["paths"], *paths})
+        if step_op(metadata) == "import-replacement":
+            self._over.add(metadata.urn)
+        elif metadata.urn in self._over and metadata.old and not step["replaces_id"]:
+            # The steps after an import over the stack's own object carry it as their old state.
+            step["replaces_id"] = metadata.old.id
         if op == "replace":
             # An import is followed by the steps that bring the adopted object to the program: a
             # replacement among them would delete what was adopted. Its keys say what forces it.

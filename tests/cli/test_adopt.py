@@ -104,13 +104,19 @@ def test_adopt_an_unknown_environment_is_invalid_input(sample: SampleProject, cl
 def test_refusals_name_each_import_the_engine_would_replace() -> None:
     urn = "urn:pulumi:aws-dev::terrane::terrane:aws:Network$aws:ec2/vpc:Vpc::aws-dev-vpc"
     steps = [
-        {"urn": urn, "type": "aws:ec2/vpc:Vpc", "op": "import", "paths": ["cidrBlock"], "replace_keys": ["cidrBlock"]},
+        {"urn": urn, "type": "aws:ec2/vpc:Vpc", "op": "import", "paths": ["cidrBlock"], "replace_keys": ["cidrBlock"],
+         "replaces_id": None},
         {"urn": urn.replace("vpc:Vpc::aws-dev-vpc", "subnet:Subnet::aws-dev-private-0"),
-         "type": "aws:ec2/subnet:Subnet", "op": "import", "paths": ["tags"], "replace_keys": []},
+         "type": "aws:ec2/subnet:Subnet", "op": "import", "paths": ["tags"], "replace_keys": [], "replaces_id": None},
     ]
     assert imports.refusals([VPC, SUBNET], steps) == [
         ("refusing to adopt vpc-0a1b2c3d4e5f60718 (aws_vpc.main) as aws-dev-vpc: it differs from the spec in "
         "cidrBlock, which cannot change in place, so the engine would replace it")
+    ]
+    steps[1]["replaces_id"] = "subnet-0123456789abcdef0"
+    assert imports.refusals([SUBNET], steps) == [
+        ("refusing to adopt subnet-0f1e2d3c4b5a69788 (module.net.aws_subnet.private[0]) as aws-dev-private-0: the "
+         "stack has aws-dev-private-0 already, as subnet-0123456789abcdef0, which the import would replace")
     ]
 
 

@@ -106,3 +106,21 @@ def test_adopt_refuses_an_object_the_engine_would_replace(cluster: ApiServer, pr
     assert not (project / "imports").exists()
     assert cluster.get("/api/v1/namespaces/legacy-jobs")["metadata"]["uid"] == legacy["metadata"]["uid"]
     assert cluster.get("/api/v1/namespaces/jobs") is None
+
+
+def test_adopt_refuses_to_import_over_what_the_stack_has_already(cluster: ApiServer, project: Path, cli,
+                                                                 tmp_path: Path) -> None:
+    assert cli("up", "local", "--yes").code == 0
+    made = cluster.get("/api/v1/namespaces/web")["metadata"]["uid"]
+    cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": "web-legacy"}})
+    ids = tmp_path / "ids.yaml"
+    ids.write_text(yaml.safe_dump([{"type": "kubernetes:core/v1:Namespace", "name": "local-web", "id": "web-legacy"}]))
+
+    refused = cli("adopt", "local", "--ids", str(ids))
+    assert refused.code == 1
+    lines = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [(f"error: refusing to adopt web-legacy ({ids}: entry 1) as local-web: the stack has local-web "
+                     "already, as web, which the import would replace")]
+    assert not (project / "imports").exists()
+    assert cluster.get("/api/v1/namespaces/web")["metadata"]["uid"] == made
+    assert cluster.get("/api/v1/namespaces/web-legacy") is not None
