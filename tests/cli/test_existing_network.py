@@ -17,7 +17,8 @@ from tests.helpers.existing_network import FIXTURES, environment, state_outputs,
 from tests.helpers.project import Result, SampleProject
 
 STATE_PULL = "Terraform 0.12 and later write version 4: save one with `terraform state pull > FILE`"
-A_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+A_SECRET = "sentinel-state-secret-5d1c"
+AN_ACCESS_KEY = "sentinel-access-key-9e2f"
 # Where the plan's JSON holds the subnet the cluster's nodes go in.
 NODE_SUBNETS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "aws": lambda plan: _inputs(plan, "aws:eks/cluster:Cluster")["vpcConfig"]["subnetIds"],
@@ -159,7 +160,7 @@ CASES: dict[str, tuple[str, str, Callable[[dict[str, Any]], None], str]] = {
     ),
     "s3 secret key": ("aws", "s3", _set(f"{STATE}.config.secret_key", A_SECRET),
                       f"{STATE}.config.secret_key: {AWS_NOT_SAVED}"),
-    "s3 access key": ("aws", "s3", _set(f"{STATE}.config.access_key", "AKIAIOSFODNN7EXAMPLE"),
+    "s3 access key": ("aws", "s3", _set(f"{STATE}.config.access_key", AN_ACCESS_KEY),
                       f"{STATE}.config.access_key: {AWS_NOT_SAVED}"),
     "s3 session token": ("aws", "s3", _set(f"{STATE}.config.token", A_SECRET),
                          f"{STATE}.config.token: {AWS_NOT_SAVED}"),
@@ -223,7 +224,7 @@ def test_an_invalid_existing_network_is_refused_before_anything_runs(project: Sa
     before = _files(project.root)
     result = cli("--project", project.root, "plan", name, "--json")
     _assert_refused(result, f"environments/{name}.yaml: {expected}")
-    assert A_SECRET not in result.stderr and "AKIAIOSFODNN7EXAMPLE" not in result.stderr
+    assert A_SECRET not in result.stderr and AN_ACCESS_KEY not in result.stderr
     assert _files(project.root) == before
 
 
