@@ -228,34 +228,32 @@ def test_an_invalid_existing_network_is_refused_before_anything_runs(project: Sa
     assert _files(project.root) == before
 
 
-def test_a_missing_local_state_is_refused_at_plan_time(project: SampleProject, cli) -> None:
+def _planned_with(project: SampleProject, cli, setting: str, value: str, *flags: str) -> Result:
+    """``terrane plan`` of aws-shared on its local state with one setting changed; it writes nothing."""
     env = _env("aws-shared", "aws")
-    env["network"]["terraform_state"]["config"]["path"] = "network/gone.tfstate"
+    _set(f"{STATE}.{setting}", value)(env)
     project.write_env("aws-shared", env)
     before = _files(project.root)
-    result = cli("--project", project.root, "plan", "aws-shared", "--json")
+    result = cli("--project", project.root, "plan", "aws-shared", *flags)
+    assert _files(project.root) == before
+    return result
+
+
+def test_a_missing_local_state_is_refused_at_plan_time(project: SampleProject, cli) -> None:
+    result = _planned_with(project, cli, "config.path", "network/gone.tfstate", "--json")
     missing = project.root / "network" / "gone.tfstate"
     _assert_refused(result, f"environments/aws-shared.yaml: {STATE}.config.path: {missing}: no such file; {STATE_PULL}")
-    assert _files(project.root) == before
 
 
 def test_a_local_state_without_a_mapped_output_is_refused_at_plan_time(project: SampleProject, cli) -> None:
-    env = _env("aws-shared", "aws")
-    env["network"]["terraform_state"]["outputs"]["vpc_id"] = "vpc"
-    project.write_env("aws-shared", env)
-    before = _files(project.root)
-    result = cli("--project", project.root, "plan", "aws-shared", "--json")
+    result = _planned_with(project, cli, "outputs.vpc_id", "vpc", "--json")
     state = project.root / "network" / "aws-network.tfstate"
     _assert_refused(result, f"environments/aws-shared.yaml: {STATE}.outputs.vpc_id: {state} has no output 'vpc' "
                             "(it has: azs, private_subnets, public_subnets, vpc_cidr_block, vpc_id)")
-    assert _files(project.root) == before
 
 
 def test_a_local_output_of_the_wrong_shape_is_refused(project: SampleProject, cli) -> None:
-    env = _env("aws-shared", "aws")
-    env["network"]["terraform_state"]["outputs"]["private_subnet_ids"] = "vpc_id"
-    project.write_env("aws-shared", env)
-    result = cli("--project", project.root, "plan", "aws-shared")
+    result = _planned_with(project, cli, "outputs.private_subnet_ids", "vpc_id")
     state = project.root / "network" / "aws-network.tfstate"
     _assert_refused(result, f"environments/aws-shared.yaml: {STATE}.outputs.private_subnet_ids: output 'vpc_id' of "
                             f"{state} must be a non-empty list of strings (the ids of the private subnets EKS puts "
@@ -264,19 +262,13 @@ def test_a_local_output_of_the_wrong_shape_is_refused(project: SampleProject, cl
 
 
 def test_a_local_state_that_is_not_a_file_is_never_read(project: SampleProject, cli) -> None:
-    env = _env("aws-shared", "aws")
-    env["network"]["terraform_state"]["config"]["path"] = "network"
-    project.write_env("aws-shared", env)
-    result = cli("--project", project.root, "plan", "aws-shared")
+    result = _planned_with(project, cli, "config.path", "network")
     _assert_refused(result, f"environments/aws-shared.yaml: {STATE}.config.path: {project.root / 'network'} is not "
                             "a file; a Terraform state is one (`terraform state pull > FILE`)")
 
 
 def test_a_local_state_that_is_not_a_state_is_refused(project: SampleProject, cli) -> None:
-    env = _env("aws-shared", "aws")
-    env["network"]["terraform_state"]["config"]["path"] = "accounts.yaml"
-    project.write_env("aws-shared", env)
-    result = cli("--project", project.root, "plan", "aws-shared")
+    result = _planned_with(project, cli, "config.path", "accounts.yaml")
     assert result.code == 3
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: environments/aws-shared.yaml: {STATE}.config.path: {project.root / 'accounts.yaml'}: "
