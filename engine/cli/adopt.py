@@ -9,6 +9,7 @@ import click
 
 from terrane.engine.cli import context, output
 from terrane.engine.errors import ExitCode
+from terrane.engine.markdown import count
 
 if TYPE_CHECKING:
     from terrane.engine.api import Adopted
@@ -46,8 +47,8 @@ def adopt(ctx: click.Context, name: str, tfstate: Path | None, ids: Path | None,
     if not adopted.written:
         err.print(f"error: {name}: nothing maps onto a resource of its program; nothing was written", markup=False)
         return ExitCode.FAILURE
-    count = f"{len(adopted.imports)} object{'' if len(adopted.imports) == 1 else 's'}"
-    err.print(f"{name}: wrote {adopted.written} ({count} to adopt, checked with a preview); "
+    adopting = count(len(adopted.imports), "object")
+    err.print(f"{name}: wrote {adopted.written} ({adopting} to adopt, checked with a preview); "
               f"terrane up {name} imports them", markup=False)
     return ExitCode.OK
 

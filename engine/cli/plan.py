@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from terrane.engine.cli import context, output
+from terrane.engine.markdown import count
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,8 +64,8 @@ def _show(console: Console, reviewed: Review) -> None:
     console.print(_tree(reviewed))
     console.print()
     counts = Table("RESOURCE TYPE", "COUNT", box=None, pad_edge=False)
-    for type_, count in reviewed.count_by_type().items():
-        counts.add_row(type_, str(count))
+    for type_, number in reviewed.count_by_type().items():
+        counts.add_row(type_, str(number))
     console.print(counts)
     console.print(f"\n{_summary(reviewed)}", markup=False)
     if reviewed.outputs:
@@ -74,14 +75,10 @@ def _show(console: Console, reviewed: Review) -> None:
 
 
 def _summary(reviewed: Review) -> str:
-    resources = _counted(len(reviewed.resources), "resource")
-    components = _counted(len(reviewed.components), "component")
-    providers = f"{_counted(len(reviewed.providers), 'provider')} and " if reviewed.providers else ""
+    resources = count(len(reviewed.resources), "resource")
+    components = count(len(reviewed.components), "component")
+    providers = f"{count(len(reviewed.providers), 'provider')} and " if reviewed.providers else ""
     return f"{reviewed.environment}: {resources} in {components} (plus {providers}the stack)."
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _tree(reviewed: Review) -> Tree:
@@ -96,7 +93,7 @@ def _tree(reviewed: Review) -> Tree:
     for provider in reviewed.providers:
         tree.add(_resource(provider, "provider"))
     for component in reviewed.components:
-        owned = _counted(len(component.resources), "resource")
+        owned = count(len(component.resources), "resource")
         node = tree.add(_label(component.name, component.type, f"component, {owned}"))
         for resource in component.resources:
             node.add(_resource(resource))
