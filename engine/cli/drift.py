@@ -125,7 +125,8 @@ def _print_report(report: DriftReport) -> None:
         console.print(f"{env.environment}: {env.status.replace('_', ' ')} "
                       f"({len(env.resources)} resource(s) drifted{ignored})", markup=False)
         for resource in env.resources:
-            console.print(f"  {resource.change} {resource.type} {resource.name}", markup=False)
+            reason = f" ({resource.reason})" if resource.reason else ""
+            console.print(f"  {resource.change} {resource.type} {resource.name}{reason}", markup=False)
             for prop in resource.properties:
                 console.print(f"    {prop.path} ({prop.kind}): expected {prop.expected!r}, actual {prop.actual!r}",
                               markup=False)

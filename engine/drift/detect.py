@@ -10,13 +10,12 @@ worker, next to the Automation API.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from terrane.engine import wire
-from terrane.engine.accounts.secrets import MASK
+from terrane.engine.drift import kubernetes
+from terrane.engine.drift.properties import Difference, compare, property_path, value_at
 from terrane.engine.drift.report import PropertyDrift, ResourceDrift
 
 
@@ -81,7 +80,12 @@ def _resource(metadata: Any) -> ResourceDrift | None:
     """The drift a finished refresh step found, if any.
 
     Components, providers and the stack "change" in a refresh only in name:
-    only custom resources are read from the cloud.
+    only custom resources are read from the cloud. An ``update`` is never
+    dropped: without a detailed diff from the provider, the properties are
+    compared here, and a change that cannot be told apart is still reported.
+    A ``same`` is checked too: the engine says ``same`` when the provider's diff
+    of the inputs found nothing (or, without a diff of its own, when the read
+    returned no inputs), even if the cloud's outputs changed.
     """
     state = metadata.old or metadata.new
     if metadata.type.startswith("pulumi:") or not (state and state.custom):
@@ -89,79 +93,80 @@ def _resource(metadata: Any) -> ResourceDrift | None:
     op = step_op(metadata)
     if op == "delete" or metadata.new is None:
         return ResourceDrift(metadata.urn, metadata.type, "delete")
+    if metadata.type.startswith(kubernetes.TYPE_PREFIX):
+        return _kubernetes(metadata, op)
+    if op == "same":
+        found = compare(_public(metadata.old.outputs), _public(metadata.new.outputs)).differences
+        return ResourceDrift(metadata.urn, metadata.type, "update", _properties(found)) if found else None
     if op != "update":
         return None
-    # Keys are property paths of the inputs (``inputDiff``) or the outputs; the
-    # engine has already inverted the diff, so "add" means present only in the cloud.
-    detailed = metadata.detailed_diff or {key: _TOP_LEVEL for key in metadata.diffs or ()}
+    if metadata.detailed_diff:
+        return ResourceDrift(metadata.urn, metadata.type, "update", _detailed(metadata))
+    return _compared(metadata)
+
+
+def _kubernetes(metadata: Any, op: str) -> ResourceDrift | None:
+    """A Kubernetes object: the fields terrane applied, compared in the live object before and after."""
+    found = kubernetes.owned_differences(metadata.old.inputs or {}, metadata.old.outputs or {},
+                                         metadata.new.outputs or {})
+    if found.differences:
+        return ResourceDrift(metadata.urn, metadata.type, "update", _properties(found.differences))
+    if op != "update":
+        return None
+    if metadata.detailed_diff:
+        return ResourceDrift(metadata.urn, metadata.type, "update", _detailed(metadata))
+    return _compared(metadata)
+
+
+def _properties(differences: Iterable[Difference]) -> tuple[PropertyDrift, ...]:
+    return tuple(PropertyDrift(found.path, found.kind, found.expected, found.actual) for found in differences)
+
+
+def _detailed(metadata: Any) -> tuple[PropertyDrift, ...]:
+    """The provider's detailed diff, with each property's values from the old and new state."""
+    # Keys are property paths of the inputs (``inputDiff``) or the outputs; the engine has
+    # already inverted the diff, so "add" means present only in the cloud.
     properties = []
-    for path, diff in sorted(detailed.items()):
+    for path, diff in sorted(metadata.detailed_diff.items()):
         side = "inputs" if diff.input_diff else "outputs"
         kind = str(getattr(diff.diff_kind, "value", diff.diff_kind)).removesuffix("-replace")
-        properties.append(PropertyDrift(path, kind, _at(getattr(metadata.old, side), path),  # type: ignore[arg-type]
-                                        _at(getattr(metadata.new, side), path)))
-    return ResourceDrift(metadata.urn, metadata.type, "update", tuple(properties)) if properties else None
+        keys = property_path(path) or [path]
+        properties.append(PropertyDrift(path, kind, value_at(getattr(metadata.old, side), keys),  # type: ignore[arg-type]
+                                        value_at(getattr(metadata.new, side), keys)))
+    return tuple(properties)
 
 
-@dataclass(frozen=True)
-class _TopLevelDiff:
-    """A changed top-level key that came without a detailed diff."""
+def _compared(metadata: Any) -> ResourceDrift:
+    """An update that came without a detailed diff: the old (expected) and new (actual) state compared.
 
-    diff_kind: str = "update"
-    input_diff: bool = False
-
-
-_TOP_LEVEL = _TopLevelDiff()
-
-# Pulumi's property path syntax: name, .name, [index], ["any key"] (with \" and \\ escaped).
-_PATH_PART = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
-
-
-def property_path(path: str) -> list[str | int] | None:
-    """The keys of a property path such as ``tags["kubernetes.io/role"]`` or ``rules[0].cidrs[1]``."""
-    keys: list[str | int] = []
-    position = 0
-    while position < len(path):
-        match = _PATH_PART.match(path, position)
-        if match is None or (match[1] is not None and position and path[position] != "."):
-            return None
-        name, index, quoted = match.groups()
-        keys.append(int(index) if index is not None else name if name is not None else re.sub(r"\\(.)", r"\1", quoted))
-        position = match.end()
-    return keys
-
-
-def _at(state: Mapping[str, Any] | None, path: str) -> Any:
-    """The value at ``path`` in a state, with secrets (at any depth) as ``[secret]``; None when absent."""
-    return value_at(state, property_path(path) or [path])
+    Outputs say what the cloud has; inputs add what a provider reads back as
+    inputs only. A path found on both sides is reported once, as the outputs have it.
+    """
+    found: dict[str, PropertyDrift] = {}
+    hidden: list[str] = []
+    for side in ("outputs", "inputs"):
+        comparison = compare(_public(getattr(metadata.old, side)), _public(getattr(metadata.new, side)))
+        for difference in _properties(comparison.differences):
+            found.setdefault(difference.path, difference)
+        hidden += [path for path in comparison.hidden if path not in hidden]
+    masked = ", ".join(hidden)
+    if found:
+        reason = f"secret values are masked, so these may have changed too: {masked}" if hidden else None
+        return ResourceDrift(metadata.urn, metadata.type, "update", tuple(found[path] for path in sorted(found)),
+                             reason)
+    tops = sorted(metadata.diffs or ())
+    if tops:
+        reason = f"the provider named the changed properties ({', '.join(tops)}) but gave no values"
+        return ResourceDrift(metadata.urn, metadata.type, "update",
+                             tuple(PropertyDrift(path, "update", value_at(metadata.old.outputs, [path]),
+                                                 value_at(metadata.new.outputs, [path])) for path in tops), reason)
+    if hidden:
+        reason = f"changed, but only in secret values, which are masked: one of {masked}"
+    else:
+        reason = "changed, but the provider gave no diff and the old and new state look alike"
+    return ResourceDrift(metadata.urn, metadata.type, "update", (), reason)
 
 
-def value_at(value: Any, keys: Sequence[str | int]) -> Any:
-    """The value at ``keys`` (from ``property_path``), None when absent; secrets met on the way are ``[secret]``."""
-    for key in keys:
-        if _is_secret(value):
-            return MASK
-        if isinstance(value, Mapping) and isinstance(key, str):
-            value = value.get(key)
-        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
-            value = value[key]
-        else:
-            return None
-    return _masked(value)
-
-
-
-
-def _is_secret(value: Any) -> bool:
-    # Pulumi's wire form of a secret: {SIG_KEY: SECRET_SIG, "value" | "ciphertext": ...}.
-    return isinstance(value, Mapping) and value.get(wire.SIG_KEY) == wire.SECRET_SIG
-
-
-def _masked(value: Any) -> Any:
-    if _is_secret(value):
-        return MASK
-    if isinstance(value, Mapping):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
+def _public(properties: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A state's properties without the engine's own (``__provider``, ``__meta``, ``__defaults``)."""
+    return {key: value for key, value in (properties or {}).items() if not key.startswith("__")}

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from terrane.engine.drift.detect import value_at
+from terrane.engine.drift.properties import value_at
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.files import write_atomically
 from terrane.engine.operations.locks import Lock

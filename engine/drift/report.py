@@ -40,19 +40,22 @@ class ResourceDrift:
     type: str
     change: Literal["update", "delete"]
     properties: tuple[PropertyDrift, ...] = ()
+    reason: str | None = None
+    """Why the properties cannot say all that changed (the provider gave no diff, only secrets differ)."""
 
     @property
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "change": self.change,
+        data = {"urn": self.urn, "type": self.type, "change": self.change,
                 "properties": [prop.to_dict() for prop in self.properties]}
+        return data if self.reason is None else {**data, "reason": self.reason}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ResourceDrift:
         return cls(data["urn"], data["type"], data["change"],
-                   tuple(PropertyDrift(**prop) for prop in data.get("properties", ())))
+                   tuple(PropertyDrift(**prop) for prop in data.get("properties", ())), data.get("reason"))
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,9 @@ def markdown(report: DriftReport) -> str:
                   "| Resource | Property | Kind | Expected | Actual |", "|---|---|---|---|---|"]
         for resource in env.resources:
             name = f"{md.code(resource.name)} {md.code(resource.type)}"
-            if resource.change == "delete" or not resource.properties:
-                what = "resource deleted" if resource.change == "delete" else resource.change
-                lines.append(md.row(name, "(whole resource)", what, "", ""))
+            if resource.change == "delete" or not resource.properties or resource.reason:
+                what = "resource deleted" if resource.change == "delete" else resource.reason or resource.change
+                lines.append(md.row(name, "(whole resource)", md.text(what), "", ""))
             for prop in resource.properties:
                 expected = "" if prop.kind == "add" else md.code(_json(prop.expected))
                 actual = "" if prop.kind == "delete" else md.code(_json(prop.actual))
@@ -204,8 +207,8 @@ def _failure_lines(resources: Sequence[ResourceDrift]) -> list[str]:
     lines = []
     for resource in resources:
         head = f"{resource.type} {resource.name}"
-        if resource.change == "delete" or not resource.properties:
-            lines.append(f"{head}: {'deleted' if resource.change == 'delete' else resource.change}")
+        if resource.change == "delete" or not resource.properties or resource.reason:
+            lines.append(f"{head}: {'deleted' if resource.change == 'delete' else resource.reason or resource.change}")
         for prop in resource.properties:
             expected = "(absent)" if prop.kind == "add" else _json(prop.expected)
             actual = "(absent)" if prop.kind == "delete" else _json(prop.actual)

@@ -272,7 +272,7 @@ def _settings(stack: auto.Stack) -> dict[str, object]:
 
 def _holds(current: Mapping[str, auto.ConfigValue], key: str, wanted: auto.ConfigValue) -> bool:
     """Whether ``current`` has ``wanted`` at the path ``key`` (secret if it must be)."""
-    from terrane.engine.drift.detect import property_path, value_at
+    from terrane.engine.drift.properties import property_path, value_at
 
     namespace, _, path = key.partition(":")
     keys = property_path(path) or [path]

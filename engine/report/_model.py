@@ -213,8 +213,8 @@ def _from_run(env: EnvironmentDrift, checked_at: str | None) -> DriftDetails | N
         return None
     rows: list[DriftRow] = []
     for resource in env.resources:
-        if resource.change == "delete" or not resource.properties:
-            rows.append(_row(resource.urn, resource.type, "", resource.change, "", ""))
+        if resource.change == "delete" or not resource.properties or resource.reason:
+            rows.append(_row(resource.urn, resource.type, "", resource.reason or resource.change, "", ""))
         for prop in resource.properties:
             rows.append(_row(resource.urn, resource.type, prop.path, prop.kind,
                              "(absent)" if prop.kind == "add" else _value(prop.expected),

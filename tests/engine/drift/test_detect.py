@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from terrane.engine.drift.detect import drifted_resources, property_path
+from terrane.engine.drift.detect import drifted_resources
+from terrane.engine.drift.properties import property_path
 from terrane.engine.drift.report import PropertyDrift, ResourceDrift
 from terrane.engine.drift.rules import apply_ignore_rules, in_shard, parse_shard
 from terrane.engine.errors import InvalidInputError
