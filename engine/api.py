@@ -31,6 +31,8 @@ from terrane.engine.drift.report import DriftReport, EnvironmentDrift
 from terrane.engine.drift.rules import apply_ignore_rules, in_shard
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import programs
+from terrane.engine.operations.cancel import CancelResult
+from terrane.engine.operations.cancel import cancel as cancel_run
 from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
 from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.operations.workspace import STATE_DIR
@@ -167,8 +169,13 @@ class Engine:
         return self._run("preview", names, all, parallel, wait, {"destroy": True} if destroy else None,
                          destroying=destroy)
 
-    def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
-        return self._run("up", names, all, parallel, wait)
+    def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
+           accept_pending: bool = False) -> list[OperationResult]:
+        """Bring each environment to its program. Creates a killed run left pending stop it (the result says which
+        and how to clear them) unless ``accept_pending``: they may exist in the cloud, and up would make them again.
+        """
+        return self._run("up", names, all, parallel, wait, {"accept_pending": True} if accept_pending else None)
+
 
     def refresh(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
                 clear_pending_creates: bool = False) -> list[OperationResult]:
@@ -296,9 +303,16 @@ class Engine:
     def outputs(self, name: str) -> dict[str, StackOutput]:
         return self._single("outputs", name).outputs
 
-    def cancel(self, name: str) -> None:
-        """Cancel the update running on ``name``'s stack, or clear the lock a killed one left."""
-        self._single("cancel", name)
+    def cancel(self, name: str, *, force: bool = False, timeout: float | None = None) -> CancelResult:
+        """Cancel the run holding ``name`` if it runs on this host (as its Ctrl-C would), or clear the locks of one
+        that is gone; a holder elsewhere is refused, named, unless ``force``, which breaks its locks.
+
+        A cancelled run is waited for, up to ``timeout`` seconds (None: as long as it takes), and the result says how
+        it ended; ``result.ok`` is true only when what was asked is done.
+        """
+        self.project.environment_file(name)  # an unknown environment is invalid input
+        return cancel_run(self.project, name, force=force, timeout=timeout)
+
 
     def _run(
         self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from terrane.engine.cli import accounts, adopt, audit, doctor, drift, envs, init, operations, plan, report
+from terrane.engine.cli import accounts, adopt, audit, cancel, doctor, drift, envs, init, operations, plan, report
 from terrane.engine.cli.context import Globals
 from terrane.engine.operations import programs
 
@@ -43,6 +43,6 @@ cli.add_command(envs.group)
 cli.add_command(plan.command)
 cli.add_command(audit.command)
 for command in (operations.preview, operations.up, operations.refresh, operations.destroy, operations.outputs,
-                operations.cancel, drift.drift, drift.status, report.report, adopt.adopt, doctor.doctor,
+                cancel.command, drift.drift, drift.status, report.report, adopt.adopt, doctor.doctor,
                 doctor.install_cli):
     cli.add_command(command)

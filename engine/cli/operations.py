@@ -1,4 +1,4 @@
-"""``terrane preview|up|refresh|destroy ENV...|--all``, ``outputs ENV`` and ``cancel ENV``."""
+"""``terrane preview|up|refresh|destroy ENV...|--all`` and ``outputs ENV``."""
 
 from __future__ import annotations
 
@@ -50,11 +50,14 @@ def preview(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: in
 @click.command("up")
 @_operation_options
 @_yes_option
+@click.option("--accept-pending", is_flag=True,
+              help="Go ahead although a killed run left creates pending (they may exist in the cloud already).")
 @click.pass_context
 def up(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
-       yes: bool) -> int:
+       yes: bool, accept_pending: bool) -> int:
     """Create or update each environment's resources."""
-    return _exit_code(_run(ctx, "up", names, all_, parallel, wait, as_json, confirm=not yes))
+    return _exit_code(_run(ctx, "up", names, all_, parallel, wait, as_json, confirm=not yes,
+                           options={"accept_pending": True} if accept_pending else {}))
 
 
 @click.command("refresh")
@@ -95,15 +98,6 @@ def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) ->
     console = output.stdout()
     for key, value in sorted(values.items()):
         console.print(f"{key}: {json.dumps(value) if not isinstance(value, str) else value}", markup=False)
-
-
-@click.command("cancel")
-@click.argument("name", metavar="ENV")
-@click.pass_context
-def cancel(ctx: click.Context, name: str) -> None:
-    """Cancel ENV's running update, or clear the lock a killed one left behind."""
-    context.engine(ctx).cancel(name)
-    output.stderr().print(f"{name}: cancelled; run 'terrane refresh {name}' to check its state", markup=False)
 
 
 def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
@@ -152,10 +146,12 @@ def _report(result: OperationResult) -> None:
     err = output.stderr()
     name = result.environment
     if result.status == "locked" and result.locked_by == "terrane":
-        err.print(f"error: {result.error}. Wait for it (--wait SECONDS retries).", markup=False)
+        err.print(f"error: {result.error}. Wait for it (--wait SECONDS retries), or stop it: terrane cancel {name}",
+                  markup=False)
     elif result.status == "locked":
-        err.print(f"error: {name} is locked by another update ({result.error}). Wait for it (--wait SECONDS "
-                  f"retries), or if none is running, clear the lock with: terrane cancel {name}", markup=False)
+        err.print(f"error: {name} is locked by another update: {result.error}. Wait for it (--wait SECONDS retries); "
+                  f"'terrane cancel {name}' stops it if it runs on this host, clears it if its holder is gone, and "
+                  f"otherwise names it (--force breaks it)", markup=False)
     elif result.status == "skipped":
         err.print(f"{name}: not started: the run was interrupted before its turn; nothing was changed", markup=False)
     elif result.status == "cancelled":

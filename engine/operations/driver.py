@@ -38,7 +38,7 @@ from terrane.stacks.program import KUBECONFIG_KEY
 from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.environments import Environment
 
-Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs", "cancel"]
+Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 """skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
 
@@ -327,9 +327,12 @@ class Driver:
         except locks.LockedError as exc:
             return OperationResult(name, job["operation"], "locked", error=str(exc), locked_by="terrane")
         with held:
-            return self._once(name, job, env)
+            result = self._once(name, job, env, on_start=held.note_worker)
+            held.release(ended=result.status)  # what terrane cancel reports of a run it stopped
+            return result
 
-    def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
+    def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str],
+              on_start: Callable[[int], None] | None = None) -> OperationResult:
         if job.get("no_stack"):
             # Nothing has ever been deployed to the project's state directory; don't make one to look.
             return _result(name, job["operation"], worker.no_stack(job), duration=0.0)
@@ -345,6 +348,8 @@ class Driver:
             assert process.stdin and process.stdout and process.stderr
             with self._lock:
                 self._running[name] = process
+            if on_start:
+                on_start(process.pid)
             stderr: list[str] = []
             reader = threading.Thread(target=stderr.extend, args=(process.stderr,), daemon=True)
             reader.start()
@@ -386,8 +391,10 @@ class Driver:
         """Start nothing more; have each running worker's Pulumi CLI cancel gracefully."""
         self._stopping.set()
         with self._lock:
-            running = list(self._running.values())
-        for process in running:
+            running = list(self._running.items())
+        for name, process in running:
+            # Noted for terrane cancel, which must not ask again: a second SIGINT terminates.
+            locks.environment_lock(self.project.root / workspace.STATE_DIR, name).cancelling(os.getpid())
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
 

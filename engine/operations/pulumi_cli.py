@@ -103,6 +103,8 @@ class UpdateRecord:
     """``succeeded``, ``failed`` or ``in-progress``."""
     by: str | None
     """Who ran it, where the history says: the git author of the project's checkout; None otherwise."""
+    started: str | None = None
+    """When it started, as the history says (``2026-01-01T10:00:00.000Z``)."""
 
 
 def last_update(cli: PulumiCli, project_root: Path, env: Mapping[str, str], stack: str) -> UpdateRecord | None:
@@ -116,6 +118,7 @@ def last_update(cli: PulumiCli, project_root: Path, env: Mapping[str, str], stac
             return None
         environment = newest.get("environment") or {}
         return UpdateRecord(kind=str(newest["kind"]), result=str(newest["result"]),
-                            by=environment.get("git.author") or environment.get("git.committer"))
+                            by=environment.get("git.author") or environment.get("git.committer"),
+                            started=newest.get("startTime"))
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError, KeyError, TypeError, AttributeError):
         return None

@@ -63,13 +63,16 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
     from pulumi import automation as auto
 
     from terrane.engine.errors import ExitCode, TerraneError
+    from terrane.engine.operations.stack_locks import StackLockedError
 
     try:
         return {"type": "result", **_run(job, emit)}
     except auto.StackNotFoundError:
         return no_stack(job)
     except auto.ConcurrentUpdateError as exc:
-        return {"type": "error", "kind": "locked", "message": _error_lines(exc)}
+        return {"type": "error", "kind": "locked", "message": _locked_text(exc)}
+    except StackLockedError as exc:
+        return {"type": "error", "kind": "locked", "message": str(exc)}
     except auto.CommandError as exc:
         return {"type": "error", "kind": "cancelled" if cancelled.is_set() else "failed", "message": _error_lines(exc)}
     except TerraneError as exc:
@@ -78,7 +81,7 @@ def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dic
 
 
 # Operations that only read a stack: they never create one.
-READ_ONLY = ("outputs", "cancel", "drift")
+READ_ONLY = ("outputs", "drift")
 
 
 def no_stack(job: dict[str, Any]) -> dict[str, Any]:
@@ -112,9 +115,6 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     )
     if operation == "outputs":
         return {"outputs": _outputs(stack.outputs())}
-    if operation == "cancel":
-        stack.cancel()
-        return {}
     # The account's current credentials, so a changed account or rotated secret is what the operation uses.
     apply_config(stack, {key: auto.ConfigValue(item["value"], secret=item["secret"])
                          for key, item in job["config"].items()},
@@ -131,6 +131,9 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
                    else stack.preview(on_event=planned))
         return {"changes": dict(preview.change_summary), "outputs": {}, "planned": planned.steps(),
                 "duration": round(time.monotonic() - started, 3)}
+    options = dict(job["options"])
+    if operation == "up" and not options.pop("accept_pending", False):
+        _refuse_pending_creates(stack, project.pulumi_project, env.name)
     if operation == "up" and imports:
         # The engine follows an import with whatever brings the object to the program, a replacement
         # too: what adopt checked is checked again, in case the spec or the cloud changed since.
@@ -140,7 +143,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         if refused:
             raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(env.name)} or the spec")
     runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
-    done = runs[operation](on_event=progress, **job["options"], **({} if operation == "up" else {"run_program": True}))
+    done = runs[operation](on_event=progress, **options, **({} if operation == "up" else {"run_program": True}))
     if operation == "up" and imports:
         adopt_imports.clear(project.root, env.name)
     changes = dict(done.summary.resource_changes or {})
@@ -267,6 +270,38 @@ def _interrupted_text(environment: str, operations: list[tuple[str, str]]) -> st
            if creates else f"terrane refresh {environment} reads them back from the cloud")
     return (f"an earlier run was killed while changing {listed}: they may exist in the cloud but not in the state. "
             f"Check them in the cloud (delete or import what exists); then {fix}.")
+
+
+def _refuse_pending_creates(stack: Any, project: str, environment: str) -> None:
+    """Stop an up over the creates a killed run left pending: it would make again what may exist already.
+
+    An update running elsewhere has its creates in flight pending too: a stack that Pulumi's locks say is
+    held is locked, not left behind.
+    """
+    from terrane.engine.errors import EngineError
+    from terrane.engine.operations import stack_locks
+
+    pending = (stack.export_stack().deployment or {}).get("pending_operations") or []
+    creates = [operation["resource"]["urn"] for operation in pending if operation.get("type") == "creating"]
+    if not creates:
+        return
+    held = stack_locks.read(os.environ.get("PULUMI_BACKEND_URL", ""), project, environment)
+    if held.holders:
+        raise stack_locks.StackLockedError("; ".join(holder.describe() for holder in held.holders))
+    listed = ", ".join(urn.rsplit("::", 1)[-1] for urn in creates)
+    unless = f" (unless a run elsewhere is creating them now: {held.unreadable})" if held.unreadable else ""
+    raise EngineError(
+        f"an earlier run was killed while creating {listed}{unless}: they may exist in the cloud but not in the "
+        f"state, and up would create them again. Check the cloud (delete or import what exists), then drop them "
+        f"from the state with 'terrane refresh {environment} --clear-pending-creates'; or go ahead as they are "
+        f"with 'terrane up {environment} --accept-pending'")
+
+
+def _locked_text(exc: Exception) -> str:
+    """Who holds the stack's Pulumi locks, as the CLI names them; else the CLI's own words."""
+    from terrane.engine.operations.stack_locks import holders_in
+
+    return "; ".join(holder.describe() for holder in holders_in(str(exc))) or _error_lines(exc)
 
 
 def _condensed(message: str) -> str:

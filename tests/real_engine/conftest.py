@@ -7,10 +7,14 @@ secrets, gRPC-streamed events); only the program differs: ``tests.helpers.testcl
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import runs
+from tests.helpers.processes import descendants
 from tests.helpers.project import REPO, SENTINEL, SENTINEL_AZURE_SECRET, SENTINEL_GCP_KEY, SampleProject
 from tests.helpers.testcloud import TestCloud, cloud_of
 
@@ -48,3 +52,19 @@ def project(sample: SampleProject, pulumi_root: Path, tmp_path: Path, monkeypatc
 @pytest.fixture
 def cloud(project: SampleProject) -> TestCloud:
     return TestCloud(cloud_of(project.root))
+
+
+@pytest.fixture
+def terrane() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``terrane ARGS...`` as its own process (its own process group); kill what is left at the end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        started.append(runs.start(*args))
+        return started[-1]
+
+    yield start
+    for process in started:
+        for pid in descendants(process.pid) + [process.pid]:
+            runs.kill(pid)
+        process.communicate()

@@ -7,82 +7,23 @@ an update is certainly running.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+import socket
 
-import pytest
-
-from tests.helpers.processes import descendants, parents
+from tests.helpers.processes import descendants
 from tests.helpers.project import SampleProject
-from tests.helpers.testcloud import DELAY_TAG, TestCloud
+from tests.helpers.runs import alive, kill, slow, up_in_flight, wait_for, worker_of
+from tests.helpers.testcloud import TestCloud
 
 OBJECTS = ["bucket", "network", "token"]
 
 
-def _slow(project: SampleProject, seconds: int) -> None:
-    project.edit_env("aws-dev", lambda env: env["tags"].update({DELAY_TAG: str(seconds)}))
-
-
-@pytest.fixture
-def terrane() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """Start ``terrane ARGS...`` as its own process (its own process group); kill what is left at the end."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(*args: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen([sys.executable, "-c", "import sys; from terrane.engine.cli import main; sys.exit(main())",
-                                    *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        for pid in descendants(process.pid) + [process.pid]:
-            _kill(pid)
-        process.communicate()
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def _worker_of(process: subprocess.Popen[str]) -> int:
-    """The worker: a fork of terrane's fork server (``terrane.engine.operations.forkserver``), which is terrane's child."""
-    tree = parents()
-    for pid in descendants(process.pid):
-        if tree[pid] != process.pid and _is_forkserver(pid) and _is_forkserver(tree[pid]):
-            return pid
-    raise AssertionError("no worker process")
-
-
-def _is_forkserver(pid: int) -> bool:
-    try:
-        return b"terrane.engine.operations.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
 def test_a_second_up_is_refused_while_one_runs_or_waits_for_it(project: SampleProject, cloud: TestCloud, cli,
                                                                 terrane) -> None:
-    _slow(project, 8)
-    first = terrane("up", "aws-dev", "--yes")
-    _wait_for(lambda: cloud.creating("aws-dev"))
+    first, _ = up_in_flight(project, cloud, terrane, seconds=8)
 
     # terrane's own lock answers at once and names the run that holds it.
     refused = cli("up", "aws-dev", "--yes")
@@ -101,10 +42,8 @@ def test_a_second_up_is_refused_while_one_runs_or_waits_for_it(project: SamplePr
 
 def test_a_killed_worker_leaves_a_lock_and_unfinished_creates(project: SampleProject, cloud: TestCloud, cli,
                                                                terrane) -> None:
-    _slow(project, 3)
-    first = terrane("up", "aws-dev", "--yes")
-    _wait_for(lambda: cloud.creating("aws-dev"))
-    worker = _worker_of(first)
+    first, in_flight = up_in_flight(project, cloud, terrane)
+    worker = worker_of(first)
     killed = descendants(worker)
     os.killpg(worker, signal.SIGKILL)  # the worker and its Pulumi CLI, as the OOM killer would
     _, stderr = first.communicate(timeout=60)
@@ -113,31 +52,41 @@ def test_a_killed_worker_leaves_a_lock_and_unfinished_creates(project: SamplePro
     # The CLI's provider plugins run in process groups of their own and outlive it, as they would the OOM
     # killer's kill; this test made them orphans, so it takes them down.
     for pid in killed:
-        _kill(pid)
+        kill(pid)
 
+    # Pulumi's lock names the killed CLI, of this host: cancel finds it gone, and clears it.
     locked = cli("up", "aws-dev", "--yes")
     assert locked.code == 1 and "terrane cancel aws-dev" in locked.stderr
+    assert f"a Pulumi update by {getpass.getuser()}, pid " in locked.stderr
+    assert f" on {socket.gethostname()}, since " in locked.stderr
     cancel = cli("cancel", "aws-dev")
     assert cancel.code == 0, cancel.stderr
+    assert "aws-dev: cleared the locks of a run that is gone: a Pulumi update by " in cancel.stdout
 
-    # The state still lists the creates that were in flight: the next run says so, and how to repair it.
-    up = cli("up", "aws-dev", "--yes")
-    assert up.code == 0, up.stderr
-    assert "warning: an earlier run was killed while changing" in up.stderr
-    assert "terrane refresh aws-dev --clear-pending-creates" in up.stderr
+    # The state still lists the creates that were in flight: up stops, names them, and says both ways on.
+    stopped = cli("up", "aws-dev", "--yes")
+    assert stopped.code == 1
+    assert "error: aws-dev: an earlier run was killed while creating " in stopped.stderr
+    assert all(name in stopped.stderr for name in in_flight)
+    assert "'terrane refresh aws-dev --clear-pending-creates'" in stopped.stderr
+    assert "'terrane up aws-dev --accept-pending'" in stopped.stderr
+    assert not cloud.path("aws-dev", "bucket").exists()  # it waits for the network: nothing ran
+
+    accepted = cli("up", "aws-dev", "--yes", "--accept-pending")
+    assert accepted.code == 0, accepted.stderr
+    assert "warning: an earlier run was killed while changing" in accepted.stderr
+    assert all(cloud.path("aws-dev", name).exists() for name in OBJECTS)
+    # Pulumi keeps pending creates until they are cleared: up stops again until then.
+    assert cli("up", "aws-dev", "--yes").code == 1
     refresh = cli("refresh", "aws-dev", "--clear-pending-creates")
     assert refresh.code == 0, refresh.stderr
     again = cli("up", "aws-dev", "--yes")
     assert again.code == 0 and "killed" not in again.stderr
-    assert all(cloud.path("aws-dev", name).exists() for name in OBJECTS)
 
 
 def test_ctrl_c_cancels_gracefully_and_keeps_the_state(project: SampleProject, cloud: TestCloud, cli,
                                                         terrane) -> None:
-    _slow(project, 3)
-    first = terrane("up", "aws-dev", "--yes")
-    _wait_for(lambda: cloud.creating("aws-dev"))
-    in_flight = cloud.creating("aws-dev")
+    first, in_flight = up_in_flight(project, cloud, terrane)
     os.killpg(first.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole foreground group
     _, stderr = first.communicate(timeout=60)
 
@@ -152,23 +101,10 @@ def test_ctrl_c_cancels_gracefully_and_keeps_the_state(project: SampleProject, c
     assert all(cloud.path("aws-dev", name).exists() for name in OBJECTS)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _slow_everywhere(project: SampleProject, seconds: int) -> None:
-    for name in ("aws-dev", "azure-dev", "gcp-dev"):
-        project.edit_env(name, lambda env: env["tags"].update({DELAY_TAG: str(seconds)}))
-
-
 def test_ctrl_c_starts_nothing_more(project: SampleProject, cloud: TestCloud, terrane) -> None:
-    _slow_everywhere(project, 3)
+    slow(project, 3, "aws-dev", "azure-dev", "gcp-dev")
     run = terrane("up", "--all", "--yes", "--parallel", "1", "--json")
-    _wait_for(lambda: cloud.creating("aws-dev"))
+    wait_for(lambda: cloud.creating("aws-dev"))
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=60)
 
@@ -182,9 +118,9 @@ def test_ctrl_c_starts_nothing_more(project: SampleProject, cloud: TestCloud, te
 
 
 def test_sigterm_is_ctrl_c(project: SampleProject, cloud: TestCloud, cli, terrane) -> None:
-    _slow_everywhere(project, 3)
+    slow(project, 3, "aws-dev", "azure-dev", "gcp-dev")
     run = terrane("up", "--all", "--yes", "--parallel", "1", "--json")
-    _wait_for(lambda: cloud.creating("aws-dev"))
+    wait_for(lambda: cloud.creating("aws-dev"))
     tree = descendants(run.pid)
     run.terminate()  # SIGTERM to terrane alone, as the kubelet sends it to an evicted pod's process
     stdout, _ = run.communicate(timeout=60)
@@ -192,23 +128,20 @@ def test_sigterm_is_ctrl_c(project: SampleProject, cloud: TestCloud, cli, terran
     assert run.returncode == 1
     statuses = {result["environment"]: result["status"] for result in json.loads(stdout)["results"]}
     assert statuses == {"aws-dev": "cancelled", "azure-dev": "skipped", "gcp-dev": "skipped"}
-    _wait_for(lambda: not any(_alive(pid) for pid in tree), timeout=30)
+    wait_for(lambda: not any(alive(pid) for pid in tree), timeout=30)
     up = cli("up", "aws-dev", "--yes")
     assert up.code == 0 and "killed" not in up.stderr and "locked" not in up.stderr
 
 
 def test_a_killed_terrane_takes_its_workers_with_it(project: SampleProject, cloud: TestCloud, cli, terrane) -> None:
-    _slow(project, 3)
-    run = terrane("up", "aws-dev", "--yes")
-    _wait_for(lambda: cloud.creating("aws-dev"))
-    in_flight = cloud.creating("aws-dev")
+    run, in_flight = up_in_flight(project, cloud, terrane)
     tree = descendants(run.pid)
     run.kill()  # SIGKILL to terrane alone: its worker, Pulumi CLI and provider are left without it
     run.communicate(timeout=60)
 
     # The worker saw its driver go, and had its Pulumi CLI cancel: steps in flight finish, the state is
     # saved, the lock released, and nothing of the run is left behind.
-    _wait_for(lambda: not any(_alive(pid) for pid in tree), timeout=60)
+    wait_for(lambda: not any(alive(pid) for pid in tree), timeout=60)
     assert "bucket" not in in_flight and all(cloud.path("aws-dev", name).exists() for name in in_flight)
     assert not cloud.path("aws-dev", "bucket").exists()  # it waits for the network: the cancelled run never began it
     up = cli("up", "aws-dev", "--yes")

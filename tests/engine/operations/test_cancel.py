@@ -1,0 +1,162 @@
+"""``cancel`` against holders of terrane's lock that play a run: what it says is what happened.
+
+Each holder here is a process of its own that takes the lock as a run does and
+names itself as its worker; asked to cancel (SIGINT), it ends as it is told to.
+The real runs, Pulumi's locks and the stack's history are proven on the real
+CLI (tests/real_engine/test_cancel.py).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from terrane import Engine
+from terrane.engine.errors import InvalidInputError
+from terrane.engine.operations.cancel import CancelResult, cancel
+from terrane.engine.operations.locks import environment_lock
+from terrane.engine.project import Project, open_project
+from tests.helpers.project import SampleProject
+from tests.helpers.runs import dead_pid, hold
+
+# Holds aws-dev's lock as a run does; on each SIGINT it notes one more ask, and ends as argv[2] says:
+# with that status, by exiting without a word ("exit"), or not at all ("").
+HOLDER = """
+import os, signal, sys, time
+from pathlib import Path
+from terrane.engine.operations.locks import environment_lock
+held = environment_lock(Path(sys.argv[1]), "aws-dev").acquire()
+held.note_worker(os.getpid())
+asks = Path(sys.argv[3])
+def asked(*_):
+    asks.write_text(str(int(asks.read_text() or 0) + 1))
+    if sys.argv[2] == "exit":
+        os._exit(1)
+    if sys.argv[2]:
+        held.release(ended=sys.argv[2])
+signal.signal(signal.SIGINT, asked)
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def project(sample: SampleProject) -> Project:
+    return open_project(sample.root)
+
+
+@pytest.fixture
+def run(project: Project, tmp_path: Path):
+    started: list[subprocess.Popen[str]] = []
+
+    def start(ends: str) -> tuple[subprocess.Popen[str], Path]:
+        asks = tmp_path / f"asks-{len(started)}"
+        asks.write_text("")
+        holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(project.root / ".terrane"), ends, str(asks)],
+                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
+        started.append(holder)
+        assert holder.stdout and holder.stdout.readline() == "held\n"
+        return holder, asks
+
+    yield start
+    for holder in started:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_run_that_ends_cancelled_is_reported_cancelled(project: Project, run) -> None:
+    holder, asks = run("cancelled")
+    result = cancel(project, "aws-dev")
+    assert (result.outcome, result.ok, result.ended) == ("cancelled", True, "cancelled")
+    [named] = result.holders
+    assert (named.lock, named.pid, named.worker, named.host) == ("terrane", holder.pid, holder.pid,
+                                                                 socket.gethostname())
+    assert asks.read_text() == "1"
+    assert cancel(project, "aws-dev").outcome == "nothing"
+
+
+def test_a_run_that_succeeds_first_is_not_reported_cancelled(project: Project, run) -> None:
+    run("succeeded")
+    result = cancel(project, "aws-dev")
+    assert (result.outcome, result.ok, result.ended) == ("finished", False, "succeeded")
+
+
+def test_a_run_that_dies_without_a_word_is_not_reported_cancelled(project: Project, run) -> None:
+    run("exit")
+    result = cancel(project, "aws-dev")
+    assert (result.outcome, result.ok, result.ended) == ("ended", False, None)
+
+
+def test_a_run_that_goes_on_is_asked_once_and_reported_running(project: Project, run) -> None:
+    holder, asks = run("")
+    assert cancel(project, "aws-dev", timeout=0.3).outcome == "still_running"
+    again = cancel(project, "aws-dev", timeout=0.3)
+    assert (again.outcome, again.ok) == ("still_running", False)
+    assert asks.read_text() == "1"  # a second SIGINT would terminate the Pulumi CLI: it is never sent
+    assert holder.poll() is None
+
+
+def test_a_run_cancelling_after_its_own_ctrl_c_is_not_asked_again(project: Project, run) -> None:
+    holder, asks = run("")
+    lock = environment_lock(project.root / ".terrane", "aws-dev")
+    lock.cancelling(holder.pid)  # what the run notes when its Ctrl-C reaches it
+    assert cancel(project, "aws-dev", timeout=0.3).outcome == "still_running"
+    assert asks.read_text() == ""
+
+
+def test_a_holder_of_another_host_is_refused_until_forced(project: Project) -> None:
+    lock = environment_lock(project.root / ".terrane", "aws-dev")
+    record = {"pid": 4242, "host": "build-7", "command": "terrane up aws-dev --yes", "since": "2026-01-02T03:04:05+00:00"}
+    holder = hold(lock.path, record)
+    try:
+        refused = cancel(project, "aws-dev")
+        assert (refused.outcome, refused.ok) == ("refused", False)
+        assert refused.reason == "it runs on build-7, not on this host: stop it there"
+        assert refused.holders[0].describe() == "terrane up aws-dev --yes, pid 4242 on build-7, since 2026-01-02T03:04:05+00:00"
+        assert lock.path.exists() and holder.poll() is None
+
+        broken = cancel(project, "aws-dev", force=True)
+        assert (broken.outcome, broken.ok, broken.holders[0].host) == ("broken", True, "build-7")
+        with lock.acquire():  # the next run takes a lock of its own
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_holder_that_does_not_say_who_it_is_is_refused(project: Project) -> None:
+    holder = hold(environment_lock(project.root / ".terrane", "aws-dev").path, {})
+    try:
+        refused = cancel(project, "aws-dev")
+        assert (refused.outcome, refused.reason) == ("refused", "the lock does not say who holds it")
+        assert refused.holders[0].describe() == "a holder that does not say who it is"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_record_of_a_killed_run_is_cleared(project: Project) -> None:
+    lock = environment_lock(project.root / ".terrane", "aws-dev")
+    lock.path.parent.mkdir(parents=True)
+    gone = dead_pid()
+    lock.path.write_text(json.dumps({"pid": gone, "host": socket.gethostname(), "command": "terrane up aws-dev",
+                                     "since": "2026-01-02T03:04:05+00:00"}))
+    cleared = cancel(project, "aws-dev")
+    assert (cleared.outcome, cleared.ok, [holder.pid for holder in cleared.holders]) == ("cleared", True, [gone])
+    assert cancel(project, "aws-dev").outcome == "nothing"
+
+
+def test_the_json_document(project: Project) -> None:
+    assert CancelResult("aws-dev", "nothing").to_dict() == {
+        "schema_version": 1, "environment": "aws-dev", "outcome": "nothing", "ok": True, "holders": [],
+        "ended": None, "update": None, "reason": None}
+
+
+def test_an_unknown_environment_is_invalid_input(sample: SampleProject) -> None:
+    with pytest.raises(InvalidInputError, match="unknown environment 'nope'"):
+        Engine(sample.root).cancel("nope")
