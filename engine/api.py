@@ -10,6 +10,7 @@
     engine.outputs("aws-dev")["vpc_id"].value
     report = engine.drift()                     # DriftReport of every environment, recorded in the history
     engine.status()                             # EnvironmentStatus per environment
+    engine.cancel("aws-dev").outcome            # "cancelled", "nothing", "refused"...: what held it, what was done
 
 Every method validates first (environments, accounts, secret references, the
 Pulumi CLI) and raises ``InvalidInputError`` or ``EngineError`` before anything
