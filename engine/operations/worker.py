@@ -281,7 +281,11 @@ def _refuse_pending_creates(stack: Any, project: str, environment: str) -> None:
     from terrane.engine.errors import EngineError
     from terrane.engine.operations import stack_locks
 
-    pending = (stack.export_stack().deployment or {}).get("pending_operations") or []
+    # Read as exported, secrets still encrypted (Stack.export_stack decrypts them, at a cost of the CLI's time).
+    workspace = stack.workspace
+    exported = workspace.pulumi_command.run(["stack", "export", "--stack", stack.name], workspace.work_dir,
+                                            workspace.env_vars)
+    pending = (json.loads(exported.stdout).get("deployment") or {}).get("pending_operations") or []
     creates = [operation["resource"]["urn"] for operation in pending if operation.get("type") == "creating"]
     if not creates:
         return
