@@ -84,16 +84,39 @@ def _append(path: Path, report: DriftReport, checked: Sequence[EnvironmentDrift]
 
 
 def _latest(path: Path) -> dict[str, dict[str, Any]]:
-    """The latest-state file; rebuilt from the history when it is missing or unreadable (once, then kept)."""
-    latest = _entries(path.with_name(LATEST))
-    return _scan(path) if latest is None else latest
+    """The latest-state file; rebuilt from the history when it is missing or corrupt (the next run writes it again).
+
+    Corrupt: not JSON (a write cut short), not an object of entries (a list), or an entry that is not one
+    ``append_history`` writes (a field missing or of the wrong type): one bad entry discredits the file.
+    """
+    latest = _read_json(path.with_name(LATEST))
+    if isinstance(latest, dict) and all(_valid(entry) and entry["environment"] == name for name, entry in latest.items()):
+        return latest
+    return _scan(path)
+
+
+def _valid(entry: Any) -> bool:
+    """An environment's entry as ``append_history`` records it: its name, status and when it was checked as strings,
+    its error a string or null, its counts integers (a history from before some of them has none)."""
+    if not isinstance(entry, dict):
+        return False
+    strings = all(isinstance(entry.get(key), str) for key in ("environment", "status", "checked_at"))
+    counts = all(type(entry.get(key, 0)) is int for key in ("drifted", "ignored"))
+    return strings and counts and isinstance(entry.get("error"), (str, type(None)))
+
+
+def _read_json(path: Path) -> Any:
+    """What a JSON file holds; None when it is missing or not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def _entries(path: Path) -> dict[str, dict[str, Any]] | None:
-    """A file of entries per environment (``latest.json``, ``details.json``); None when missing or not JSON."""
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    """A file of entries per environment (``details.json``); None when missing or not JSON."""
+    entries = _read_json(path)
+    if entries is None:
         return None
     return {name: entry for name, entry in entries.items() if isinstance(entry, dict)} if isinstance(entries, dict) else {}
 
@@ -196,6 +219,6 @@ def _scan(path: Path) -> dict[str, dict[str, Any]]:
         if not isinstance(run, dict) or not isinstance(run.get("environments"), list):
             continue
         for entry in run["environments"]:
-            if isinstance(entry, dict) and isinstance(entry.get("environment"), str):
-                states[entry["environment"]] = {**entry, "checked_at": run.get("finished_at")}
+            if isinstance(entry, dict) and _valid(state := {**entry, "checked_at": run.get("finished_at")}):
+                states[entry["environment"]] = state
     return states
