@@ -323,11 +323,38 @@ def _outputs(outputs: Any) -> dict[str, Any]:
 
 
 def _error_lines(exc: Exception) -> str:
-    """The CLI's own error lines, without the stdout/stderr dump of the exception's text."""
+    """The CLI's own error lines, without the stdout/stderr dump of the exception's text, as one message.
+
+    An error that gathers several (``2 errors occurred:``) lists them on the lines after it, one
+    ``1) reason`` (or ``* reason``) each: they name the file and the cause, and follow it, joined by ``; ``.
+    """
     # The text is " code: N\n stdout: ...\n stderr: ...": the streams' first lines carry a label.
     lines = [line.strip().removeprefix("stdout: ").removeprefix("stderr: ") for line in str(exc).splitlines()]
-    errors = [line.removeprefix("error: ") for line in lines if line.startswith("error:")]
-    return "; ".join(dict.fromkeys(errors)) or next((line for line in reversed(lines) if line), "the Pulumi CLI failed")
+    errors: list[list[str]] = []
+    gathering = False
+    for line in lines:
+        if line.startswith("error:"):
+            errors.append([line.removeprefix("error: ")])
+            gathering = bool(_GATHERED.search(line))
+        elif gathering and _REASON.match(line):
+            errors[-1].append(_REASON.sub("", line, count=1))
+        elif line:
+            gathering = False
+    texts = [_gathered(error) for error in errors]
+    return "; ".join(dict.fromkeys(texts)) or next((line for line in reversed(lines) if line), "the Pulumi CLI failed")
+
+
+# The heading of several errors, the CLI's ("    1) reason") or go-multierror's ("\t* reason").
+_GATHERED = re.compile(r"\d+ errors? occurred:$")
+_REASON = re.compile(r"^(\* |\d+\) )")
+
+
+def _gathered(error: list[str]) -> str:
+    """``ENV: 2 errors occurred:`` and its reasons as ``ENV: reason; reason``."""
+    head, reasons = error[0], list(dict.fromkeys(error[1:]))
+    if not reasons:
+        return head
+    return f"{_GATHERED.sub('', head).rstrip()} {'; '.join(reasons)}".strip()
 
 
 if __name__ == "__main__":
