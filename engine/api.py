@@ -241,10 +241,12 @@ class Engine:
     def status(self) -> list[EnvironmentStatus]:
         """Every environment: cloud, account, region, last update, resources and last drift check.
 
-        One call to the backend lists every stack, however many environments there are.
+        One call to the backend lists every stack, however many environments there are. An environment
+        whose state does not read, or is missing, has an ``error`` (naming the state file and Pulumi's
+        backups); the others are listed all the same.
         """
         environments, invalid = self._select((), all=True)
-        stacks = self._driver.stacks()
+        stacks = self._driver.stacks([env.name for env in environments])
         drift = last_states(self.project.root / DRIFT_HISTORY)
         statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
                                             error=reason, last_drift=drift.get(name))
@@ -254,8 +256,8 @@ class Engine:
             stack = stacks.get(env.name)
             statuses[env.name] = EnvironmentStatus(
                 environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account) or "-",
-                last_update={"time": stack.last_update, "resources": stack.resources} if stack else None,
-                error=None, last_drift=drift.get(env.name),
+                last_update={"time": stack.last_update, "resources": stack.resources} if stack and not stack.error
+                else None, error=stack.error if stack else None, last_drift=drift.get(env.name),
             )
         return [statuses[name] for name in sorted(statuses)]
 

@@ -31,7 +31,7 @@ from typing import Literal
 
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.errors import TerraneError
-from terrane.engine.operations import pulumi_cli, workspace
+from terrane.engine.operations import pulumi_cli, pulumi_logs, state_files, workspace
 from terrane.engine.operations.workspace import PASSPHRASE_FILE, STATE_DIR
 from terrane.engine.project import Project
 from terrane.stacks.spec import Spec
@@ -64,7 +64,7 @@ class Check:
 def run_checks(project: Project) -> list[Check]:
     checks = [_cli()]
     backend = workspace.backend(project, create=False)
-    checks += [_backend(backend), _secrets_provider(backend, project)]
+    checks += [_backend(backend), *_state_disk(backend), _secrets_provider(backend, project), _pulumi_logs()]
     checks += [_references(f"account {name}", account) for name, account in project.accounts.items()]
     checks += [_references(f"registry {name}", registry) for name, registry in project.registries.items()]
     region = _state_region(project, backend)
@@ -100,6 +100,30 @@ def _backend(backend: workspace.Backend) -> Check:
     if existing != path:
         return Check("backend", "ok", f"{backend.url} (made by the first up)")
     return Check("backend", "ok", backend.url)
+
+
+def _state_disk(backend: workspace.Backend) -> list[Check]:
+    """The free space where a file backend's state is written; none for other backends."""
+    root = state_files.local_directory(backend.url)
+    if root is None:
+        return []
+    where, free = state_files.free_space(root)
+    needed = state_files.needed_for(state_files.largest_state(root))
+    size = state_files.size_text
+    detail = f"{size(free)} free on the filesystem of {where}"
+    if free < needed:
+        return [Check("state disk", "fail", f"{detail}; up, refresh and destroy need {size(needed)} "
+                                            f"({state_files.FREE_FACTOR} times the largest state, at least "
+                                            f"{size(state_files.MIN_FREE_BYTES)}) and are refused: free some space")]
+    return [Check("state disk", "ok", detail)]
+
+
+def _pulumi_logs() -> Check:
+    where = pulumi_logs.directory()
+    files, total = pulumi_logs.usage(where)
+    size = state_files.size_text
+    return Check("pulumi logs", "ok", f"{files} files, {size(total)} in {where} (terrane keeps the newest "
+                                      f"{pulumi_logs.MAX_FILES}, {size(pulumi_logs.MAX_BYTES)} at most)")
 
 
 def _secrets_provider(backend: workspace.Backend, project: Project) -> Check:

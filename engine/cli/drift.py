@@ -98,12 +98,15 @@ def status(ctx: click.Context, as_json: bool) -> int:
                       box=None, pad_edge=False)
         for row in rows:
             update = row.last_update or {}
-            when = f"error: {row.error}" if row.error else _local_time(update.get("time")) or "never deployed"
+            when = "error (below)" if row.error else _local_time(update.get("time")) or "never deployed"
             drift = row.last_drift
             checked = f"{drift['status']} ({drift['checked_at']})" if drift else "never checked"
             table.add_row(row.environment, row.cloud, row.account, row.region, when,
                           "-" if update.get("resources") is None else str(update["resources"]), checked)
         output.stdout().print(table)
+    for row in rows:
+        if row.error:  # an invalid file, or a state that does not read or is missing: what and how to fix it
+            output.stderr().print(f"error: {row.environment}: {row.error}", markup=False)
     return ExitCode.FAILURE if any(row.error for row in rows) else ExitCode.OK
 
 

@@ -21,6 +21,8 @@ def report(ctx: click.Context, names: tuple[str, ...], all_: bool, html: Path) -
 
     Reads the backend once, as status does, and the drift history. Drift shows each environment's
     last check: drifted resources and properties with expected and actual values (secrets masked).
+    Exits 1 when an environment cannot be read (an invalid file, a state that does not read or is
+    missing): it is on the page as an error, and the others are there all the same.
     """
     from terrane.engine.errors import InvalidInputError
     from terrane.engine.files import write_atomically
@@ -32,7 +34,9 @@ def report(ctx: click.Context, names: tuple[str, ...], all_: bool, html: Path) -
     page = build_page(context.engine(ctx), names)
     write_atomically(html, render_html(page))
     wrote(html, len(page.environments))
-    return ExitCode.OK
+    for name, error in page.unreadable:
+        output.stderr().print(f"error: {name}: {error}", markup=False)
+    return ExitCode.FAILURE if page.unreadable else ExitCode.OK
 
 
 def check_html_target(path: Path) -> None:

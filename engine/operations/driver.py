@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,8 +31,9 @@ from terrane.engine.accounts.secrets import MASK, Secret
 from terrane.engine.adopt import imports as adopt_imports
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
-from terrane.engine.operations import forkserver, locks, programs, pulumi_cli, worker, workspace
+from terrane.engine.operations import forkserver, inventory, locks, programs, pulumi_cli, state_files, worker, workspace
 from terrane.engine.operations.forkserver import Forked, ForkServer
+from terrane.engine.operations.pulumi_logs import cap as cap_pulumi_logs
 from terrane.engine.project import Project
 from terrane.stacks.program import KUBECONFIG_KEY
 from terrane.stacks.spec.accounts import KubernetesAccount
@@ -174,6 +175,7 @@ class Driver:
             raise InvalidInputError("--parallel must be at least 1")
         start_method = forkserver.start_method()
         cli = pulumi_cli.locate()
+        cap_pulumi_logs()  # the Pulumi CLI writes a log per run, and never caps their number
         backend = workspace.backend(self.project, create=False)
         # Started first, the fork server imports what every worker needs while the jobs are prepared.
         forks = start_method == "forkserver" and not (operation in worker.READ_ONLY and backend.holds_no_stack)
@@ -193,13 +195,15 @@ class Driver:
         existing = None
         if operation == "drift":
             with suppress(EngineError):
-                existing = set(self._stacks(cli, backend))
+                existing = inventory.stacks(cli, self.project, backend, [env.name for env in environments])
         configs: dict[str, dict[str, tuple[str, bool]] | None] = {}
         adopting: dict[str, Sequence[adopt_imports.Import]] = {}
         results: dict[str, OperationResult] = {}
         for env in environments:
             absent = backend.holds_no_stack or (existing is not None and env.name not in existing)
             try:
+                inventory.check(existing, env.name)  # its state unreadable or missing: an error of its own
+                state_files.check_room(operation, backend.url, self.project.pulumi_project, env.name)
                 configs[env.name] = None if operation in worker.READ_ONLY and absent else self._config(operation, env)
                 adopting[env.name] = self._imports(operation, env, imports)
             except InvalidInputError as exc:
@@ -236,10 +240,10 @@ class Driver:
                     results[futures[future]] = future.result()
         return results
 
-    def stacks(self) -> dict[str, pulumi_cli.StackSummary]:
-        """The project's stacks as the backend lists them, in one call: when each was last written, its resources."""
-        backend = workspace.backend(self.project, create=False)
-        return self._stacks(pulumi_cli.locate(), backend)
+    def stacks(self, names: Sequence[str] = ()) -> dict[str, pulumi_cli.StackSummary]:
+        """The project's stacks as the backend lists them, in one call: when each was last written, its resources;
+        for each of ``names`` whose state does not read or is missing, a summary with its error (``inventory``)."""
+        return inventory.stacks(pulumi_cli.locate(), self.project, workspace.backend(self.project, create=False), names)
 
     def last_updates(self, names: Sequence[str], parallel: int = 4) -> dict[str, pulumi_cli.UpdateRecord]:
         """The newest update of each of ``names``' stacks (what it was, how it ended, who ran it where the history
@@ -252,11 +256,6 @@ class Driver:
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             found = pool.map(lambda name: pulumi_cli.last_update(cli, self.project.root, env, name), names)
             return {name: record for name, record in zip(names, found, strict=True) if record is not None}
-
-    def _stacks(self, cli: pulumi_cli.PulumiCli, backend: workspace.Backend) -> dict[str, pulumi_cli.StackSummary]:
-        if backend.holds_no_stack:
-            return {}
-        return pulumi_cli.list_stacks(cli, self.project.root, workspace.backend_environment(backend))
 
     def _config(self, operation: Operation, env: Environment) -> dict[str, tuple[str, bool]]:
         """The account's provider config, ``{key: (value, secret)}``, with its references resolved; {} if not needed."""
@@ -309,6 +308,9 @@ class Driver:
                                          error="not started: the run was interrupted")
             else:
                 result = self._locked_once(name, *job)
+                if problem := result.status != "locked" and state_files.after_writing(  # a state cut short: say so
+                        result.operation, job[1].get("PULUMI_BACKEND_URL", ""), self.project.pulumi_project, name):
+                    result = replace(result, status="failed", error="; ".join(filter(None, (result.error, problem))))
             remaining = deadline - time.monotonic()
             if result.status != "locked" or remaining <= 0:
                 self.on_progress(Progress(name, "finished", message=result.status))

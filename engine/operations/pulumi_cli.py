@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -72,6 +73,8 @@ class StackSummary:
     name: str
     last_update: str | None
     resources: int | None
+    error: str | None = None
+    """Why the stack's state cannot be read (it is listed all the same); None when it reads."""
 
 
 def list_stacks(cli: PulumiCli, project_root: Path, env: Mapping[str, str]) -> dict[str, StackSummary]:
@@ -91,6 +94,39 @@ def list_stacks(cli: PulumiCli, project_root: Path, env: Mapping[str, str]) -> d
     except (ValueError, KeyError, TypeError) as exc:
         raise EngineError(f"could not list the stacks: unexpected answer from pulumi stack ls ({exc})") from exc
     return {summary.name: summary for summary in summaries}
+
+
+def read_stack(cli: PulumiCli, project_root: Path, env: Mapping[str, str], stack: str) -> StackSummary | None:
+    """One stack's summary, read on its own (``pulumi stack export``): when ``list_stacks`` fails because one
+    state does not read, the others still do. None: there is no such stack; a summary with ``error``: its
+    state does not read, as Pulumi says."""
+    try:
+        exported = subprocess.run([str(cli.executable), "stack", "export", "--stack", stack], cwd=project_root,
+                                  env=dict(env), capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return StackSummary(stack, None, None, error=f"could not read its state: {exc}")
+    if exported.returncode != 0:
+        said = [line.removeprefix("error: ") for line in exported.stderr.splitlines() if line.strip()]
+        if any(line.startswith(f"no stack named '{stack}'") for line in said):
+            return None
+        return StackSummary(stack, None, None, error=said[-1] if said else f"pulumi stack export: exit {exported.returncode}")
+    try:
+        deployment = json.loads(exported.stdout).get("deployment") or {}
+        stamp = (deployment.get("manifest") or {}).get("time")
+        resources = deployment.get("resources")
+        return StackSummary(stack, _utc(stamp), len(resources or ()) if deployment else None)
+    except (ValueError, AttributeError, TypeError) as exc:
+        return StackSummary(stack, None, None, error=f"unexpected answer from pulumi stack export ({exc})")
+
+
+def _utc(stamp: str | None) -> str | None:
+    """A state's time as ``pulumi stack ls --json`` gives it: UTC, to the millisecond; None for Go's zero time."""
+    if not stamp:
+        return None
+    moment = datetime.fromisoformat(stamp).astimezone(UTC)
+    if moment.year <= 1:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

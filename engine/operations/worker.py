@@ -85,11 +85,26 @@ READ_ONLY = ("outputs", "drift")
 
 
 def no_stack(job: dict[str, Any]) -> dict[str, Any]:
-    """The outcome of an operation on an environment that has no stack."""
+    """The outcome of an operation on an environment that has no stack: an error if its stack was made and is gone."""
     name = job["environment"]
+    missing = _missing_state(job)
+    if missing:
+        return {"type": "error", "kind": "failed", "message": missing}
     if job["operation"] == "drift":
         return {"type": "result", "not_deployed": True}
     return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
+
+
+def _missing_state(job: dict[str, Any]) -> str | None:
+    """Why an environment without a stack is an error: its ``Pulumi.<env>.yaml`` remains, so the stack was made."""
+    from terrane.engine.operations import inventory, workspace
+    from terrane.engine.project import open_project
+
+    project = open_project(job["project"])
+    if not inventory.config_file(project, job["environment"]).exists():
+        return None
+    url = os.environ.get("PULUMI_BACKEND_URL") or workspace.backend(project, create=False).url
+    return inventory.missing(project, url, job["environment"])
 
 
 def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
@@ -98,6 +113,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from terrane.engine.adopt import imports as adopt_imports
     from terrane.engine.errors import EngineError
     from terrane.engine.operations import programs
+    from terrane.engine.operations.inventory import config_file
     from terrane.engine.operations.workspace import apply_config, open_stack, renew_incarnation
     from terrane.engine.project import open_project
 
@@ -111,7 +127,8 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         adopt_imports.importing(programs.load(job["program"], project.root)(env, project.account_for(env)), imports),
         secrets_provider=job["secrets_provider"],
         pulumi_root=job.get("pulumi_root"),
-        create=operation not in READ_ONLY,
+        # A stack whose Pulumi.<env>.yaml remains was made: gone, it is missing, not to be made afresh.
+        create=operation not in READ_ONLY and not config_file(project, env.name).exists(),
     )
     if operation == "outputs":
         return {"outputs": _outputs(stack.outputs())}

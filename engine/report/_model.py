@@ -107,6 +107,9 @@ class Page:
     environments: tuple[EnvironmentView, ...]
     run: tuple[str, str] | None = None
     """``drift --html``: when the run the page shows started and finished; None for ``report --html``."""
+    unreadable: tuple[tuple[str, str], ...] = ()
+    """(environment, why) for each one that cannot be read now: its file is invalid, or its state does not
+    read or is missing. It is on the page as an error; ``report`` exits 1."""
 
     def options(self, attribute: Literal["cloud", "account", "state"]) -> list[str]:
         """The values present, in the filter's order: states as STATES lists them, the others sorted."""
@@ -161,7 +164,9 @@ def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: Path,
                    history_of[name], now.date(), (updates or {}).get(name)) for name in chosen]
     return Page(generated_at=now.isoformat(timespec="seconds"),
                 environments=tuple(sorted(views, key=lambda view: (view.cloud, view.account, view.name))),
-                run=(run.started_at, run.finished_at) if run else None)
+                run=(run.started_at, run.finished_at) if run else None,
+                unreadable=tuple((name, by_name[name].error or "") for name in chosen
+                                 if name in by_name and by_name[name].error))
 
 
 def _rules(engine: Engine, name: str) -> Sequence[IgnoreRule]:
