@@ -56,7 +56,7 @@ def missing(project: Project, backend_url: str, name: str) -> str:
     """The error of an environment whose stack is gone while its ``Pulumi.<env>.yaml`` remains."""
     files = _files(project, backend_url, name)
     where = str(files.state) if files else f"{backend_url} has no stack {name}"
-    restore = files.restore_hint() if files else "restore the stack from a backup of the backend"
+    restore = files.restore_hint() if files else "Restore the stack from a backup of the backend"
     return (f"state missing: {where}, but {config_file(project, name).name} remains (the stack was made). "
             f"{restore}; or, if the stack was removed on purpose, delete {config_file(project, name).name}")
 
@@ -70,9 +70,15 @@ def _one_by_one(cli: pulumi_cli.PulumiCli, root: Path, env: dict[str, str],
 
 def _located(project: Project, backend: workspace.Backend, summary: StackSummary) -> StackSummary:
     """A summary whose state does not read, its error naming the state file and the backups, on a file backend."""
-    files = _files(project, backend.url, summary.name) if summary.error else None
-    if files is None:
+    if not summary.error:
         return summary
+    files = _files(project, backend.url, summary.name)
+    if files is None:  # an object store keeps the same layout; Pulumi Cloud keeps its own history
+        backups = "" if backend.url.startswith("https://") else (
+            f"; if the state itself is damaged, Pulumi keeps backups there in "
+            f".pulumi/backups/{project.pulumi_project}/{summary.name}/")
+        return StackSummary(summary.name, None, None, error=f"could not read the state in {backend.url} "
+                                                            f"({summary.error}){backups}")
     reason = files.unreadable() or summary.error
     return StackSummary(summary.name, None, None,
                         error=f"state unreadable: {files.state} ({reason}). {files.restore_hint()}")
