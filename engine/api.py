@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from terrane.engine.drift.history import append_history, last_states
 from terrane.engine.drift.notify import check_webhook_url, notify_changes
+from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift
 from terrane.engine.drift.rules import apply_ignore_rules, in_shard
 from terrane.engine.errors import EngineError, InvalidInputError
@@ -177,7 +178,6 @@ class Engine:
         """
         return self._run("up", names, all, parallel, wait, {"accept_pending": True} if accept_pending else None)
 
-
     def refresh(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
                 clear_pending_creates: bool = False) -> list[OperationResult]:
         """Read the cloud into the state; ``clear_pending_creates`` drops creates an interrupted run left pending."""
@@ -232,11 +232,22 @@ class Engine:
         drifted = [self.project.environment(env.environment) for env in report.environments if env.status == "drifted"]
         protected = tuple(env.name for env in drifted if env.protect)
         chosen = [env for env in drifted if not env.protect]
-        # A drift check changes no state, so the state still holds what the code
-        # last applied: ``up`` must read the cloud first to see what to put back.
-        options = {"refresh": True} if mode == "up" else {}
-        results = self._driver.run(mode, chosen, parallel=parallel, options=options) if chosen else []
-        return Remediation(mode=mode, results=tuple(results), protected=protected)
+        if not chosen:
+            return Remediation(mode=mode, results=(), protected=protected)
+        if mode == "refresh":
+            return Remediation(mode=mode, results=tuple(self._driver.run(mode, chosen, parallel=parallel)),
+                               protected=protected)
+        # A drift check changes no state, so the state still holds what the code last applied: ``up`` must
+        # read the cloud first to see what to put back. Kubernetes objects are marked to be applied whatever
+        # their provider's diff says; a second ``up`` takes the mark away (``engine.drift.reconcile``).
+        marked = {env.environment: Reconcile.of(env.resources) for env in report.environments
+                  if env.status == "drifted"}
+        results = {result.environment: result for result in self._driver.run(
+            mode, chosen, parallel=parallel, options={"refresh": True}, reconcile=marked)}
+        again = [env for env in chosen if marked[env.name].marks and results[env.name].ok]
+        if again:
+            results.update((result.environment, result) for result in self._driver.run(mode, again, parallel=parallel))
+        return Remediation(mode=mode, results=tuple(results[env.name] for env in chosen), protected=protected)
 
     def status(self) -> list[EnvironmentStatus]:
         """Every environment: cloud, account, region, last update, resources and last drift check.
@@ -315,7 +326,6 @@ class Engine:
         """
         self.project.environment_file(name)  # an unknown environment is invalid input
         return cancel_run(self.project, name, force=force, timeout=timeout)
-
 
     def _run(
         self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,

@@ -94,9 +94,13 @@ class Bootstrap(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="default-deny", namespace=in_namespace, labels=labels, annotations=_OWNED
             ),
+            # No rules, said outright: terrane then owns both lists, so rules someone adds are drift, and
+            # an apply takes them away again (a list under server-side apply is owned whole).
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Ingress", "Egress"],
+                ingress=[],
+                egress=[],
             ),
             opts=child,
         )

@@ -106,11 +106,17 @@ def _resource(metadata: Any) -> ResourceDrift | None:
 
 
 def _kubernetes(metadata: Any, op: str) -> ResourceDrift | None:
-    """A Kubernetes object: the fields terrane applied, compared in the live object before and after."""
+    """A Kubernetes object: what terrane applied, compared in the live object before and after."""
     found = kubernetes.owned_differences(metadata.old.inputs or {}, metadata.old.outputs or {},
                                          metadata.new.outputs or {})
     if found.differences:
-        return ResourceDrift(metadata.urn, metadata.type, "update", _properties(found.differences))
+        reason = None
+        if found.unapplied:
+            remedy = ("remove it by hand (replacing a namespace would delete all in it)"
+                      if metadata.type == kubernetes.NAMESPACE else "--remediate up replaces the object")
+            reason = f"no apply takes away what terrane does not set ({', '.join(found.unapplied)}): {remedy}"
+        return ResourceDrift(metadata.urn, metadata.type, "update", _properties(found.differences), reason,
+                             unapplied=found.unapplied)
     if op != "update":
         return None
     if metadata.detailed_diff:

@@ -42,20 +42,27 @@ class ResourceDrift:
     properties: tuple[PropertyDrift, ...] = ()
     reason: str | None = None
     """Why the properties cannot say all that changed (the provider gave no diff, only secrets differ)."""
+    unapplied: tuple[str, ...] = ()
+    """Paths changed outside what terrane applies to this (Kubernetes) object, which only a replacement puts back."""
 
     @property
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"urn": self.urn, "type": self.type, "change": self.change,
-                "properties": [prop.to_dict() for prop in self.properties]}
-        return data if self.reason is None else {**data, "reason": self.reason}
+        data: dict[str, Any] = {"urn": self.urn, "type": self.type, "change": self.change,
+                                "properties": [prop.to_dict() for prop in self.properties]}
+        if self.reason is not None:
+            data["reason"] = self.reason
+        if self.unapplied:
+            data["unapplied"] = list(self.unapplied)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ResourceDrift:
         return cls(data["urn"], data["type"], data["change"],
-                   tuple(PropertyDrift(**prop) for prop in data.get("properties", ())), data.get("reason"))
+                   tuple(PropertyDrift(**prop) for prop in data.get("properties", ())), data.get("reason"),
+                   tuple(data.get("unapplied", ())))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from terrane.engine.accounts import kubeconfig
 from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import MASK, Secret
 from terrane.engine.adopt import imports as adopt_imports
+from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import forkserver, inventory, locks, programs, pulumi_cli, state_files, worker, workspace
@@ -159,6 +160,7 @@ class Driver:
         self, operation: Operation, environments: Sequence[Environment], *, parallel: int = 1, wait_seconds: float = 0,
         options: Mapping[str, bool] | None = None, keep_going: bool = False,
         imports: Mapping[str, Sequence[adopt_imports.Import]] | None = None,
+        reconcile: Mapping[str, Reconcile] | None = None,
     ) -> list[OperationResult]:
         """Run ``operation`` on each environment.
 
@@ -170,6 +172,8 @@ class Driver:
         or with ``keep_going`` fails that environment alone.
         A ``preview`` or ``up`` adopts the resources of the environment's import plan
         (``imports/<env>.json``), or with ``imports``, those it gives for the environment.
+        An ``up`` marks (and may replace) the Kubernetes objects ``reconcile`` names per environment, so that
+        the provider applies them whatever its diff says (``engine.drift.reconcile``).
         """
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
@@ -181,6 +185,9 @@ class Driver:
         forks = start_method == "forkserver" and not (operation in worker.READ_ONLY and backend.holds_no_stack)
         with self._fork_server(cli) if forks else nullcontext():
             jobs, results = self._prepare(operation, environments, cli, backend, options, keep_going, imports or {})
+            for name, objects in (reconcile or {}).items():
+                if name in jobs:
+                    jobs[name][0]["reconcile"] = objects.to_json()
             results.update(self._execute(jobs, parallel, wait_seconds))
         return [results[env.name] for env in environments]
 

@@ -111,6 +111,7 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from pulumi import automation as auto
 
     from terrane.engine.adopt import imports as adopt_imports
+    from terrane.engine.drift.reconcile import Reconcile, reconciling
     from terrane.engine.errors import EngineError
     from terrane.engine.operations import programs
     from terrane.engine.operations.inventory import config_file
@@ -121,10 +122,12 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     env = project.environment(job["environment"])
     operation = job["operation"]
     imports = adopt_imports.from_json(job.get("imports", ()))
+    reconcile = Reconcile.from_json(job.get("reconcile", {}))
     stack = open_stack(
         project,
         env.name,
-        adopt_imports.importing(programs.load(job["program"], project.root)(env, project.account_for(env)), imports),
+        reconciling(adopt_imports.importing(programs.load(job["program"], project.root)(env, project.account_for(env)),
+                                            imports), reconcile, f"{time.time_ns():x}"),
         secrets_provider=job["secrets_provider"],
         pulumi_root=job.get("pulumi_root"),
         # A stack whose Pulumi.<env>.yaml remains was made: gone, it is missing, not to be made afresh.
@@ -160,6 +163,8 @@ def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
         if refused:
             raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(env.name)} or the spec")
     runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
+    if reconcile.replace:
+        options["replace"] = list(reconcile.replace)
     done = runs[operation](on_event=progress, **options, **({} if operation == "up" else {"run_program": True}))
     if operation == "up" and imports:
         adopt_imports.clear(project.root, env.name)

@@ -96,7 +96,9 @@ def test_every_namespace_denies_all_traffic_by_default(without_reader: Rendered)
     assert set(policies) == set(NAMESPACES)
     for namespace, policy in policies.items():
         assert policy.name == f"boot-{namespace}-default-deny"
-        assert policy.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        # No rules, said outright: terrane owns both lists, so a rule someone adds is drift, and up removes it.
+        assert policy.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [],
+                                         "egress": []}
         assert _namespace(without_reader, namespace).urn in policy.depends_on
 
 
