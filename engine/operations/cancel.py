@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from terrane.engine.errors import EngineError
 from terrane.engine.operations import locks, pulumi_cli, stack_locks, workspace
 from terrane.engine.operations.locks import Holder, Lock
 from terrane.engine.operations.pulumi_cli import UpdateRecord
@@ -38,6 +39,8 @@ _DONE: tuple[Outcome, ...] = ("nothing", "cancelled", "cleared", "broken")
 # How long a run that has just taken the lock has to record its worker, before the run itself is signalled.
 _WORKER_SECONDS = 5.0
 _POLL_SECONDS = 0.1
+# A lock's file read while its holder writes it may say nothing whole: it is read again for so long.
+_SETTLE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ def cancel(project: Project, name: str, *, force: bool = False, timeout: float |
         return CancelResult(name, "broken", (holder, *_clear_pulumi(project, name, force=True)[0]))
     # Held here, no terrane run can start while Pulumi's locks are looked at.
     with held:
-        gone = (held.abandoned,) if held.abandoned else ()
+        # A run of this host that was killed left its record (the kernel freed its lock); one of another host (a
+        # project on a shared disk) is Pulumi's locks' to tell of.
+        gone = (held.abandoned,) if held.abandoned and held.abandoned.here else ()
         pulumi, refusal = _clear_pulumi(project, name, force=force)
         if refusal:
             return CancelResult(name, "refused", pulumi, reason=refusal)
@@ -100,12 +105,12 @@ def _stop(project: Project, name: str, lock: Lock, holder: Holder, timeout: floa
     if lock.ask_to_cancel(holder):
         _interrupt(lock, holder)
     deadline = None if timeout is None else time.monotonic() + timeout
-    record = lock.record()
+    record = lock.record(settle=_SETTLE_SECONDS)
     while _holds(record, holder) and "ended" not in record and holder.alive():
         if deadline is not None and time.monotonic() >= deadline:
             return CancelResult(name, "still_running", (holder,))
         time.sleep(_POLL_SECONDS)
-        record = lock.record()
+        record = lock.record(settle=_SETTLE_SECONDS)
     # Its own word, unless the next run took the lock before it could be read.
     ended = record.get("ended") if _holds(record, holder) else None
     outcome: Outcome = "cancelled" if ended == "cancelled" else "finished" if ended else "ended"
@@ -118,7 +123,7 @@ def _interrupt(lock: Lock, holder: Holder) -> None:
     deadline = time.monotonic() + _WORKER_SECONDS
     while worker is None and time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)
-        record = lock.record()
+        record = lock.record(settle=_SETTLE_SECONDS)
         if not _holds(record, holder) or "ended" in record:
             return  # it ended meanwhile
         worker = Holder.of_record(record).worker
@@ -140,7 +145,11 @@ def _update_of(project: Project, name: str, holder: Holder) -> UpdateRecord | No
     backend = workspace.backend(project, create=False)
     if backend.holds_no_stack or holder.since is None:
         return None
-    update = pulumi_cli.last_update(pulumi_cli.locate(), project.root, workspace.backend_environment(backend), name)
+    try:
+        cli = pulumi_cli.locate()
+    except EngineError:  # the run stopped all the same; only its history cannot be read
+        return None
+    update = pulumi_cli.last_update(cli, project.root, workspace.backend_environment(backend), name)
     if update is None or update.started is None:
         return None
     started, taken = datetime.fromisoformat(update.started), datetime.fromisoformat(holder.since)

@@ -139,16 +139,22 @@ class Lock:
                 return Holder.of_record(record if record and "ended" not in record else {})
             time.sleep(0.05)
 
-    def record(self) -> dict[str, Any]:
-        """What the file says now, held or not: a holder, how the last one ended, or ``{}``."""
-        try:
-            descriptor = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return {}
-        try:
-            return _record(descriptor)
-        finally:
-            os.close(descriptor)
+    def record(self, *, settle: float = 0.0) -> dict[str, Any]:
+        """What the file says now, held or not: a holder, how the last one ended, or ``{}``; while it says nothing
+        (or nothing whole: a holder writing it), it is read again for up to ``settle`` seconds."""
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                descriptor = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                return {}
+            try:
+                record = _record(descriptor)
+            finally:
+                os.close(descriptor)
+            if record or time.monotonic() >= deadline:
+                return record
+            time.sleep(0.02)
 
     def ask_to_cancel(self, holder: Holder) -> bool:
         """Note that ``holder`` is asked to cancel; False if it was asked already (it must not be asked twice)."""
@@ -225,8 +231,10 @@ def _record(descriptor: int) -> dict[str, Any]:
 
 
 def _write(descriptor: int, record: dict[str, Any]) -> None:
-    os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, json.dumps(record).encode(), 0)
+    """Over the old record, then cut to length: a reader meanwhile finds the old record or the new, not nothing."""
+    text = json.dumps(record).encode()
+    os.pwrite(descriptor, text, 0)
+    os.ftruncate(descriptor, len(text))
 
 
 def _same_file(descriptor: int, path: Path) -> bool:
