@@ -21,6 +21,26 @@ from tests.helpers.processes import descendants, parents
 from tests.helpers.project import SampleProject
 from tests.helpers.testcloud import DELAY_TAG, TestCloud
 
+# Holds an environment's lock as a run does, naming itself its worker; on each SIGINT it counts one more ask in a
+# file, and ends as told: with that status, by exiting without a word ("exit"), or not at all ("").
+_PLAY = """
+import os, signal, sys, time
+from pathlib import Path
+from terrane.engine.operations.locks import environment_lock
+held = environment_lock(Path(sys.argv[1]), sys.argv[2]).acquire()
+held.note_worker(os.getpid())
+asks = Path(sys.argv[4])
+def asked(*_):
+    asks.write_text(str(int(asks.read_text() or 0) + 1))
+    if sys.argv[3] == "exit":
+        os._exit(1)
+    if sys.argv[3]:
+        held.release(ended=sys.argv[3])
+signal.signal(signal.SIGINT, asked)
+print("held", flush=True)
+time.sleep(600)
+"""
+
 _HOLD = """
 import fcntl, os, sys, time
 descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
@@ -44,6 +64,16 @@ def hold(path: Path, record: dict[str, Any]) -> subprocess.Popen[str]:
                               text=True)
     assert holder.stdout and holder.stdout.readline() == "held\n"
     return holder
+
+
+def play_run(state_dir: Path, name: str, ends: str, asks: Path) -> subprocess.Popen[str]:
+    """A process holding ``name``'s terrane lock as a run does (its own process group, its own worker); asked to
+    cancel, it counts the ask in ``asks`` and ends as ``ends`` says: a status, ``exit`` (no word), or "" (never)."""
+    asks.write_text("")
+    player = subprocess.Popen([sys.executable, "-c", _PLAY, str(state_dir), name, ends, str(asks)],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert player.stdout and player.stdout.readline() == "held\n"
+    return player
 
 
 def slow(project: SampleProject, seconds: int, *names: str) -> None:

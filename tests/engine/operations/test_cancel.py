@@ -1,7 +1,8 @@
 """``cancel`` against holders of terrane's lock that play a run: what it says is what happened.
 
 Each holder here is a process of its own that takes the lock as a run does and
-names itself as its worker; asked to cancel (SIGINT), it ends as it is told to.
+names itself as its worker; asked to cancel (SIGINT), it ends as it is told to
+(``tests.helpers.runs.play_run``).
 The real runs, Pulumi's locks and the stack's history are proven on the real
 CLI (tests/real_engine/test_cancel.py).
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,27 +22,7 @@ from terrane.engine.operations.cancel import CancelResult, cancel
 from terrane.engine.operations.locks import environment_lock
 from terrane.engine.project import Project, open_project
 from tests.helpers.project import SampleProject
-from tests.helpers.runs import dead_pid, hold
-
-# Holds aws-dev's lock as a run does; on each SIGINT it notes one more ask, and ends as argv[2] says:
-# with that status, by exiting without a word ("exit"), or not at all ("").
-HOLDER = """
-import os, signal, sys, time
-from pathlib import Path
-from terrane.engine.operations.locks import environment_lock
-held = environment_lock(Path(sys.argv[1]), "aws-dev").acquire()
-held.note_worker(os.getpid())
-asks = Path(sys.argv[3])
-def asked(*_):
-    asks.write_text(str(int(asks.read_text() or 0) + 1))
-    if sys.argv[2] == "exit":
-        os._exit(1)
-    if sys.argv[2]:
-        held.release(ended=sys.argv[2])
-signal.signal(signal.SIGINT, asked)
-print("held", flush=True)
-time.sleep(600)
-"""
+from tests.helpers.runs import dead_pid, hold, play_run
 
 
 @pytest.fixture
@@ -56,17 +36,13 @@ def run(project: Project, tmp_path: Path):
 
     def start(ends: str) -> tuple[subprocess.Popen[str], Path]:
         asks = tmp_path / f"asks-{len(started)}"
-        asks.write_text("")
-        holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(project.root / ".terrane"), ends, str(asks)],
-                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
-        started.append(holder)
-        assert holder.stdout and holder.stdout.readline() == "held\n"
-        return holder, asks
+        started.append(play_run(project.root / ".terrane", "aws-dev", ends, asks))
+        return started[-1], asks
 
     yield start
-    for holder in started:
-        holder.kill()
-        holder.wait()
+    for player in started:
+        player.kill()
+        player.wait()
 
 
 def test_a_run_that_ends_cancelled_is_reported_cancelled(project: Project, run) -> None:
