@@ -37,15 +37,15 @@ from terrane.engine.operations.cancel import CancelResult
 from terrane.engine.operations.cancel import cancel as cancel_run
 from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
 from terrane.engine.operations.pulumi_cli import UpdateRecord
-from terrane.engine.operations.workspace import STATE_DIR
 from terrane.engine.project import open_project
+from terrane.engine.store.paths import STATE_DIR
 from terrane.stacks.spec.environments import Environment
 
 if TYPE_CHECKING:
-    from terrane.engine.adopt.imports import Import
     from terrane.engine.adopt.mapping import Unmatched
     from terrane.engine.audit import AuditReport
     from terrane.engine.offline.render import Plan
+    from terrane.engine.store.imports import Import
 
 DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
 NOTIFIED = "notified.json"
@@ -286,8 +286,9 @@ class Engine:
         nothing is written: ``EngineError``, one line per refused object. Otherwise the import plan is
         written (``imports/<env>.json``), replacing any earlier one. Nothing that maps: nothing written.
         """
-        from terrane.engine.adopt import imports, mapping
+        from terrane.engine.adopt import mapping
         from terrane.engine.offline.render import plan_environment
+        from terrane.engine.store import imports
         from terrane.engine.tfstate import read_state
 
         if tfstate is not None and ids is not None:

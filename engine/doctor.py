@@ -32,8 +32,8 @@ from typing import Literal
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.errors import TerraneError
 from terrane.engine.operations import pulumi_cli, pulumi_logs, state_files, workspace
-from terrane.engine.operations.workspace import PASSPHRASE_FILE, STATE_DIR
 from terrane.engine.project import Project
+from terrane.engine.store.paths import BACKEND_ENV, PASSPHRASE_FILE, SECRETS_PROVIDER_ENV, STATE_DIR
 from terrane.stacks.spec import Spec
 from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount, KubernetesAccount
 from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
@@ -187,13 +187,13 @@ def _state_region(project: Project, backend: workspace.Backend,
         return None  # Pulumi Cloud, with a passphrase: in none of the environments' clouds
     stated = [(source, region) for source, region in (
         (STATE_REGION_ENV, environ.get(STATE_REGION_ENV, "").strip().lower() or None),
-        (workspace.BACKEND_ENV, _url_region(backend.url)),
-        (workspace.SECRETS_PROVIDER_ENV, _url_region(backend.secrets_provider)
+        (BACKEND_ENV, _url_region(backend.url)),
+        (SECRETS_PROVIDER_ENV, _url_region(backend.secrets_provider)
          if _cloud(backend.secrets_provider) == cloud else None),
     ) if region]
     if not stated:
         return Check("state region", "ok", f"cannot tell the region of the {cloud} state store from its URLs: "
-                                           f"add ?region=R to {workspace.BACKEND_ENV}, or set {STATE_REGION_ENV}, "
+                                           f"add ?region=R to {BACKEND_ENV}, or set {STATE_REGION_ENV}, "
                                            f"to check it against the environments' regions")
     source, region = stated[0]
     where = f"the state store is in {region} (from {source})"

@@ -27,10 +27,10 @@ from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.components.outputs import present
 from terrane.stacks import layout, terraform
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from terrane.stacks.program import standard_tags
 from terrane.stacks.spec.accounts import AwsAccount
 from terrane.stacks.spec.environments import Environment, NetworkSpec
 from terrane.stacks.spec.registries import EcrRegistry
+from terrane.stacks.standard import standard_tags
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,10 @@ from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.components.outputs import present
 from terrane.stacks import layout, names, terraform
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from terrane.stacks.program import standard_tags
 from terrane.stacks.spec.accounts import AzureAccount
 from terrane.stacks.spec.environments import Environment, NetworkSpec
 from terrane.stacks.spec.registries import AcrRegistry
+from terrane.stacks.standard import standard_tags
 
 # How the kubeconfig's kubelogin signs in, per auth method of the account.
 _KUBELOGIN: dict[str, KubeloginMode] = {"service_principal": "spn", "oidc": "workloadidentity", "cli": "azurecli"}

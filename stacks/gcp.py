@@ -27,10 +27,10 @@ from terrane.components.gcp import (
 from terrane.components.kubernetes import ServiceAccountArgs
 from terrane.stacks import layout, names, terraform
 from terrane.stacks.kubernetes import SECRETS_READER, bootstrap, secret_readers
-from terrane.stacks.program import stack_incarnation, standard_labels
 from terrane.stacks.spec.accounts import GcpAccount
 from terrane.stacks.spec.environments import DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, Environment, NetworkSpec
 from terrane.stacks.spec.registries import ArtifactRegistry
+from terrane.stacks.standard import stack_incarnation, standard_labels
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 
 from terrane.components.kubernetes import Bootstrap, BootstrapArgs, NamespaceArgs, ServiceAccountArgs
-from terrane.stacks.program import KUBECONFIG_KEY, SECRETS_READER, standard_kubernetes_labels
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.standard import KUBECONFIG_KEY, SECRETS_READER, standard_kubernetes_labels
 
 
 def secret_readers(env: Environment) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 Names are deterministic: the same environment in the same account always gets
 the same names; those of resources a cloud never deletes also carry the
-stack's incarnation (``stacks.program.INCARNATION_KEY``). Where a name must be
+stack's incarnation (``stacks.standard.INCARNATION_KEY``). Where a name must be
 globally unique (Key Vault, storage accounts), a short digest of the account
 scope keeps two accounts' "dev" environments apart; where a name is too long,
 it is cut and a digest of the full name keeps it distinct.

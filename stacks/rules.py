@@ -14,10 +14,10 @@ from itertools import combinations
 from typing import Any, Literal
 
 from terrane.stacks import layout
-from terrane.stacks.program import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
 from terrane.stacks.spec import REGION, Cloud, spoken
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.environments import POD_SECURITY, Environment, label_key_problem, label_value_problem
+from terrane.stacks.standard import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
 
 # What a machine type looks like on each cloud, when a pool does not use a neutral size.
 _MACHINE_TYPE = {

@@ -66,7 +66,7 @@ import yaml
 
 from terrane.components.aws_iam import CLUSTER_POLICY, ECR_PULL_ACTIONS, IAM_PATH, NODE_POLICIES
 from terrane.engine.errors import InvalidInputError
-from terrane.engine.operations.workspace import BACKEND_ENV, SECRETS_PROVIDER_ENV
+from terrane.engine.store.paths import BACKEND_ENV, SECRETS_PROVIDER_ENV
 from terrane.stacks.spec import ECR_REPOSITORY, REGION
 
 ROLE_NAMES = {

@@ -92,7 +92,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from terrane.engine.errors import InvalidInputError
-from terrane.engine.operations.workspace import BACKEND_ENV, SECRETS_PROVIDER_ENV
+from terrane.engine.store.paths import BACKEND_ENV, SECRETS_PROVIDER_ENV
 from terrane.stacks.spec import ACR_NAME, AZURE_RESOURCE_GROUP, REGION, UUID
 
 DEPLOYMENT_NAME = "terrane-bootstrap"

@@ -82,7 +82,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from terrane.engine.errors import InvalidInputError
-from terrane.engine.operations.workspace import BACKEND_ENV, SECRETS_PROVIDER_ENV
+from terrane.engine.store.paths import BACKEND_ENV, SECRETS_PROVIDER_ENV
 from terrane.stacks.spec import ARTIFACT_REPOSITORY, GCP_PROJECT, REGION
 
 SCRIPT_FILE = "terrane-bootstrap.sh"

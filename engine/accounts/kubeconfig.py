@@ -469,7 +469,7 @@ def _exec_credentials(spec: Mapping[str, Any], entry: _Entry, origin: str) -> _C
     info: dict[str, Any] = {"apiVersion": api_version, "kind": "ExecCredential", "spec": {"interactive": False}}
     if spec.get("provideClusterInfo") is True:
         info["spec"]["cluster"] = _exec_cluster(entry.cluster)
-    from terrane.engine.operations.workspace import base_environment
+    from terrane.engine.store.environ import base_environment
 
     environment = {**base_environment(), **additions, EXEC_INFO_ENV: json.dumps(info)}
     masks = [value for value in additions.values() if len(value) >= 4]

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from terrane.engine.accounts.kubeconfig import kubeconfig_of
 from terrane.engine.accounts.secrets import Secret, resolve
-from terrane.stacks.program import KUBECONFIG_KEY
 from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount, KubernetesAccount
 from terrane.stacks.spec.references import Reference
+from terrane.stacks.standard import KUBECONFIG_KEY
 
 ConfigValue = str | Secret
 Resolver = Callable[[Reference], Secret]

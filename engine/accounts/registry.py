@@ -22,8 +22,6 @@ from pydantic import ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
 from terrane.engine.files import write_atomically
-from terrane.engine.operations.locks import accounts_lock
-from terrane.engine.operations.workspace import STATE_DIR
 from terrane.engine.project import (
     ACCOUNTS_FILE,
     Project,
@@ -34,6 +32,8 @@ from terrane.engine.project import (
     read_yaml,
     validation_problems,
 )
+from terrane.engine.store.locks import accounts_lock
+from terrane.engine.store.paths import STATE_DIR
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, KubernetesAccount
 from terrane.stacks.spec.registries import (
     REGISTRY_KINDS,

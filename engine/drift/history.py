@@ -21,7 +21,7 @@ from typing import Any
 from terrane.engine.drift.properties import value_at
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.files import write_atomically
-from terrane.engine.operations.locks import Lock
+from terrane.engine.store.locks import Lock
 
 # Runs older than this leave the history when the next run is recorded; the latest state stays.
 HISTORY_DAYS = 90

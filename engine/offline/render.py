@@ -28,13 +28,14 @@ from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
 from terrane.engine import wire
-from terrane.engine.adopt import imports
 from terrane.engine.errors import EngineError
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
-from terrane.stacks.program import INCARNATION_KEY, KUBECONFIG_KEY, build_program
+from terrane.engine.store import imports
+from terrane.stacks.program import build_program
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.standard import INCARNATION_KEY, KUBECONFIG_KEY
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"

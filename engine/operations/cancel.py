@@ -23,10 +23,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from terrane.engine.errors import EngineError
-from terrane.engine.operations import locks, pulumi_cli, stack_locks, workspace
-from terrane.engine.operations.locks import Holder, Lock
+from terrane.engine.operations import pulumi_cli, stack_locks, workspace
 from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.project import Project
+from terrane.engine.store import locks
+from terrane.engine.store.locks import Holder, Lock
+from terrane.engine.store.paths import STATE_DIR
 
 Outcome = Literal["nothing", "cancelled", "finished", "ended", "still_running", "refused", "cleared", "broken"]
 """nothing: no run holds the environment. cancelled: a live run was stopped, and says it was cancelled.
@@ -76,7 +78,7 @@ def cancel(project: Project, name: str, *, force: bool = False, timeout: float |
 
     ``timeout``: how long to wait for a cancelled run to end (None: as long as it takes).
     """
-    lock = locks.environment_lock(project.root / workspace.STATE_DIR, name)
+    lock = locks.environment_lock(project.root / STATE_DIR, name)
     try:
         held = lock.acquire()
     except locks.LockedError:

@@ -28,17 +28,20 @@ from typing import Any, Literal
 from terrane.engine.accounts import kubeconfig
 from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import MASK, Secret
-from terrane.engine.adopt import imports as adopt_imports
 from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
-from terrane.engine.operations import forkserver, inventory, locks, programs, pulumi_cli, state_files, worker, workspace
+from terrane.engine.operations import forkserver, inventory, programs, pulumi_cli, state_files, worker, workspace
 from terrane.engine.operations.forkserver import Forked, ForkServer
 from terrane.engine.operations.pulumi_logs import cap as cap_pulumi_logs
 from terrane.engine.project import Project
-from terrane.stacks.program import KUBECONFIG_KEY
+from terrane.engine.store import imports as adopt_imports
+from terrane.engine.store import locks
+from terrane.engine.store.environ import base_environment
+from terrane.engine.store.paths import STATE_DIR
 from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.standard import KUBECONFIG_KEY
 
 Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
@@ -332,7 +335,7 @@ class Driver:
         if job["operation"] not in _RUNS_PROGRAM or job.get("no_stack"):
             return self._once(name, job, env)
         try:
-            held = locks.environment_lock(self.project.root / workspace.STATE_DIR, name).acquire()
+            held = locks.environment_lock(self.project.root / STATE_DIR, name).acquire()
         except locks.LockedError as exc:
             return OperationResult(name, job["operation"], "locked", error=str(exc), locked_by="terrane")
         with held:
@@ -387,7 +390,7 @@ class Driver:
     @contextmanager
     def _fork_server(self, cli: pulumi_cli.PulumiCli) -> Iterator[None]:
         """The fork server the run's workers are forked from, while the run lasts."""
-        self._forkserver = ForkServer(self.project.root, workspace.base_environment(),
+        self._forkserver = ForkServer(self.project.root, base_environment(),
                                       (*forkserver.PRELOAD, programs.module_of(self.program)),
                                       str(cli.root) if cli.root else None)
         try:
@@ -403,7 +406,7 @@ class Driver:
             running = list(self._running.items())
         for name, process in running:
             # Noted for terrane cancel, which must not ask again: a second SIGINT terminates.
-            locks.environment_lock(self.project.root / workspace.STATE_DIR, name).cancelling(os.getpid())
+            locks.environment_lock(self.project.root / STATE_DIR, name).cancelling(os.getpid())
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from terrane.engine.errors import EngineError
-from terrane.engine.operations.locks import Holder
 from terrane.engine.operations.pulumi_cli import PulumiCli
+from terrane.engine.store.locks import Holder
 
 # Where a DIY backend keeps a stack's locks: by project (what terrane makes), or by stack alone (a
 # backend from before projects).

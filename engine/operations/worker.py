@@ -110,13 +110,13 @@ def _missing_state(job: dict[str, Any]) -> str | None:
 def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
     from pulumi import automation as auto
 
-    from terrane.engine.adopt import imports as adopt_imports
     from terrane.engine.drift.reconcile import Reconcile, reconciling
     from terrane.engine.errors import EngineError
     from terrane.engine.operations import programs
     from terrane.engine.operations.inventory import config_file
     from terrane.engine.operations.workspace import apply_config, open_stack, renew_incarnation
     from terrane.engine.project import open_project
+    from terrane.engine.store import imports as adopt_imports
 
     project = open_project(job["project"])
     env = project.environment(job["environment"])

@@ -28,28 +28,15 @@ from typing import TYPE_CHECKING
 
 from terrane.engine.files import create_private
 from terrane.engine.project import Project
-from terrane.stacks.program import INCARNATION_KEY
+from terrane.engine.store.environ import BASE, chosen
+from terrane.engine.store.paths import BACKEND_ENV, PASSPHRASE_FILE, SECRETS_PROVIDER_ENV, STATE_DIR
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
+from terrane.stacks.standard import INCARNATION_KEY
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
 
-STATE_DIR = ".terrane"
-PASSPHRASE_FILE = "passphrase"
-BACKEND_ENV = "TERRANE_BACKEND_URL"
-SECRETS_PROVIDER_ENV = "TERRANE_SECRETS_PROVIDER"
 DIGEST_KEY = "terrane:configDigest"
-
-# Never credentials: what any process needs to run, reach the network and find its tools.
-_BASE = {
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
-    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-    "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK",
-    "PULUMI_LOG_ROTATION_MAX_AGE_DAYS", "PULUMI_LOG_ROTATION_MAX_TOTAL_MB",
-    "VIRTUAL_ENV", "PYTHONPATH",
-}
-_BASE_PREFIXES = ("LC_",)
 
 # Ambient credentials of each cloud, by the auth method that needs them.
 _AWS_CHAIN = {
@@ -161,19 +148,14 @@ def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, c
 def allowed_environment(account: Account, backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment the stack's Pulumi CLI (and its program) runs with."""
     method = "kubeconfig" if isinstance(account, KubernetesAccount) else account.auth.method
-    chosen = _chosen(environ, _BASE | _BY_AUTH[(account.cloud, method)] | _backend_names(backend))
+    names = BASE | _BY_AUTH[(account.cloud, method)] | _backend_names(backend)
     # Python dynamic providers run under the Python that runs terrane, which has the Pulumi SDK.
-    return {**chosen, **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
-
-
-def base_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """What any process of terrane's needs to run, and nothing else: no account's credential, no backend's."""
-    return _chosen(environ, _BASE)
+    return {**chosen(environ, names), **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
 
 
 def backend_environment(backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment of a Pulumi CLI that only reads the backend (``stack ls``): no account's credentials."""
-    return {**_chosen(environ, _BASE | _backend_names(backend)), **backend.env}
+    return {**chosen(environ, BASE | _backend_names(backend)), **backend.env}
 
 
 def _backend_names(backend: Backend) -> set[str]:
@@ -181,10 +163,6 @@ def _backend_names(backend: Backend) -> set[str]:
     for url in (backend.url, backend.secrets_provider):
         names |= _BY_SCHEME.get(url.split("://", 1)[0], set())
     return names
-
-
-def _chosen(environ: Mapping[str, str], names: set[str]) -> dict[str, str]:
-    return {name: value for name, value in environ.items() if name in names or name.startswith(_BASE_PREFIXES)}
 
 
 

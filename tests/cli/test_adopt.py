@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from terrane.engine.adopt import imports
 from terrane.engine.errors import InvalidInputError
+from terrane.engine.store import imports
 from tests.helpers.project import REPO, SampleProject
 
 VPC = imports.Import("aws:ec2/vpc:Vpc", "aws-dev-vpc", "vpc-0a1b2c3d4e5f60718", "aws_vpc.main")

@@ -3,7 +3,7 @@
 from terrane.engine.entry import run
 from terrane.engine.offline.render import PLAN_INCARNATION, plan, render
 from terrane.engine.project import open_project
-from terrane.stacks.program import INCARNATION_KEY
+from terrane.stacks.standard import INCARNATION_KEY
 from tests.helpers.project import REPO
 
 

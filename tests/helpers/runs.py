@@ -26,7 +26,7 @@ from tests.helpers.testcloud import DELAY_TAG, TestCloud
 _PLAY = """
 import os, signal, sys, time
 from pathlib import Path
-from terrane.engine.operations.locks import environment_lock
+from terrane.engine.store.locks import environment_lock
 held = environment_lock(Path(sys.argv[1]), sys.argv[2]).acquire()
 held.note_worker(os.getpid())
 asks = Path(sys.argv[4])

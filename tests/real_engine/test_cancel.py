@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from terrane.engine.operations import locks
 from terrane.engine.project import open_project
+from terrane.engine.store import locks
 from tests.helpers.project import SampleProject
 from tests.helpers.runs import dead_pid, hold, up_in_flight, wait_for
 from tests.helpers.testcloud import TestCloud

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from terrane.stacks.program import INCARNATION_KEY
+from terrane.stacks.standard import INCARNATION_KEY
 from tests.helpers.project import SENTINEL, SampleProject
 from tests.helpers.testcloud import TestCloud
 

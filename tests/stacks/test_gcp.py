@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from terrane.engine.offline.render import PLAN_INCARNATION, plan, render
 from terrane.engine.project import open_project
-from terrane.stacks.program import INCARNATION_KEY, build_program
+from terrane.stacks.program import build_program
+from terrane.stacks.standard import INCARNATION_KEY
 from tests.helpers.project import SampleProject
 
 KEY_RING = "gcp:kms/keyRing:KeyRing"

@@ -19,8 +19,8 @@ import pytest
 from terrane import Engine
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.operations.cancel import CancelResult, cancel
-from terrane.engine.operations.locks import environment_lock
 from terrane.engine.project import Project, open_project
+from terrane.engine.store.locks import environment_lock
 from tests.helpers.project import SampleProject
 from tests.helpers.runs import dead_pid, hold, play_run
 

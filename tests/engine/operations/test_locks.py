@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from terrane.engine.operations.locks import Lock, LockedError, environment_lock
+from terrane.engine.store.locks import Lock, LockedError, environment_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from terrane.engine.operations.locks import environment_lock
+from terrane.engine.store.locks import environment_lock
 held = environment_lock(Path(sys.argv[1]), "aws-dev").acquire()
 print("held", flush=True)
 time.sleep(600)

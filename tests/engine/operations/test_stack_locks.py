@@ -7,8 +7,8 @@ from pathlib import Path
 
 import boto3
 
-from terrane.engine.operations.locks import Holder
 from terrane.engine.operations.stack_locks import holders_in, read
+from terrane.engine.store.locks import Holder
 
 LOCK = {"pid": 4242, "username": "ci", "hostname": "build-7", "timestamp": "2026-01-02T04:04:05.123456789+01:00"}
 HOLDER = Holder("pulumi", 4242, "build-7", "2026-01-02T03:04:05+00:00", user="ci")

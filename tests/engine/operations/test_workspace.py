@@ -15,8 +15,8 @@ from pulumi import automation as auto
 from terrane.engine.errors import EngineError
 from terrane.engine.operations import pulumi_cli, workspace
 from terrane.engine.project import Project, open_project
-from terrane.stacks.program import INCARNATION_KEY
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS
+from terrane.stacks.standard import INCARNATION_KEY
 from tests.helpers.project import SampleProject
 
 AMBIENT = {

@@ -1,0 +1,104 @@
+"""The shape of the house, read from the source: which package imports which.
+
+A package is a folder under engine/, stacks/ or components/, or a module at the
+top of one (``terrane.engine.api``). Every import counts, a lazy one inside a
+function or one under ``TYPE_CHECKING`` too: each is a dependency someone
+reading the code has to follow.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = {"engine": "terrane.engine", "stacks": "terrane.stacks", "components": "terrane.components"}
+
+
+def _modules() -> Iterator[tuple[str, Path]]:
+    for folder, prefix in SOURCES.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            yield ".".join((prefix, *parts)), path
+
+
+def _imported(module: str, path: Path) -> Iterator[str]:
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            yield target
+            yield from (f"{target}.{alias.name}" for alias in node.names)
+
+
+def _package(module: str) -> str | None:
+    """``terrane.engine.drift.detect`` is in ``terrane.engine.drift``; ``terrane.engine`` is its own."""
+    parts = module.split(".")
+    return ".".join(parts[:3]) if parts[0] == "terrane" and len(parts) >= 2 else None
+
+
+def _graph() -> dict[str, set[str]]:
+    known = {_package(module) for module, _ in _modules()}
+    graph: dict[str, set[str]] = {}
+    for module, path in _modules():
+        source = _package(module)
+        assert source is not None
+        targets = {_package(name) for name in _imported(module, path)}
+        graph.setdefault(source, set()).update(t for t in targets if t in known and t != source)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph, as the packages along it, or None."""
+    done: set[str] = set()
+    trail: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        if node in trail:
+            return [*trail[trail.index(node):], node]
+        if node in done:
+            return None
+        trail.append(node)
+        for following in sorted(graph.get(node, ())):
+            if found := visit(following):
+                return found
+        trail.pop()
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        if found := visit(start):
+            return found
+    return None
+
+
+def test_no_package_imports_one_that_imports_it_back() -> None:
+    graph = _graph()
+    assert len(graph) > 20, "the graph was not read"
+    cycle = _cycle(graph)
+    assert cycle is None, "import circle: " + " -> ".join(cycle or ())
+
+
+@pytest.mark.parametrize("graph, expected", [
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
+    ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+    ({"a": {"b", "c"}, "b": {"c"}, "c": {"b"}}, ["b", "c", "b"]),
+])
+def test_a_cycle_is_found_at_any_length(graph: dict[str, set[str]], expected: list[str] | None) -> None:
+    assert _cycle(graph) == expected
+
+
+def test_the_ground_floor_imports_only_the_top_level_modules() -> None:
+    allowed = {"terrane.engine.errors", "terrane.engine.files", "terrane.engine.project"}
+    assert _graph()["terrane.engine.store"] <= allowed
