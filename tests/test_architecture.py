@@ -102,3 +102,15 @@ def test_a_cycle_is_found_at_any_length(graph: dict[str, set[str]], expected: li
 def test_the_ground_floor_imports_only_the_top_level_modules() -> None:
     allowed = {"terrane.engine.errors", "terrane.engine.files", "terrane.engine.project"}
     assert _graph()["terrane.engine.store"] <= allowed
+
+
+def test_the_cli_reaches_the_engine_only_through_its_api() -> None:
+    """The CLI parses, calls the Engine and renders: it imports the Engine and what it returns, the errors, and
+    itself; nothing behind the Engine."""
+    allowed = ("terrane.engine.api", "terrane.engine.results", "terrane.engine.errors", "terrane.engine.cli")
+    cli = [(module, path) for module, path in _modules() if module.startswith("terrane.engine.cli")]
+    assert len(cli) > 10, "the CLI's modules were not read"
+    reached = {f"{path.name}: {name}" for module, path in cli for name in _imported(module, path)
+               if name.split(".")[0] == "terrane" and not name.startswith(tuple(f"{a}." for a in allowed))
+               and name not in allowed}
+    assert not reached, "the CLI reaches past the Engine: " + ", ".join(sorted(reached))
