@@ -144,3 +144,15 @@ def _engine_packages() -> list[str]:
 def test_no_module_imports_one_that_imports_it_back(package: str) -> None:
     cycle = _cycle(_module_graph(package))
     assert cycle is None, "import circle: " + " -> ".join(cycle or ())
+
+
+def test_the_cli_reaches_the_engine_only_through_its_api() -> None:
+    """The CLI parses, calls the Engine and renders: it imports the Engine and what it returns, the errors, and
+    itself; nothing behind the Engine."""
+    allowed = ("terrane.engine.api", "terrane.engine.results", "terrane.engine.errors", "terrane.engine.cli")
+    cli = [(module, path) for module, path in _modules() if module.startswith("terrane.engine.cli")]
+    assert len(cli) > 10, "the CLI's modules were not read"
+    reached = {f"{path.name}: {name}" for module, path in cli for name in _imported(module, path)
+               if name.split(".")[0] == "terrane" and not name.startswith(tuple(f"{a}." for a in allowed))
+               and name not in allowed}
+    assert not reached, "the CLI reaches past the Engine: " + ", ".join(sorted(reached))
