@@ -30,11 +30,6 @@ from typing import TYPE_CHECKING, Literal
 
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import programs
-from terrane.engine.operations.cancel import CancelResult
-from terrane.engine.operations.cancel import cancel as cancel_run
-from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
-from terrane.engine.operations.pulumi_cli import UpdateRecord
-from terrane.engine.project import open_project
 from terrane.engine.results import (
     AccountList,
     Adopted,
@@ -50,7 +45,6 @@ from terrane.engine.results import (
     Removed,
     Verified,
 )
-from terrane.engine.verbs import drift as drifts
 from terrane.engine.verbs.link import (
     AcrLink,
     ArtifactRegistryLink,
@@ -64,13 +58,17 @@ from terrane.engine.verbs.link import (
     KubernetesLink,
     LinkRequest,
 )
-from terrane.engine.verbs.select import all_valid, refuse_both, select
-from terrane.stacks.spec.environments import Environment
 
+# What runs stacks, and the spec, load when an Engine is made: the verbs that need no project
+# (init_project, install_cli, bootstrap_*) stay as quick as the CLI's --help.
 if TYPE_CHECKING:
     from terrane.engine.audit import AuditReport
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan
+    from terrane.engine.operations.cancel import CancelResult
+    from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+    from terrane.engine.operations.pulumi_cli import UpdateRecord
+    from terrane.stacks.spec.environments import Environment
 
 __all__ = [
     "AcrLink", "Adopted", "ArtifactRegistryLink", "AwsAuth", "AwsLink", "AzureAuth", "AzureLink", "EcrLink", "Engine",
@@ -83,11 +81,16 @@ class Engine:
                  program: str = programs.DEFAULT):
         """``program`` names the factory of each environment's program (``package.module:factory``);
         ``on_progress`` receives the progress of every call that is given none of its own."""
+        from terrane.engine.operations.driver import Driver
+        from terrane.engine.project import open_project
+
         self.project = open_project(project_dir)
         self._driver = Driver(self.project, on_progress, program=program)
 
     def environments(self, names: Sequence[str] = (), *, all: bool = False) -> list[Environment]:
         """The named environments, each fully validated; or all of them that are valid."""
+        from terrane.engine.verbs.select import select
+
         return select(self.project, names, all)[0]
 
     # Offline: no credentials, no Pulumi CLI.
@@ -104,6 +107,7 @@ class Engine:
         An invalid environment, named or found with ``all``, raises ``InvalidInputError`` and nothing renders.
         """
         from terrane.engine.offline.render import plan_environment
+        from terrane.engine.verbs.select import all_valid
 
         return [plan_environment(self.project, env) for env in all_valid(self.project, names, all)]
 
@@ -117,6 +121,7 @@ class Engine:
         from terrane.engine.audit import markdown as render_markdown
         from terrane.engine.files import write_atomically
         from terrane.engine.offline.render import plan_environment
+        from terrane.engine.verbs.select import all_valid
 
         audits = [audit(env, self.project.account_for(env), plan_environment(self.project, env))
                   for env in all_valid(self.project, names, all)]
@@ -164,6 +169,8 @@ class Engine:
         A cancelled run is waited for, up to ``timeout`` seconds (None: as long as it takes), and the result says how
         it ended; ``result.ok`` is true only when what was asked is done.
         """
+        from terrane.engine.operations.cancel import cancel as cancel_run
+
         self.project.environment_file(name)  # an unknown environment is invalid input
         return cancel_run(self.project, name, force=force, timeout=timeout)
 
@@ -195,6 +202,8 @@ class Engine:
         again next run. Last, the run is appended to the drift history, which
         ``status`` and the next notification read.
         """
+        from terrane.engine.verbs import drift as drifts
+
         return drifts.check(self._with(on_progress), names, parallel=parallel, shard=shard, today=today, notify=notify)
 
     def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1,
@@ -203,6 +212,8 @@ class Engine:
 
         Protected environments are never touched, only reported.
         """
+        from terrane.engine.verbs import drift as drifts
+
         return drifts.remediate(self._with(on_progress), report, mode, parallel=parallel)
 
     def drift_job(
@@ -217,7 +228,9 @@ class Engine:
         ``junit`` and ``html`` are written once the check is recorded; ``on_checked`` then gets the outcome so far,
         before any remediation runs. ``outcome.exit_code`` is the job's.
         """
+        from terrane.engine.verbs import drift as drifts
         from terrane.engine.verbs import report as pages
+        from terrane.engine.verbs.select import refuse_both
 
         refuse_both(names, all)
         chosen_shard = drifts.shard_of(shard)
@@ -258,6 +271,7 @@ class Engine:
         is on the page as an error, and in ``unreadable``.
         """
         from terrane.engine.verbs import report as pages
+        from terrane.engine.verbs.select import refuse_both
 
         refuse_both(names, all)
         pages.check_target(html)
@@ -355,6 +369,8 @@ class Engine:
 
     def _with(self, on_progress: OnProgress | None) -> Driver:
         """The driver that reports to ``on_progress``; without one, to the engine's own callback."""
+        from terrane.engine.operations.driver import Driver
+
         if on_progress is None:
             return self._driver
         return Driver(self.project, on_progress, program=self._driver.program)
@@ -364,6 +380,8 @@ class Engine:
         options: Mapping[str, bool] | None = None, *, destroying: bool = False, on_progress: OnProgress | None = None,
     ) -> list[OperationResult]:
         """``destroying``: refuse, before anything runs, when a chosen environment is protected."""
+        from terrane.engine.verbs.select import select
+
         environments, invalid = select(self.project, names, all)
         if destroying:
             self._refuse_protected(environments)
@@ -381,6 +399,8 @@ class Engine:
 def _with_invalid(operation: Operation, results: list[OperationResult],
                   invalid: Mapping[str, str]) -> list[OperationResult]:
     """``results`` and, in name order among them, a failed result for each environment that could not run."""
+    from terrane.engine.operations.driver import OperationResult
+
     if not invalid:
         return results
     every = {result.environment: result for result in results}

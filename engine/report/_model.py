@@ -35,8 +35,7 @@ from terrane.engine.wire import SECRET_SIG, SIG_KEY
 
 if TYPE_CHECKING:
     from terrane.engine.operations.pulumi_cli import UpdateRecord
-    from terrane.engine.results import EnvironmentStatus
-    from terrane.engine.results import StatusSource as Engine
+    from terrane.engine.results import EnvironmentStatus, StatusSource
     from terrane.stacks.spec.environments import IgnoreRule
 
 STATES = ("in_sync", "drifted", "error", "not_deployed", "unchecked")
@@ -125,11 +124,11 @@ class Page:
         return list(grouped.items())
 
 
-def build_page(engine: Engine, names: Sequence[str] = (), *, run: DriftReport | None = None,
+def build_page(engine: StatusSource, names: Sequence[str] = (), *, run: DriftReport | None = None,
                now: datetime | None = None) -> Page:
     """The page of ``names`` (every environment when empty), or of the environments ``run`` checked.
 
-    Reads the backend once (``Engine.status``) and the drift history once.
+    Reads the backend once (``status()``, the Engine's) and the drift history once.
     An unknown name raises ``InvalidInputError`` before anything is read.
     """
     from terrane.engine.results import DRIFT_HISTORY
@@ -170,7 +169,7 @@ def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: Path,
                                  if name in by_name and by_name[name].error))
 
 
-def _rules(engine: Engine, name: str) -> Sequence[IgnoreRule]:
+def _rules(engine: StatusSource, name: str) -> Sequence[IgnoreRule]:
     try:
         return engine.project.environment(name).drift.ignore
     except InvalidInputError:
