@@ -28,7 +28,8 @@ from terrane.engine.errors import (
 
 if TYPE_CHECKING:
     from terrane.engine.api import Engine, EnvironmentStatus, Remediation
-    from terrane.engine.clouds.verification import Verification, verify
+    from terrane.engine.clouds.results import Verification
+    from terrane.engine.clouds.verification import verify
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan, plan
     from terrane.engine.operations.driver import OperationResult, PlannedStep, Progress, StackOutput
@@ -69,7 +70,7 @@ _LAZY = {
     "plan": "terrane.engine.offline.render",
     "Project": "terrane.engine.project",
     "open_project": "terrane.engine.project",
-    "Verification": "terrane.engine.clouds.verification",
+    "Verification": "terrane.engine.clouds.results",
     "verify": "terrane.engine.clouds.verification",
 }
 

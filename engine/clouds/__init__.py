@@ -5,7 +5,8 @@ provider config and allowed environment, and its offline fake; its ``CLOUD``
 provides the protocol of ``base`` (``Cloud``), which is all engine code asks of
 a cloud. ``get`` and ``of`` find a room by the ``cloud:`` of accounts.yaml and
 import it only then, so that ``terrane --help`` loads none. ``verification``
-holds what verifying any account shares, and ``verify`` itself.
+holds what verifying any account shares, and ``verify`` itself; ``results``
+what a verification found.
 """
 
 from __future__ import annotations

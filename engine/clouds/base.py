@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from terrane.engine.accounts.secrets import Secret
 
 if TYPE_CHECKING:
-    from terrane.engine.clouds.verification import Verification
+    from terrane.engine.clouds.results import Verification
     from terrane.stacks.spec.accounts import Account
     from terrane.stacks.spec.references import Reference
     from terrane.stacks.spec.registries import Registry

@@ -40,7 +40,7 @@ def remove(project: Project, name: str) -> Removed:
 
 def verify(project: Project, name: str, *, keep_refusal: bool) -> Verified:
     """Verify account or registry ``name``; with ``keep_refusal``, a cloud's refusal is an unverified result."""
-    from terrane.engine.clouds.verification import Verification
+    from terrane.engine.clouds.results import Verification
     from terrane.engine.clouds.verification import verify as check
 
     account = project.accounts.get(name) or project.registries.get(name)

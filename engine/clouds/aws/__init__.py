@@ -8,7 +8,8 @@ from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.aws import config
 from terrane.engine.clouds.aws.fake import INVOKES, resource
 from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Resolver
-from terrane.engine.clouds.verification import Check, Verification
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AwsAccount
 from terrane.stacks.spec.registries import EcrRegistry, Registry
 

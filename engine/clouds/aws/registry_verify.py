@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds.aws.policies import Statement, aws_grants, statements
 from terrane.engine.clouds.aws.verify import aws_client, error_code, sign_in
-from terrane.engine.clouds.verification import PAGE, Check, Findings, Verification, images
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import PAGE, Check, Findings, images
 from terrane.engine.errors import EngineError
 from terrane.stacks.spec.registries import EcrRegistry
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from terrane.engine.clouds.aws.bootstrap import EXTERNAL_ID
-from terrane.engine.clouds.verification import Check, Verification
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import Check
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.stacks.spec.accounts import AwsAccount
 from terrane.stacks.spec.references import Reference

@@ -15,7 +15,8 @@ from typing import Any
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import http
 from terrane.engine.clouds.azure.verify import arm_token, identity_of, sdk_installed
-from terrane.engine.clouds.verification import PAGE, Check, Findings, Verification, unconfirmed
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import PAGE, Check, Findings, unconfirmed
 from terrane.engine.clouds.wildcards import wildcard_match
 from terrane.stacks.spec.registries import AcrRegistry
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import verification
-from terrane.engine.clouds.verification import Check, Verification, first_line, unconfirmed
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import Check, first_line, unconfirmed
 from terrane.engine.errors import EngineError
 from terrane.stacks.spec.accounts import AzureAccount
 from terrane.stacks.spec.registries import AcrRegistry

@@ -10,7 +10,8 @@ from __future__ import annotations
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import http
 from terrane.engine.clouds.gcp.verify import email_of, identity_of, sdk_installed, signed_in
-from terrane.engine.clouds.verification import Check, Findings, Verification, images, unconfirmed
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import Check, Findings, images, unconfirmed
 from terrane.stacks.spec.registries import ArtifactRegistry
 
 __all__ = ["GAR_PUSH_PERMISSIONS", "verify_registry"]

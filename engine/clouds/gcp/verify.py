@@ -8,7 +8,8 @@ from typing import Any
 
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import verification
-from terrane.engine.clouds.verification import Check, Verification, first_line, unconfirmed
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import Check, first_line, unconfirmed
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.stacks.spec.accounts import GcpAccount
 from terrane.stacks.spec.references import Reference

@@ -9,7 +9,8 @@ from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Resolver, StateStore
 from terrane.engine.clouds.kubernetes.fake import INVOKES, resource
 from terrane.engine.clouds.kubernetes.kubeconfig import kubeconfig_of
-from terrane.engine.clouds.verification import Check, Verification
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.registries import Registry
 from terrane.stacks.standard import KUBECONFIG_KEY

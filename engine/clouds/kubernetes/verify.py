@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from terrane.engine.clouds.kubernetes.client import ApiError, Client
 from terrane.engine.clouds.kubernetes.kubeconfig import kubeconfig_of, origin
-from terrane.engine.clouds.verification import Check, Evidence, Verification, first_line
+from terrane.engine.clouds.results import Evidence, Verification
+from terrane.engine.clouds.verification import Check, first_line
 from terrane.stacks.spec.accounts import KubernetesAccount
 
 # What terrane's Bootstrap (components/kubernetes) creates, as (API group, resource): a cluster's kubeconfig user

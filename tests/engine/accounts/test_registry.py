@@ -8,7 +8,8 @@ import boto3
 import pytest
 
 from terrane.engine.accounts.registry import link, registry_summaries, remove
-from terrane.engine.clouds.verification import NotVerified, for_link
+from terrane.engine.clouds.results import NotVerified
+from terrane.engine.clouds.verification import for_link
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.project import open_project
 from terrane.stacks.spec.registries import EcrRegistry

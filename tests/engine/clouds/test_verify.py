@@ -13,7 +13,8 @@ from moto.core.authorization import enable_iam_authentication
 from moto.sts.models import sts_backends
 
 from terrane.engine.clouds import verification as verify_module
-from terrane.engine.clouds.verification import Verification, installed, verify
+from terrane.engine.clouds.results import Verification
+from terrane.engine.clouds.verification import installed, verify
 from terrane.engine.errors import EngineError, ExitCode, InvalidInputError
 from terrane.stacks.spec.accounts import AwsAccount, AzureAccount, GcpAccount
 from tests.helpers.fake_clouds import FakeAzure, FakeGoogle

@@ -28,7 +28,8 @@ from terrane.engine.clouds.azure import registry_verify as acr_verify
 from terrane.engine.clouds.azure.registry_verify import ACR_PUSH_OPERATIONS
 from terrane.engine.clouds.gcp import registry_verify as gar_verify
 from terrane.engine.clouds.gcp.registry_verify import GAR_PUSH_PERMISSIONS
-from terrane.engine.clouds.verification import Evidence, Verification, verify
+from terrane.engine.clouds.results import Evidence, Verification
+from terrane.engine.clouds.verification import verify
 from terrane.engine.errors import EngineError
 from terrane.stacks.spec.registries import AcrRegistry, ArtifactRegistry, EcrRegistry
 from tests.engine.clouds.test_verify import assert_not_leaked, throwaway_key
