@@ -1,6 +1,6 @@
 """What the AWS components and the account bootstrap share about IAM, without loading the AWS SDK.
 
-The bootstrap (``terrane.engine.accounts.aws_bootstrap``) lets terrane's provisioner role
+The bootstrap (``terrane.engine.clouds.aws.bootstrap``) lets terrane's provisioner role
 manage only roles under ``IAM_PATH`` and attach only the managed policies named
 here, so these names are part of that contract. This module imports nothing, so
 the CLI can read them without paying for ``pulumi_aws``.

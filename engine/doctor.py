@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import subprocess
 import urllib.parse
@@ -27,28 +26,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from terrane.engine import clouds
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.errors import TerraneError
 from terrane.engine.operations import pulumi_cli, pulumi_logs, state_files, workspace
 from terrane.engine.project import Project
 from terrane.engine.store.paths import BACKEND_ENV, PASSPHRASE_FILE, SECRETS_PROVIDER_ENV, STATE_DIR
 from terrane.stacks.spec import Spec
-from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount, KubernetesAccount
+from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
-from terrane.stacks.spec.registries import EcrRegistry, Registry
+from terrane.stacks.spec.registries import Registry
+
+if TYPE_CHECKING:
+    from terrane.engine.clouds.base import Cloud
 
 Status = Literal["ok", "warn", "fail"]
 
 STATE_REGION_ENV = "TERRANE_STATE_REGION"
 """The state store's region, for the region check when its URLs name none (on Azure, they never do)."""
 
-# The cloud of each backend and secrets provider URL scheme; others (file, Pulumi Cloud) are in none.
-_SCHEME_CLOUDS = {"s3": "aws", "awskms": "aws", "gs": "gcp", "gcpkms": "gcp",
-                  "azblob": "azure", "azurekeyvault": "azure"}
-_KMS_ARN_REGION = re.compile(r"arn:[\w-]+:kms:([a-z0-9-]+):")
-_GCP_LOCATION = re.compile(r"projects/[^/]+/locations/([^/]+)/")
 
 # Provider plugins the components need: plugin name -> Python SDK distribution.
 PLUGINS = {"aws": "pulumi-aws", "azure-native": "pulumi-azure-native", "gcp": "pulumi-gcp", "kubernetes": "pulumi-kubernetes"}
@@ -152,11 +150,9 @@ def _missing_passphrase(backend: workspace.Backend, path: Path, *, generated: bo
 
 
 def _references(check: str, linked: Account | Registry) -> Check:
-    if isinstance(linked, KubernetesAccount):
-        method, references = "kubeconfig", [linked.kubeconfig]
-    else:
-        method, references = linked.auth.method, _find_references(linked.auth)
-    region = linked.region if isinstance(linked, (AwsAccount, EcrRegistry)) else None
+    method = "kubeconfig" if isinstance(linked, KubernetesAccount) else linked.auth.method
+    references = _find_references(linked)
+    region = clouds.of(linked).secrets_region(linked)
     try:
         for reference in references:
             resolve(reference, region=region)
@@ -189,10 +185,10 @@ def _state_region(project: Project, backend: workspace.Backend,
         (STATE_REGION_ENV, environ.get(STATE_REGION_ENV, "").strip().lower() or None),
         (BACKEND_ENV, _url_region(backend.url)),
         (SECRETS_PROVIDER_ENV, _url_region(backend.secrets_provider)
-         if _cloud(backend.secrets_provider) == cloud else None),
+         if _cloud(backend.secrets_provider) is cloud else None),
     ) if region]
     if not stated:
-        return Check("state region", "ok", f"cannot tell the region of the {cloud} state store from its URLs: "
+        return Check("state region", "ok", f"cannot tell the region of the {cloud.name} state store from its URLs: "
                                            f"add ?region=R to {BACKEND_ENV}, or set {STATE_REGION_ENV}, "
                                            f"to check it against the environments' regions")
     source, region = stated[0]
@@ -200,38 +196,27 @@ def _state_region(project: Project, backend: workspace.Backend,
     disagreeing = [f"{other} ({name})" for name, other in stated[1:] if other != region]
     if disagreeing:
         return Check("state region", "warn", f"{where}, but {', '.join(disagreeing)} says otherwise")
-    regions = _environment_regions(project, cloud)
+    regions = _environment_regions(project, cloud.name)
     elsewhere = [f"{name} ({env_region})" for name, env_region in regions.items()
-                 if not _covers(cloud, region, env_region)]
+                 if not cloud.state_store.covers(region, env_region)]
     if elsewhere:
-        return Check("state region", "warn", f"{where}; {cloud} environments in other regions, whose state and "
+        return Check("state region", "warn", f"{where}; {cloud.name} environments in other regions, whose state and "
                                              f"secrets cross regions on every run: {', '.join(elsewhere)}")
     if not regions:
-        return Check("state region", "ok", f"{where}; no {cloud} environment")
-    return Check("state region", "ok", f"{where}, like every {cloud} environment")
+        return Check("state region", "ok", f"{where}; no {cloud.name} environment")
+    return Check("state region", "ok", f"{where}, like every {cloud.name} environment")
 
 
-def _cloud(url: str) -> str | None:
-    return _SCHEME_CLOUDS.get(url.partition("://")[0])
+def _cloud(url: str) -> Cloud | None:
+    """The cloud whose state store a backend or secrets provider URL names; None for a file or Pulumi Cloud."""
+    scheme = url.partition("://")[0]
+    return next((cloud for cloud in clouds.every() if scheme in cloud.state_store.schemes), None)
 
 
 def _url_region(url: str) -> str | None:
     """The region a backend or secrets provider URL names, if any."""
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme in ("s3", "awskms"):
-        query = urllib.parse.parse_qs(parsed.query).get("region")
-        arn = _KMS_ARN_REGION.search(parsed.path)
-        return query[0].lower() if query else arn[1] if arn else None
-    if parsed.scheme == "gcpkms":
-        location = _GCP_LOCATION.search(f"{parsed.netloc}{parsed.path}/")
-        # A global key ring says nothing of where the state is.
-        return location[1].lower() if location and location[1] != "global" else None
-    return None
-
-
-def _covers(cloud: str, state: str, region: str) -> bool:
-    """Whether the state store's region is the environment's (a GCP multi-region, like europe, covers its own)."""
-    return region == state or (cloud == "gcp" and region.startswith(f"{state}-"))
+    cloud = _cloud(url)
+    return cloud.state_store.region_of(url) if cloud else None
 
 
 def _environment_regions(project: Project, cloud: str) -> dict[str, str]:
@@ -243,8 +228,9 @@ def _environment_regions(project: Project, cloud: str) -> dict[str, str]:
         except TerraneError:
             continue
         account = project.accounts[env.account]
-        if account.cloud == cloud and isinstance(account, (AwsAccount, AzureAccount, GcpAccount)):
-            regions[name] = env.resolved_region(account)
+        region = env.resolved_region(account)
+        if account.cloud == cloud and region is not None:
+            regions[name] = region
     return regions
 
 

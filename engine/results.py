@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from terrane.engine.accounts.registry import AccountSummary, RegistrySummary
-    from terrane.engine.accounts.verify import NotVerified, Verification
     from terrane.engine.adopt.mapping import Unmatched
     from terrane.engine.audit import OFFLINE_NOTE, AuditReport, EnvironmentAudit, Severity, summary
+    from terrane.engine.clouds.results import NotVerified, Verification
     from terrane.engine.doctor import Check
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan
@@ -53,7 +53,7 @@ NOTIFIED = "notified.json"
 
 _LAZY = {
     "AccountSummary": "terrane.engine.accounts.registry", "RegistrySummary": "terrane.engine.accounts.registry",
-    "NotVerified": "terrane.engine.accounts.verify", "Verification": "terrane.engine.accounts.verify",
+    "NotVerified": "terrane.engine.clouds.results", "Verification": "terrane.engine.clouds.results",
     "OFFLINE_NOTE": "terrane.engine.audit", "AuditReport": "terrane.engine.audit",
     "EnvironmentAudit": "terrane.engine.audit", "Severity": "terrane.engine.audit", "summary": "terrane.engine.audit",
     "Check": "terrane.engine.doctor", "DriftReport": "terrane.engine.drift.report",

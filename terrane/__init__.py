@@ -27,8 +27,9 @@ from terrane.engine.errors import (
 )
 
 if TYPE_CHECKING:
-    from terrane.engine.accounts.verify import Verification, verify
     from terrane.engine.api import Engine, EnvironmentStatus, Remediation
+    from terrane.engine.clouds.results import Verification
+    from terrane.engine.clouds.verification import verify
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan, plan
     from terrane.engine.operations.driver import OperationResult, PlannedStep, Progress, StackOutput
@@ -69,8 +70,8 @@ _LAZY = {
     "plan": "terrane.engine.offline.render",
     "Project": "terrane.engine.project",
     "open_project": "terrane.engine.project",
-    "Verification": "terrane.engine.accounts.verify",
-    "verify": "terrane.engine.accounts.verify",
+    "Verification": "terrane.engine.clouds.results",
+    "verify": "terrane.engine.clouds.verification",
 }
 
 

@@ -130,14 +130,10 @@ def _module_graph(package: str) -> dict[str, set[str]]:
     return graph
 
 
-UNTIDY = {"terrane.engine.accounts"}
-"""Packages whose modules still import each other back (accounts: verify and registry_verify), until they are split."""
-
-
 def _engine_packages() -> list[str]:
-    """The folders under engine/, but the untidy ones."""
+    """The folders under engine/."""
     return sorted(f"terrane.engine.{folder.name}" for folder in (ROOT / "engine").iterdir()
-                  if (folder / "__init__.py").is_file() and f"terrane.engine.{folder.name}" not in UNTIDY)
+                  if (folder / "__init__.py").is_file())
 
 
 @pytest.mark.parametrize("package", _engine_packages())

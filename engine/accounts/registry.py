@@ -47,12 +47,11 @@ from terrane.stacks.spec.registries import (
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from terrane.engine.accounts.verify import Verification
-
 Section = Literal["accounts", "registries"]
 """The top-level key of accounts.yaml an entry lives under."""
 _NOUN: dict[Section, str] = {"accounts": "account", "registries": "registry"}
 M = TypeVar("M", bound="BaseModel")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -156,13 +155,13 @@ def link(
     name: str,
     account: Account | Registry,
     *,
-    verify: bool = True,
+    verify: Callable[[str, Account | Registry], V] | None,
     replace: bool = False,
-) -> Verification | None:
-    """Add ``account`` (an account or a registry) as ``name``, verified first unless ``verify`` is False.
+) -> V | None:
+    """Add ``account`` (an account or a registry) as ``name``, checked first with ``verify`` unless it is None.
 
-    A registry whose checks fail (it cannot pull, or can push) is not written:
-    ``NotVerified`` holds the verification that says why.
+    ``verify`` is ``engine.clouds.verification.for_link``, or the caller's own:
+    whatever it raises, nothing is written; its result is returned.
     """
     section = _section_of(account)
     noun = _NOUN[section]
@@ -170,15 +169,7 @@ def link(
     if problem is not None:
         raise InvalidInputError(f"{noun} name '{name}': {problem}")
     _check_name(name, section, {"accounts": project.accounts, "registries": project.registries}, replace)
-    verification = None
-    if verify:
-        from terrane.engine.accounts.verify import NotVerified
-        from terrane.engine.accounts.verify import verify as check
-
-        verification = check(name, account)
-        if verification.failed:
-            raise NotVerified(f"{noun} {name} was not linked: {verification.note}; fix its identity's permissions, "
-                              "or pass --no-verify to link it anyway", verification)
+    verification = verify(name, account) if verify is not None else None
     _update(project, section, name, account.model_dump(mode="json", exclude_none=True), replace=replace)
     return verification
 

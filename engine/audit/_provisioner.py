@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from terrane.engine.accounts.aws_bootstrap import ROLE_NAMES, new_external_id, template
 from terrane.engine.audit._model import ElevatedItem
 from terrane.engine.audit._plan import _allows, _get, _listed, _listed_statements, _statement
+from terrane.engine.clouds.aws.bootstrap import ROLE_NAMES, new_external_id, template
 from terrane.stacks.spec.accounts import AwsAuth, KubernetesAccount
 
 if TYPE_CHECKING:

@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from terrane.engine.accounts import kubeconfig
-from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import MASK, Secret
+from terrane.engine.clouds import provider_config
+from terrane.engine.clouds.kubernetes import kubeconfig
+from terrane.engine.clouds.kubernetes.client import ApiError, Client
 from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
@@ -469,9 +470,9 @@ def _progress(name: str, message: dict[str, Any]) -> Progress:
 
 def _reach(flat: str | Secret, origin: str) -> None:
     """A linked cluster's API server answers, and takes the kubeconfig's credentials: else one line, before Pulumi starts."""
-    client = kubeconfig.Client.from_kubeconfig(flat.reveal() if isinstance(flat, Secret) else flat, origin=origin)
+    client = Client.from_kubeconfig(flat.reveal() if isinstance(flat, Secret) else flat, origin=origin)
     try:
         client.get("/version")
-    except kubeconfig.ApiError as exc:
+    except ApiError as exc:
         if exc.status == 401:
             raise

@@ -45,7 +45,7 @@ START_METHODS = ("forkserver", "spawn")
 
 # What every worker imports before it runs anything: the Automation API and terrane's engine.
 PRELOAD = ("pulumi.automation", "terrane.engine.operations.worker", "terrane.engine.project", "terrane.engine.operations.workspace",
-           "terrane.engine.operations.programs", "terrane.engine.drift.detect", "terrane.engine.accounts.provider_config")
+           "terrane.engine.operations.programs", "terrane.engine.drift.detect", "terrane.engine.clouds")
 _MESSAGE_LIMIT = 1 << 20
 
 

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from terrane.engine import clouds
 from terrane.engine.files import create_private
 from terrane.engine.project import Project
 from terrane.engine.store.environ import BASE, chosen
 from terrane.engine.store.paths import BACKEND_ENV, PASSPHRASE_FILE, SECRETS_PROVIDER_ENV, STATE_DIR
-from terrane.stacks.spec.accounts import Account, KubernetesAccount
+from terrane.stacks.spec.accounts import Account
 from terrane.stacks.standard import INCARNATION_KEY
 
 if TYPE_CHECKING:
@@ -38,46 +39,9 @@ if TYPE_CHECKING:
 
 DIGEST_KEY = "terrane:configDigest"
 
-# Ambient credentials of each cloud, by the auth method that needs them.
-_AWS_CHAIN = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_STS_REGIONAL_ENDPOINTS",
-}
-_AWS_ENDPOINTS = {"AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"}
-_AWS_FILES = {"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"}
-_GOOGLE_AMBIENT = {"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"}
-# What Azure's DefaultAzureCredential signs in with: a secret, a federated token, or the Azure CLI's login.
-_AZURE_ENTRA = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
-                "AZURE_AUTHORITY_HOST", "AZURE_CONFIG_DIR"}
-_BY_AUTH: dict[tuple[str, str], set[str]] = {
-    ("aws", "assume_role"): _AWS_CHAIN | _AWS_ENDPOINTS,
-    ("aws", "profile"): _AWS_FILES | _AWS_ENDPOINTS,
-    ("aws", "static"): _AWS_ENDPOINTS,
-    ("azure", "service_principal"): {"AZURE_AUTHORITY_HOST"},
-    ("azure", "oidc"): {"AZURE_AUTHORITY_HOST", "AZURE_FEDERATED_TOKEN_FILE"},
-    ("azure", "cli"): {"AZURE_CONFIG_DIR"},
-    ("gcp", "service_account_key"): set(),
-    ("gcp", "impersonate"): _GOOGLE_AMBIENT,
-    ("gcp", "application_default"): _GOOGLE_AMBIENT,
-    # A linked cluster's kubeconfig is secret stack config; an exec plugin in it (aws eks get-token,
-    # kubelogin, gke-gcloud-auth-plugin) finds its credentials through its own files under HOME.
-    ("kubernetes", "kubeconfig"): set(),
-}
-
-# What the state backend or secrets provider itself needs to be reached, by URL scheme.
-_BY_SCHEME: dict[str, set[str]] = {
-    "s3": _AWS_CHAIN | _AWS_ENDPOINTS,
-    "awskms": _AWS_CHAIN | _AWS_ENDPOINTS,
-    "gs": _GOOGLE_AMBIENT,
-    "gcpkms": _GOOGLE_AMBIENT,
-    # A storage account with shared keys off (as the Azure bootstrap makes it) is reached with Entra ID.
-    "azblob": {"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"} | _AZURE_ENTRA,
-    "azurekeyvault": _AZURE_ENTRA,
-    "https": {"PULUMI_ACCESS_TOKEN"},
-}
+# What Pulumi Cloud, a backend of no cloud's, needs to be reached; each cloud says what its state store needs
+# (``Cloud.state_store``).
+_PULUMI_CLOUD = {"https": frozenset({"PULUMI_ACCESS_TOKEN"})}
 
 
 @dataclass(frozen=True)
@@ -146,9 +110,9 @@ def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, c
 
 
 def allowed_environment(account: Account, backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The environment the stack's Pulumi CLI (and its program) runs with."""
-    method = "kubeconfig" if isinstance(account, KubernetesAccount) else account.auth.method
-    names = BASE | _BY_AUTH[(account.cloud, method)] | _backend_names(backend)
+    """The environment the stack's Pulumi CLI (and its program) runs with: the account's cloud says which of the
+    operator's credentials its sign-in method needs (``Cloud.allowed_environment``)."""
+    names = BASE | clouds.of(account).allowed_environment(account) | _backend_names(backend)
     # Python dynamic providers run under the Python that runs terrane, which has the Pulumi SDK.
     return {**chosen(environ, names), **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
 
@@ -159,11 +123,12 @@ def backend_environment(backend: Backend, environ: Mapping[str, str] = os.enviro
 
 
 def _backend_names(backend: Backend) -> set[str]:
-    names: set[str] = set()
+    schemes = {**_PULUMI_CLOUD, **{scheme: names for cloud in clouds.every()
+                                   for scheme, names in cloud.state_store.schemes.items()}}
+    found: set[str] = set()
     for url in (backend.url, backend.secrets_provider):
-        names |= _BY_SCHEME.get(url.split("://", 1)[0], set())
-    return names
-
+        found |= schemes.get(url.split("://", 1)[0], frozenset())
+    return found
 
 
 def open_stack(

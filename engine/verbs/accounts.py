@@ -15,11 +15,12 @@ def link(project: Project, name: str, request: LinkRequest, *, verify: bool, rep
     """Write ``request`` as ``name``, verified first unless ``verify`` is False (``NotVerified``: checks failed)."""
     from terrane.engine.accounts.registry import link as write_link
     from terrane.engine.accounts.registry import parse_account, parse_registry
+    from terrane.engine.clouds.verification import for_link
     from terrane.stacks.spec.registries import REGISTRY_KINDS, AcrRegistry, ArtifactRegistry, EcrRegistry
 
     raw, flags = request.entry()
     entry = parse_registry(raw, flags) if request.registry else parse_account(raw, flags)
-    verification = write_link(project, name, entry, verify=verify, replace=replace)
+    verification = write_link(project, name, entry, verify=for_link if verify else None, replace=replace)
     if isinstance(entry, (EcrRegistry, AcrRegistry, ArtifactRegistry)):
         return Linked(name, f"{REGISTRY_KINDS[entry.cloud]} registry", ", ".join(entry.targets), verification)
     return Linked(name, f"{entry.cloud} account", entry.scope_id, verification)
@@ -39,8 +40,8 @@ def remove(project: Project, name: str) -> Removed:
 
 def verify(project: Project, name: str, *, keep_refusal: bool) -> Verified:
     """Verify account or registry ``name``; with ``keep_refusal``, a cloud's refusal is an unverified result."""
-    from terrane.engine.accounts.verify import Verification
-    from terrane.engine.accounts.verify import verify as check
+    from terrane.engine.clouds.results import Verification
+    from terrane.engine.clouds.verification import verify as check
 
     account = project.accounts.get(name) or project.registries.get(name)
     if account is None:
@@ -56,7 +57,7 @@ def verify(project: Project, name: str, *, keep_refusal: bool) -> Verified:
 
 def bootstrap_aws(trusted_principal: str, external_id: str | None, region: str | None, repositories: Sequence[str],
                   fmt: Literal["yaml", "json"]) -> Bootstrapped:
-    from terrane.engine.accounts import aws_bootstrap
+    from terrane.engine.clouds.aws import bootstrap as aws_bootstrap
 
     region = default("--region", region, "AWS_REGION", "AWS_DEFAULT_REGION")
     generated = external_id is None
@@ -70,7 +71,7 @@ def bootstrap_aws(trusted_principal: str, external_id: str | None, region: str |
 
 def bootstrap_azure(region: str | None, principal_id: str, drift_principal_id: str | None, acr: str | None,
                     acr_resource_group: str | None, registry_reader_principal_id: str | None) -> Bootstrapped:
-    from terrane.engine.accounts import azure_bootstrap
+    from terrane.engine.clouds.azure import bootstrap as azure_bootstrap
 
     bootstrap = azure_bootstrap.Bootstrap(
         location=default("--region", region, azure_bootstrap.LOCATION_ENV),
@@ -83,7 +84,7 @@ def bootstrap_azure(region: str | None, principal_id: str, drift_principal_id: s
 
 
 def bootstrap_gcp(project: str, region: str | None, repositories: Sequence[str], member: str | None) -> Bootstrapped:
-    from terrane.engine.accounts import gcp_bootstrap
+    from terrane.engine.clouds.gcp import bootstrap as gcp_bootstrap
 
     bootstrap = gcp_bootstrap.Bootstrap(
         project=project,

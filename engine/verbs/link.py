@@ -117,7 +117,7 @@ class AwsLink:
         region = default("--region", self.region, "AWS_REGION", "AWS_DEFAULT_REGION")
         auth, boundary = self.auth, self.permissions_boundary
         if self.bootstrap_stack:
-            from terrane.engine.accounts.aws_stack import bootstrap_outputs
+            from terrane.engine.clouds.aws.stack import bootstrap_outputs
 
             outputs = bootstrap_outputs(self.bootstrap_stack, region)
             auth = AwsAuth(**{**vars(auth), "role_arn": auth.role_arn or outputs["ProvisionerRoleArn"]})

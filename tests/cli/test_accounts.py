@@ -76,9 +76,9 @@ def test_a_failed_verify_prints_its_json_and_exits_1(sample: SampleProject, cli,
 
 
 def test_an_unconfirmed_verify_exits_1(sample: SampleProject, cli, monkeypatch) -> None:
-    from terrane.engine.accounts import verify
+    from terrane.engine.clouds import verification as verify
 
-    monkeypatch.setattr(verify, "_installed", lambda module: False)
+    monkeypatch.setattr(verify, "installed", lambda module: False)
     monkeypatch.setenv("AZURE_CLIENT_SECRET", A_SECRET)
     result = cli("--project", sample.root, "accounts", "verify", "azure-sandbox", "--json")
     assert result.code == 1

@@ -142,9 +142,9 @@ def test_a_role_that_cannot_read_its_policies_prints_json_and_exits_1(sample: Sa
 
 
 def test_an_unconfirmed_registry_exits_1(sample: SampleProject, cli, monkeypatch) -> None:
-    from terrane.engine.accounts import verify
+    from terrane.engine.clouds import verification as verify
 
-    monkeypatch.setattr(verify, "_installed", lambda module: False)
+    monkeypatch.setattr(verify, "installed", lambda module: False)
     monkeypatch.setenv("ACR_READER_SECRET", A_SECRET)
     result = cli("--project", sample.root, "accounts", "verify", "azure-images", "--json")
     assert result.code == 1

@@ -2,7 +2,7 @@
 
 The sample's aws-dev is rendered offline, and every identity or key policy its program creates is linted as
 the provider would send it: the flow-log role's, the nodes' pull policy, the secret reader's, and the key
-policies. (The bootstrap template's own policies are linted in tests/engine/accounts.) A finding fails the
+policies. (The bootstrap template's own policies are linted in tests/engine/clouds/aws.) A finding fails the
 test unless EXPECTED names it, with why it is intended.
 """
 

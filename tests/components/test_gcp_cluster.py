@@ -8,7 +8,7 @@ import pytest
 
 from terrane.components.gcp import Cluster, ClusterArgs, NodePoolArgs
 from terrane.components.gcp.cluster import first_zones, initial_nodes_per_zone, kubeconfig
-from terrane.engine.offline.fakes.gcp import project_number
+from terrane.engine.clouds.gcp.fake import project_number
 from terrane.engine.offline.render import Rendered, RenderedResource, render
 from tests.helpers.rendered import assert_owned
 

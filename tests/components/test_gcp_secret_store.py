@@ -6,7 +6,7 @@ import pytest
 
 from terrane.components.gcp import SecretReaderArgs, SecretStore, SecretStoreArgs
 from terrane.components.gcp.secret_store import workload_principal
-from terrane.engine.offline.fakes.gcp import project_number
+from terrane.engine.clouds.gcp.fake import project_number
 from terrane.engine.offline.render import Rendered, render
 from tests.helpers.rendered import assert_owned
 

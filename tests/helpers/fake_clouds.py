@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from terrane.engine.accounts import verify as verify_module
+from terrane.engine.clouds import verification as verify_module
 
 AZURE_TOKEN = "arm-token-LeakCanary-3f9"
 GOOGLE_TOKEN = "ya29.google-token-LeakCanary"
@@ -58,7 +58,7 @@ class FakeAzure:
         self.errors = exceptions
         for module in (types.ModuleType("azure"), types.ModuleType("azure.core"), exceptions, identity):
             monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(verify_module, "_installed", lambda module: True)
+        monkeypatch.setattr(verify_module, "installed", lambda module: True)
 
     def _credential(self, name: str) -> Any:
         fake = self
@@ -126,7 +126,7 @@ class FakeGoogle:
         parent = types.ModuleType("google.auth.transport")
         for module in (auth, exceptions, impersonated, parent, transport, oauth2, service_account):
             monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(verify_module, "_installed", lambda module: True)
+        monkeypatch.setattr(verify_module, "installed", lambda module: True)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from typing import Any
 from pulumi import automation as auto
 from pulumi.automation import _stack
 
-from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import Secret
+from terrane.engine.clouds import provider_config
 from terrane.engine.operations.workspace import allowed_environment, backend, open_stack
 from terrane.engine.project import open_project
 from tests.helpers.testcloud import TestCloud, cloud_of, program

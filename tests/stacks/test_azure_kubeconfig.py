@@ -14,8 +14,8 @@ import pytest
 import yaml
 from pulumi.runtime import mocks, rpc
 
-from terrane.engine.accounts.provider_config import provider_config
 from terrane.engine.accounts.secrets import Secret
+from terrane.engine.clouds import provider_config
 from terrane.engine.offline import render as offline
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.offline.render import SECRET, Rendered, plan, render

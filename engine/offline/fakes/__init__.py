@@ -1,9 +1,10 @@
 """The fake cloud behind ``terrane plan``: deterministic, realistic answers to the mock runtime.
 
-Each provider package has a module here with a ``resource`` faker (computed
-state and id of a new resource) and ``INVOKES`` (data sources by token).
-Identifiers derive from a hash of the resource's type and name, so the same
-program renders the same plan every time.
+Each cloud's room has the fake of its provider package (``engine.clouds``:
+``Cloud.fake``, a ``resource`` faker and its data sources by token);
+``terraform`` here answers pulumi-terraform's data sources, which any cloud's
+program may read. Identifiers derive from a hash of the resource's type and
+name, so the same program renders the same plan every time.
 """
 
 from __future__ import annotations
@@ -12,18 +13,15 @@ from typing import Any
 
 from pulumi.runtime import mocks
 
+from terrane.engine import clouds
+from terrane.engine.clouds.base import InvokeFaker, Request, ResourceFaker
 from terrane.engine.errors import EngineError
-from terrane.engine.offline.fakes import aws, azure, gcp, kubernetes, terraform
-from terrane.engine.offline.fakes.base import InvokeFaker, Request, ResourceFaker
+from terrane.engine.offline.fakes import terraform
 
-_RESOURCES: dict[str, ResourceFaker] = {
-    "aws": aws.resource,
-    "azure-native": azure.resource,
-    "gcp": gcp.resource,
-    "kubernetes": kubernetes.resource,
-}
+_FAKES = [cloud.fake for cloud in clouds.every()]
+_RESOURCES: dict[str, ResourceFaker] = {fake.package: fake.resource for fake in _FAKES}
 _INVOKES: dict[str, InvokeFaker] = {
-    **aws.INVOKES, **azure.INVOKES, **gcp.INVOKES, **kubernetes.INVOKES, **terraform.INVOKES,
+    **{token: answer for fake in _FAKES for token, answer in fake.invokes.items()}, **terraform.INVOKES,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from terrane.engine.offline.fakes.base import InvokeFaker, Request
+from terrane.engine.clouds.base import InvokeFaker, Request
 from terrane.engine.tfstate import read_state
 
 LOCAL = "terraform:state:getLocalReference"

@@ -8,7 +8,8 @@ import boto3
 import pytest
 
 from terrane.engine.accounts.registry import link, registry_summaries, remove
-from terrane.engine.accounts.verify import NotVerified
+from terrane.engine.clouds.results import NotVerified
+from terrane.engine.clouds.verification import for_link
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.project import open_project
 from terrane.stacks.spec.registries import EcrRegistry
@@ -25,7 +26,7 @@ def ecr(role: str = ROLE) -> EcrRegistry:
 
 def test_link_and_remove_a_registry(sample: SampleProject) -> None:
     project = open_project(sample.root)
-    assert link(project, "images", ecr(), verify=False) is None
+    assert link(project, "images", ecr(), verify=None) is None
     assert project.registries["images"] == ecr()  # read again after the write
     summary = next(row for row in registry_summaries(project) if row.name == "images")
     assert (summary.kind, summary.where, summary.auth, summary.environments) == (
@@ -48,7 +49,7 @@ def test_a_registry_that_can_push_raises_with_its_verification(sample: SamplePro
     project = open_project(sample.root)
     before = (sample.root / "accounts.yaml").read_bytes()
     with pytest.raises(NotVerified) as caught:
-        link(project, "images", ecr())
+        link(project, "images", ecr(), verify=for_link)
     assert caught.value.verification.can_push is True
     assert str(caught.value).startswith("registry images was not linked: CAN push: statement 'Everything' of "
                                         "inline policy all-of-ecr allows ecr:PutImage on *")
@@ -58,6 +59,6 @@ def test_a_registry_that_can_push_raises_with_its_verification(sample: SamplePro
 def test_a_name_taken_by_the_other_section_is_refused_even_with_replace(sample: SampleProject) -> None:
     project = open_project(sample.root)
     with pytest.raises(InvalidInputError, match="'aws-sandbox' is already linked as an account"):
-        link(project, "aws-sandbox", ecr(), verify=False, replace=True)
+        link(project, "aws-sandbox", ecr(), verify=None, replace=True)
     with pytest.raises(InvalidInputError, match="registry name 'Images'"):
-        link(project, "Images", ecr(), verify=False)
+        link(project, "Images", ecr(), verify=None)

@@ -1,0 +1,146 @@
+"""What every cloud provides (``Cloud``), and the words it is said in.
+
+A cloud's room (``engine/clouds/<name>/``) holds everything engine code knows
+of that cloud; its ``CLOUD`` is the one object the rest of the engine asks.
+Bootstraps are not part of the protocol: ``accounts bootstrap <cloud>`` takes
+flags of the cloud's own, and imports the room's ``bootstrap`` module itself.
+
+A fake cloud's answers (``Fake``) are for ``terrane plan``: each provider
+package has a ``resource`` faker (computed state and id of a new resource) and
+``invokes`` (data sources by token). Identifiers derive from a hash of the
+resource's type and name, so the same program renders the same plan every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from terrane.engine.accounts.secrets import Secret
+
+if TYPE_CHECKING:
+    from terrane.engine.clouds.results import Verification
+    from terrane.stacks.spec.accounts import Account
+    from terrane.stacks.spec.references import Reference
+    from terrane.stacks.spec.registries import Registry
+
+ConfigValue = str | Secret
+"""A provider config value: plain, or a ``Secret`` to be set as secret stack config."""
+Resolver = Callable[["Reference"], Secret]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A resource registration or a data source call, as the fake cloud receives it.
+
+    ``account_id`` is the cloud's account scope: an AWS account id, an Azure
+    subscription id or a GCP project id.
+    """
+
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    account_id: str
+    region: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.type}::{self.name}".encode()).hexdigest()
+
+    @property
+    def module(self) -> str:
+        """``ec2`` of ``aws:ec2/vpc:Vpc``, ``network`` of ``azure-native:network:VirtualNetwork``."""
+        return self.type.split(":")[1].split("/")[0]
+
+    @property
+    def kind(self) -> str:
+        """``vpc`` of ``aws:ec2/vpc:Vpc``; the last token part, lower-camel-cased."""
+        last = self.type.split(":")[-1]
+        return last[:1].lower() + last[1:]
+
+    def hex(self, length: int) -> str:
+        return self.digest[:length]
+
+    def uuid(self) -> str:
+        d = self.digest
+        return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
+
+    def physical_name(self, *keys: str, separator: str = "-") -> str:
+        """The name the program gave (under the first of ``keys`` present), else an auto-name.
+
+        Pulumi auto-names a resource "<logical name>-<7 hex>" when no name is given.
+        """
+        for key in (*keys, "name"):
+            given = self.inputs.get(key)
+            if isinstance(given, str) and given:
+                return given
+        return f"{self.name}{separator}{self.hex(7)}"
+
+
+ResourceFaker = Callable[[Request], dict[str, Any]]
+"""Returns the computed state of a resource, including its ``id``."""
+
+InvokeFaker = Callable[[Request], dict[str, Any]]
+"""Returns the result of a data source call."""
+
+
+class Fake(NamedTuple):
+    """One provider package's fake, for ``terrane plan``."""
+
+    package: str
+    """The provider package whose type tokens it answers: ``aws``, ``azure-native``, ``gcp``, ``kubernetes``."""
+    resource: ResourceFaker
+    invokes: Mapping[str, InvokeFaker]
+
+
+def _no_region(url: str) -> str | None:
+    return None
+
+
+def _same_region(state: str, region: str) -> bool:
+    return state == region
+
+
+@dataclass(frozen=True)
+class StateStore:
+    """How terrane's state store on a cloud is reached and where it is, read from its URLs."""
+
+    schemes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The backend and secrets provider URL schemes of the cloud (``s3``, ``awskms``), and the environment
+    variables Pulumi needs to reach each."""
+    region_of: Callable[[str], str | None] = _no_region
+    """The region a backend or secrets provider URL of the cloud names, if any."""
+    covers: Callable[[str, str], bool] = _same_region
+    """Whether a state store in the first region is in an environment's region (the second)."""
+
+
+class Cloud(Protocol):
+    """Everything engine code asks of one cloud."""
+
+    @property
+    def name(self) -> str:
+        """The ``cloud:`` of accounts.yaml (``aws``)."""
+
+    @property
+    def state_store(self) -> StateStore: ...
+
+    @property
+    def fake(self) -> Fake: ...
+
+    def provider_config(self, name: str, account: Account, region: str | None,
+                        resolver: Resolver | None = None) -> dict[str, ConfigValue]:
+        """Pulumi config keys for account ``name`` (``aws:region``, ``azure-native:clientSecret``, ...).
+
+        References are resolved through ``resolver`` (default: ``secrets.resolve``), only when this is called.
+        """
+
+    def allowed_environment(self, account: Account) -> frozenset[str]:
+        """The operator's environment variables a stack of ``account`` may see: those its sign-in method needs."""
+
+    def secrets_region(self, linked: Account | Registry) -> str | None:
+        """The region an ``aws_secret`` reference of ``linked`` that names none is read in."""
+
+    def verify(self, name: str, linked: Account | Registry) -> Verification:
+        """Check account (or registry) ``name`` with the cloud: ``verification.verify``'s contract."""
