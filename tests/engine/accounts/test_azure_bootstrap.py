@@ -209,7 +209,7 @@ def test_every_role_guid_is_a_named_built_in_role(full: dict[str, Any]) -> None:
 
 
 def test_the_role_table_agrees_with_the_components() -> None:
-    from terrane.components.azure import _roles
+    from terrane.components.azure import roles as _roles
 
     by_name = {role.name: role.id for role in BUILT_IN_ROLES}
     assert by_name["Network Contributor"] == _roles.NETWORK_CONTRIBUTOR
@@ -263,7 +263,7 @@ def test_role_assignment_rights_come_only_through_the_conditioned_rbac_administr
 
 def test_the_condition_lists_exactly_the_roles_the_components_assign(full: dict[str, Any]) -> None:
     """The roles of components/azure/_roles.py, which the sample environment's role assignments use."""
-    from terrane.components.azure import _roles
+    from terrane.components.azure import roles as _roles
     from terrane.engine.offline.render import plan
     from terrane.engine.project import open_project
 
