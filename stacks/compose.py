@@ -82,6 +82,7 @@ class Steps(Generic[AccountT, NetworkT, ClusterT]):
                            ServiceAccountArgs | None]
     """The secret store; with readers, the secrets reader the bootstrap makes in each of their namespaces."""
     access: Callable[[ClusterT], ClusterAccess]
+    """How the bootstrap's Kubernetes provider reaches the cluster."""
 
     def compose(self, env: Environment, account: AccountT) -> None:
         """Every resource of ``env`` in ``account``, in the order every cloud shares."""
