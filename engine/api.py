@@ -1,4 +1,4 @@
-"""terrane from Python: the engine behind the CLI, with typed results.
+"""terrane from Python: the engine behind the CLI, every verb of it, with typed results.
 
     from terrane import Engine
 
@@ -6,7 +6,7 @@
     engine = Engine(".", program="acme.program:build")   # each stack runs acme's program factory
     [result] = engine.preview("aws-dev")
     result.changes                              # {"create": 71}
-    engine.up("aws-dev", "gcp-dev", parallel=2)
+    engine.up("aws-dev", "gcp-dev", parallel=2, on_progress=print)
     engine.outputs("aws-dev")["vpc_id"].value
     report = engine.drift()                     # DriftReport of every environment, recorded in the history
     engine.status()                             # EnvironmentStatus per environment
@@ -14,23 +14,20 @@
 
 Every method validates first (environments, accounts, secret references, the
 Pulumi CLI) and raises ``InvalidInputError`` or ``EngineError`` before anything
-runs; once running, each environment's outcome is an ``OperationResult``.
+runs; once running, each environment's outcome is an ``OperationResult``. What
+each verb does is in ``terrane.engine.verbs``, one module per verb; what it
+returns is in ``terrane.engine.results``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from terrane.engine.drift.history import append_history, last_states
-from terrane.engine.drift.notify import check_webhook_url, notify_changes
-from terrane.engine.drift.reconcile import Reconcile
-from terrane.engine.drift.report import DriftReport, EnvironmentDrift
-from terrane.engine.drift.rules import apply_ignore_rules, in_shard
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import programs
 from terrane.engine.operations.cancel import CancelResult
@@ -38,105 +35,62 @@ from terrane.engine.operations.cancel import cancel as cancel_run
 from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
 from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.project import open_project
-from terrane.engine.store.paths import STATE_DIR
+from terrane.engine.results import (
+    AccountList,
+    Adopted,
+    Bootstrapped,
+    Diagnosis,
+    DriftOutcome,
+    EnvironmentCheck,
+    EnvironmentRow,
+    EnvironmentStatus,
+    Linked,
+    PageWritten,
+    Remediation,
+    Removed,
+    Verified,
+)
+from terrane.engine.verbs import drift as drifts
+from terrane.engine.verbs.link import (
+    AcrLink,
+    ArtifactRegistryLink,
+    AwsAuth,
+    AwsLink,
+    AzureAuth,
+    AzureLink,
+    EcrLink,
+    GcpAuth,
+    GcpLink,
+    KubernetesLink,
+    LinkRequest,
+)
+from terrane.engine.verbs.select import all_valid, refuse_both, select
 from terrane.stacks.spec.environments import Environment
 
 if TYPE_CHECKING:
-    from terrane.engine.adopt.mapping import Unmatched
     from terrane.engine.audit import AuditReport
+    from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan
-    from terrane.engine.store.imports import Import
 
-DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
-NOTIFIED = "notified.json"
-"""Beside the history: what ``--notify`` last delivered, per environment."""
-
-
-@dataclass(frozen=True)
-class Remediation:
-    mode: Literal["up", "refresh"]
-    results: tuple[OperationResult, ...]
-    protected: tuple[str, ...]
-    """Drifted environments left alone because they are protected."""
-
-
-@dataclass(frozen=True)
-class Adopted:
-    """What ``adopt`` mapped: the imports written to ``written`` (None: nothing mapped), and what it left alone."""
-
-    environment: str
-    imports: tuple[Import, ...]
-    unmatched: tuple[Unmatched, ...]
-    written: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": 1, "environment": self.environment, "written": self.written,
-                "imports": [asdict(item) for item in self.imports],
-                "unmatched": [asdict(item) for item in self.unmatched]}
-
-
-@dataclass(frozen=True)
-class EnvironmentStatus:
-    environment: str
-    cloud: str
-    account: str
-    region: str
-    last_update: dict[str, Any] | None
-    """When the stack's state was last written (``time``) and how many resources it holds; None: no stack."""
-    error: str | None
-    last_drift: dict[str, Any] | None
-    """The environment's latest entry in the drift history."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = [
+    "AcrLink", "Adopted", "ArtifactRegistryLink", "AwsAuth", "AwsLink", "AzureAuth", "AzureLink", "EcrLink", "Engine",
+    "EnvironmentStatus", "GcpAuth", "GcpLink", "KubernetesLink", "LinkRequest", "Remediation",
+]
 
 
 class Engine:
     def __init__(self, project_dir: str | os.PathLike[str] | None = None, *, on_progress: OnProgress | None = None,
                  program: str = programs.DEFAULT):
-        """``program`` names the factory of each environment's program (``package.module:factory``)."""
+        """``program`` names the factory of each environment's program (``package.module:factory``);
+        ``on_progress`` receives the progress of every call that is given none of its own."""
         self.project = open_project(project_dir)
         self._driver = Driver(self.project, on_progress, program=program)
 
-    @property
-    def on_progress(self) -> OnProgress | None:
-        return self._driver.on_progress
-
-    @on_progress.setter
-    def on_progress(self, callback: OnProgress | None) -> None:
-        self._driver.on_progress = callback or (lambda _: None)
-
     def environments(self, names: Sequence[str] = (), *, all: bool = False) -> list[Environment]:
         """The named environments, each fully validated; or all of them that are valid."""
-        return self._select(names, all)[0]
+        return select(self.project, names, all)[0]
 
-    def _all_valid(self, names: Sequence[str], all: bool) -> list[Environment]:
-        """The chosen environments in name order; any invalid one, even with ``all``, stops everything."""
-        environments, invalid = self._select(names, all)
-        if invalid:
-            raise InvalidInputError("\n".join(invalid[name] for name in sorted(invalid)))
-        return sorted(environments, key=lambda env: env.name)
-
-    def _select(self, names: Sequence[str], all: bool) -> tuple[list[Environment], dict[str, str]]:
-        """The environments to run, and those of ``all`` that are invalid, each with its one-line reason.
-
-        A named environment that is invalid stops everything (``InvalidInputError``);
-        with ``all`` it is left out and reported, and the others still run.
-        """
-        if names and all:
-            raise InvalidInputError("name environments or use --all, not both")
-        if not names and not all:
-            raise InvalidInputError("name at least one environment, or use --all")
-        if not all:
-            return [self.project.environment(name) for name in dict.fromkeys(names)], {}
-        self.project.accounts  # noqa: B018 - an invalid accounts.yaml is everyone's problem: it stops the run
-        valid, invalid = [], {}
-        for name in self.project.environment_names():
-            try:
-                valid.append(self.project.environment(name))
-            except InvalidInputError as exc:
-                invalid[name] = exc.one_line()
-        return valid, invalid
+    # Offline: no credentials, no Pulumi CLI.
 
     def plan(self, name: str) -> Plan:
         # Rendering offline loads Pulumi's SDK and a cloud's; an engine that only drives stacks never needs them.
@@ -151,172 +105,57 @@ class Engine:
         """
         from terrane.engine.offline.render import plan_environment
 
-        return [plan_environment(self.project, env) for env in self._all_valid(names, all)]
+        return [plan_environment(self.project, env) for env in all_valid(self.project, names, all)]
 
-    def audit(self, *names: str, all: bool = False) -> AuditReport:
+    def audit(self, *names: str, all: bool = False, markdown: Path | None = None) -> AuditReport:
         """Each environment's elevated privileges and weakened defaults, worked out offline from its plan.
 
-        Environments are chosen, and refused when invalid, as by ``plans``.
+        Environments are chosen, and refused when invalid, as by ``plans``. With ``markdown``, the report is
+        also written there, the document a team hands its auditors.
         """
         from terrane.engine.audit import AuditReport, audit
+        from terrane.engine.audit import markdown as render_markdown
+        from terrane.engine.files import write_atomically
         from terrane.engine.offline.render import plan_environment
 
         audits = [audit(env, self.project.account_for(env), plan_environment(self.project, env))
-                  for env in self._all_valid(names, all)]
-        return AuditReport(tuple(audits))
+                  for env in all_valid(self.project, names, all)]
+        report = AuditReport(tuple(audits))
+        if markdown:
+            write_atomically(markdown, render_markdown(report))
+        return report
+
+    # Stacks: each call may pass ``on_progress``, which receives each ``Progress`` while its stacks run.
 
     def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-                destroy: bool = False) -> list[OperationResult]:
+                destroy: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
         """What ``up`` (or with ``destroy``, what ``destroy``) would change; each result lists it in ``planned``."""
         return self._run("preview", names, all, parallel, wait, {"destroy": True} if destroy else None,
-                         destroying=destroy)
+                         destroying=destroy, on_progress=on_progress)
 
     def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-           accept_pending: bool = False) -> list[OperationResult]:
+           accept_pending: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
         """Bring each environment to its program. Creates a killed run left pending stop it (the result says which
         and how to clear them) unless ``accept_pending``: they may exist in the cloud, and up would make them again.
         """
-        return self._run("up", names, all, parallel, wait, {"accept_pending": True} if accept_pending else None)
+        return self._run("up", names, all, parallel, wait, {"accept_pending": True} if accept_pending else None,
+                         on_progress=on_progress)
 
     def refresh(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-                clear_pending_creates: bool = False) -> list[OperationResult]:
+                clear_pending_creates: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
         """Read the cloud into the state; ``clear_pending_creates`` drops creates an interrupted run left pending."""
         options = {"clear_pending_creates": True} if clear_pending_creates else {}
-        return self._run("refresh", names, all, parallel, wait, options)
+        return self._run("refresh", names, all, parallel, wait, options, on_progress=on_progress)
 
-    def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0) -> list[OperationResult]:
-        return self._run("destroy", names, all, parallel, wait, destroying=True)
-
-    def drift(
-        self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None,
-        notify: str | None = None,
-    ) -> DriftReport:
-        """Check environments (all when none is named) for drift, then notify and record the run.
-
-        Nothing in the cloud or the stacks changes. ``shard`` = (I, N) keeps the
-        stable 1/N of the environments that is shard I. With ``notify`` (a
-        webhook URL), what changed since the last notification is POSTed; a
-        delivery that fails is in ``report.notification_error`` and is sent
-        again next run. Last, the run is appended to the drift history, which
-        ``status`` and the next notification read.
-        """
-        if notify:
-            check_webhook_url(notify)
-        environments, invalid = self._select(names, all=not names)
-        if shard:
-            environments = [env for env in environments if in_shard(env.name, shard)]
-            invalid = {name: reason for name, reason in invalid.items() if in_shard(name, shard)}
-        started = _now()
-        results = self._driver.run("drift", environments, parallel=parallel, keep_going=not names)
-        finished = _now()
-        today = today or datetime.now(UTC).date()
-        checked = {env.name: _environment_drift(env, result, today)
-                   for env, result in zip(environments, results, strict=True)}
-        checked.update({name: EnvironmentDrift(name, "error", error=reason) for name, reason in invalid.items()})
-        report = DriftReport(started_at=started, finished_at=finished,
-                             environments=tuple(checked[name] for name in sorted(checked)))
-        history = self.project.root / DRIFT_HISTORY
-        if notify:
-            try:
-                notify_changes(notify, report, history.with_name(NOTIFIED))
-            except EngineError as exc:
-                report = replace(report, notification_error=str(exc))
-        append_history(history, report)
-        return report
-
-    def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1) -> Remediation:
-        """Reconcile drifted environments: ``up`` back to the code, or ``refresh`` to accept the cloud.
-
-        Protected environments are never touched, only reported.
-        """
-        drifted = [self.project.environment(env.environment) for env in report.environments if env.status == "drifted"]
-        protected = tuple(env.name for env in drifted if env.protect)
-        chosen = [env for env in drifted if not env.protect]
-        if not chosen:
-            return Remediation(mode=mode, results=(), protected=protected)
-        if mode == "refresh":
-            return Remediation(mode=mode, results=tuple(self._driver.run(mode, chosen, parallel=parallel)),
-                               protected=protected)
-        # A drift check changes no state, so the state still holds what the code last applied: ``up`` must
-        # read the cloud first to see what to put back. Kubernetes objects are marked to be applied whatever
-        # their provider's diff says; a second ``up`` takes the mark away (``engine.drift.reconcile``).
-        marked = {env.environment: Reconcile.of(env.resources) for env in report.environments
-                  if env.status == "drifted"}
-        results = {result.environment: result for result in self._driver.run(
-            mode, chosen, parallel=parallel, options={"refresh": True}, reconcile=marked)}
-        again = [env for env in chosen if marked[env.name].marks and results[env.name].ok]
-        if again:
-            results.update((result.environment, result) for result in self._driver.run(mode, again, parallel=parallel))
-        return Remediation(mode=mode, results=tuple(results[env.name] for env in chosen), protected=protected)
-
-    def status(self) -> list[EnvironmentStatus]:
-        """Every environment: cloud, account, region, last update, resources and last drift check.
-
-        One call to the backend lists every stack, however many environments there are. An environment
-        whose state does not read, or is missing, has an ``error`` (naming the state file and Pulumi's
-        backups); the others are listed all the same.
-        """
-        environments, invalid = self._select((), all=True)
-        stacks = self._driver.stacks([env.name for env in environments])
-        drift = last_states(self.project.root / DRIFT_HISTORY)
-        statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
-                                            error=reason, last_drift=drift.get(name))
-                    for name, reason in invalid.items()}
-        for env in environments:
-            account = self.project.account_for(env)
-            stack = stacks.get(env.name)
-            statuses[env.name] = EnvironmentStatus(
-                environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account) or "-",
-                last_update={"time": stack.last_update, "resources": stack.resources} if stack and not stack.error
-                else None, error=stack.error if stack else None, last_drift=drift.get(env.name),
-            )
-        return [statuses[name] for name in sorted(statuses)]
-
-    def last_updates(self, names: Sequence[str]) -> dict[str, UpdateRecord]:
-        """The newest update of each deployed environment of ``names``: its kind, result and who ran it, where the
-        stack's history says (one Pulumi CLI call per environment, a few at a time)."""
-        return self._driver.last_updates(names)
-
-    def adopt(self, name: str, *, tfstate: str | os.PathLike[str] | None = None,
-              ids: str | os.PathLike[str] | None = None) -> Adopted:
-        """Map existing objects (a Terraform v4 state, or an ids file) onto ``name``'s program, for ``up`` to import.
-
-        What maps is checked with the engine first: a preview that imports it. An object the engine would
-        then replace (it differs from the spec in a property that cannot change in place) is refused, and
-        nothing is written: ``EngineError``, one line per refused object. Otherwise the import plan is
-        written (``imports/<env>.json``), replacing any earlier one. Nothing that maps: nothing written.
-        """
-        from terrane.engine.adopt import mapping
-        from terrane.engine.offline.render import plan_environment
-        from terrane.engine.store import imports
-        from terrane.engine.tfstate import read_state
-
-        if tfstate is not None and ids is not None:
-            raise InvalidInputError("adopt: give --from-tfstate FILE or --ids FILE, not both")
-        env = self.project.environment(name)
-        if tfstate is not None:
-            source = os.fspath(tfstate)
-            matches = mapping.from_tfstate(plan_environment(self.project, env), read_state(Path(source)))
-        elif ids is not None:
-            source = os.fspath(ids)
-            matches = mapping.from_ids(plan_environment(self.project, env), Path(source))
-        else:
-            raise InvalidInputError("adopt: give --from-tfstate FILE (a Terraform state) or --ids FILE")
-        adopting = tuple(imports.Import(item.type, item.name, item.id, item.source) for item in matches.adoptions)
-        if not adopting:
-            return Adopted(env.name, adopting, matches.unmatched, written=None)
-        [checked] = self._driver.run("preview", [env], imports={env.name: adopting})
-        if not checked.ok:
-            raise EngineError(f"{name}: {checked.error}")
-        refused = imports.refusals(adopting, [step.to_dict() for step in checked.planned])
-        if refused:
-            raise EngineError("\n".join(refused), hint="make the spec match what exists, or leave those objects out "
-                                                       "(adopt the others with --ids FILE)")
-        written = imports.write(self.project.root, imports.ImportPlan(env.name, source, adopting))
-        return Adopted(env.name, adopting, matches.unmatched, written)
+    def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
+                on_progress: OnProgress | None = None) -> list[OperationResult]:
+        return self._run("destroy", names, all, parallel, wait, destroying=True, on_progress=on_progress)
 
     def outputs(self, name: str) -> dict[str, StackOutput]:
-        return self._single("outputs", name).outputs
+        [result] = self._driver.run("outputs", self.environments([name]))
+        if not result.ok:
+            raise EngineError(f"{name}: {result.error}")
+        return result.outputs
 
     def cancel(self, name: str, *, force: bool = False, timeout: float | None = None) -> CancelResult:
         """Cancel the run holding ``name`` if it runs on this host (as its Ctrl-C would), or clear the locks of one
@@ -328,16 +167,208 @@ class Engine:
         self.project.environment_file(name)  # an unknown environment is invalid input
         return cancel_run(self.project, name, force=force, timeout=timeout)
 
+    def adopt(self, name: str, *, tfstate: str | os.PathLike[str] | None = None,
+              ids: str | os.PathLike[str] | None = None, on_progress: OnProgress | None = None) -> Adopted:
+        """Map existing objects (a Terraform v4 state, or an ids file) onto ``name``'s program, for ``up`` to import.
+
+        What maps is checked with the engine first: a preview that imports it. An object the engine would
+        then replace (it differs from the spec in a property that cannot change in place) is refused, and
+        nothing is written: ``EngineError``, one line per refused object. Otherwise the import plan is
+        written (``imports/<env>.json``), replacing any earlier one. Nothing that maps: nothing written.
+        """
+        from terrane.engine.verbs.adopt import adopt
+
+        return adopt(self._with(on_progress), name, tfstate=tfstate, ids=ids)
+
+    # Drift: the scheduled job, and its parts.
+
+    def drift(
+        self, *names: str, parallel: int = 1, shard: tuple[int, int] | None = None, today: date | None = None,
+        notify: str | None = None, on_progress: OnProgress | None = None,
+    ) -> DriftReport:
+        """Check environments (all when none is named) for drift, then notify and record the run.
+
+        Nothing in the cloud or the stacks changes. ``shard`` = (I, N) keeps the
+        stable 1/N of the environments that is shard I. With ``notify`` (a
+        webhook URL), what changed since the last notification is POSTed; a
+        delivery that fails is in ``report.notification_error`` and is sent
+        again next run. Last, the run is appended to the drift history, which
+        ``status`` and the next notification read.
+        """
+        return drifts.check(self._with(on_progress), names, parallel=parallel, shard=shard, today=today, notify=notify)
+
+    def remediate(self, report: DriftReport, mode: Literal["up", "refresh"], *, parallel: int = 1,
+                  on_progress: OnProgress | None = None) -> Remediation:
+        """Reconcile drifted environments: ``up`` back to the code, or ``refresh`` to accept the cloud.
+
+        Protected environments are never touched, only reported.
+        """
+        return drifts.remediate(self._with(on_progress), report, mode, parallel=parallel)
+
+    def drift_job(
+        self, *names: str, all: bool = False, parallel: int = 1, shard: str | tuple[int, int] | None = None,
+        notify: str | None = None, remediate: Literal["up", "refresh"] | None = None, markdown: Path | None = None,
+        junit: Path | None = None, html: Path | None = None, on_progress: OnProgress | None = None,
+        on_checked: Callable[[DriftOutcome], None] | None = None,
+    ) -> DriftOutcome:
+        """``terrane drift``: ``drift``, the reports it writes, then ``remediate`` what drifted.
+
+        ``all`` is the default when no environment is named; ``shard`` may be the text ``I/N``. ``markdown``,
+        ``junit`` and ``html`` are written once the check is recorded; ``on_checked`` then gets the outcome so far,
+        before any remediation runs. ``outcome.exit_code`` is the job's.
+        """
+        from terrane.engine.verbs import report as pages
+
+        refuse_both(names, all)
+        chosen_shard = drifts.shard_of(shard)
+        if html:
+            pages.check_target(html)
+        report = self.drift(*names, parallel=parallel, shard=chosen_shard, notify=notify, on_progress=on_progress)
+        drifts.write_reports(report, markdown=markdown, junit=junit)
+        outcome = DriftOutcome(report, page=pages.write_page(self, html, run=report) if html else None)
+        if on_checked:
+            on_checked(outcome)
+        if remediate is None:
+            return outcome
+        return replace(outcome, remediation=self.remediate(report, remediate, parallel=parallel,
+                                                            on_progress=on_progress))
+
+    # What there is: every environment, its stack and its last drift check.
+
+    def status(self) -> list[EnvironmentStatus]:
+        """Every environment: cloud, account, region, last update, resources and last drift check.
+
+        One call to the backend lists every stack, however many environments there are. An environment
+        whose state does not read, or is missing, has an ``error`` (naming the state file and Pulumi's
+        backups); the others are listed all the same.
+        """
+        from terrane.engine.verbs.status import status
+
+        return status(self._driver)
+
+    def last_updates(self, names: Sequence[str]) -> dict[str, UpdateRecord]:
+        """The newest update of each deployed environment of ``names``: its kind, result and who ran it, where the
+        stack's history says (one Pulumi CLI call per environment, a few at a time)."""
+        return self._driver.last_updates(names)
+
+    def report(self, *names: str, all: bool = False, html: Path) -> PageWritten:
+        """Write the environments page of ``names`` (every environment when none is named) to ``html``.
+
+        Reads the backend once, as ``status`` does, and the drift history. An environment that cannot be read
+        is on the page as an error, and in ``unreadable``.
+        """
+        from terrane.engine.verbs import report as pages
+
+        refuse_both(names, all)
+        pages.check_target(html)
+        return pages.write_page(self, html, names)
+
+    def environment_rows(self) -> list[EnvironmentRow]:
+        """Every environment file with its account, cloud and region, or why it is invalid."""
+        from terrane.engine.verbs.status import rows
+
+        return rows(self.project)
+
+    def validate(self, *names: str) -> list[EnvironmentCheck]:
+        """accounts.yaml, then each environment named (every one when none is): nothing runs."""
+        from terrane.engine.verbs.status import validate
+
+        return validate(self.project, names)
+
+    def doctor(self) -> Diagnosis:
+        """The Pulumi CLI, backend, secrets provider, accounts and registries, state region and plugins."""
+        from terrane.engine.doctor import run_checks
+
+        return Diagnosis(tuple(run_checks(self.project)))
+
+    # Accounts and registries of accounts.yaml.
+
+    def link(self, name: str, request: LinkRequest, *, verify: bool = True, replace: bool = False) -> Linked:
+        """Link an account or registry as ``name``, checked with the cloud first unless ``verify`` is False.
+
+        A registry whose checks fail is not written: ``NotVerified`` holds the verification that says why.
+        """
+        from terrane.engine.verbs.accounts import link
+
+        return link(self.project, name, request, verify=verify, replace=replace)
+
+    def accounts(self) -> AccountList:
+        """The linked accounts and registries, each with the environments using it."""
+        from terrane.engine.verbs.accounts import listed
+
+        return listed(self.project)
+
+    def remove_account(self, name: str) -> Removed:
+        """Unlink account or registry ``name`` (refused while an environment uses it)."""
+        from terrane.engine.verbs.accounts import remove
+
+        return remove(self.project, name)
+
+    def verify(self, name: str, *, keep_refusal: bool = False) -> Verified:
+        """Whether account or registry ``name``'s identity works and belongs to it (a registry's: pulls, cannot
+        push). A cloud that refuses the identity raises ``EngineError``, or with ``keep_refusal`` is in the result."""
+        from terrane.engine.verbs.accounts import verify
+
+        return verify(self.project, name, keep_refusal=keep_refusal)
+
+    # Without a project.
+
+    @staticmethod
+    def init_project(directory: Path) -> list[Path]:
+        """Scaffold a project in ``directory``: the files created (an existing file is never overwritten)."""
+        from terrane.engine.scaffold import init
+
+        return init(directory)
+
+    @staticmethod
+    def install_cli(root: Path | None = None) -> Path:
+        """Install the Pulumi CLI matching terrane's Pulumi SDK under ``root``; where it went."""
+        from terrane.engine.operations import pulumi_cli
+
+        return pulumi_cli.install(root)
+
+    @staticmethod
+    def bootstrap_aws(trusted_principal: str, *, external_id: str | None = None, region: str | None = None,
+                      repositories: Sequence[str] = (), fmt: Literal["yaml", "json"] = "yaml") -> Bootstrapped:
+        """A CloudFormation template: terrane's roles, their permissions boundary and its state store."""
+        from terrane.engine.verbs.accounts import bootstrap_aws
+
+        return bootstrap_aws(trusted_principal, external_id, region, repositories, fmt)
+
+    @staticmethod
+    def bootstrap_azure(principal_id: str, *, region: str | None = None, drift_principal_id: str | None = None,
+                        acr: str | None = None, acr_resource_group: str | None = None,
+                        registry_reader_principal_id: str | None = None) -> Bootstrapped:
+        """An ARM template: terrane's state store, and its provisioner, drift and registry-reader roles."""
+        from terrane.engine.verbs.accounts import bootstrap_azure
+
+        return bootstrap_azure(region, principal_id, drift_principal_id, acr, acr_resource_group,
+                               registry_reader_principal_id)
+
+    @staticmethod
+    def bootstrap_gcp(project: str, *, region: str | None = None, repositories: Sequence[str] = (),
+                      member: str | None = None) -> Bootstrapped:
+        """A gcloud script: terrane's service accounts and their roles, its state bucket and KMS key."""
+        from terrane.engine.verbs.accounts import bootstrap_gcp
+
+        return bootstrap_gcp(project, region, repositories, member)
+
+    def _with(self, on_progress: OnProgress | None) -> Driver:
+        """The driver that reports to ``on_progress``; without one, to the engine's own callback."""
+        if on_progress is None:
+            return self._driver
+        return Driver(self.project, on_progress, program=self._driver.program)
+
     def _run(
         self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,
-        options: Mapping[str, bool] | None = None, *, destroying: bool = False,
+        options: Mapping[str, bool] | None = None, *, destroying: bool = False, on_progress: OnProgress | None = None,
     ) -> list[OperationResult]:
         """``destroying``: refuse, before anything runs, when a chosen environment is protected."""
-        environments, invalid = self._select(names, all)
+        environments, invalid = select(self.project, names, all)
         if destroying:
             self._refuse_protected(environments)
-        results = self._driver.run(operation, environments, parallel=parallel, wait_seconds=wait, options=options,
-                                   keep_going=all)
+        results = self._with(on_progress).run(operation, environments, parallel=parallel, wait_seconds=wait,
+                                              options=options, keep_going=all)
         return _with_invalid(operation, results, invalid)
 
     def _refuse_protected(self, environments: Sequence[Environment]) -> None:
@@ -345,12 +376,6 @@ class Engine:
         if protected:
             raise InvalidInputError(f"refusing to destroy protected environment(s): set protect: false in "
                                     f"{', '.join(protected)} first")
-
-    def _single(self, operation: Operation, name: str) -> OperationResult:
-        [result] = self._driver.run(operation, self.environments([name]))
-        if not result.ok:
-            raise EngineError(f"{name}: {result.error}")
-        return result
 
 
 def _with_invalid(operation: Operation, results: list[OperationResult],
@@ -361,16 +386,3 @@ def _with_invalid(operation: Operation, results: list[OperationResult],
     every = {result.environment: result for result in results}
     every.update({name: OperationResult(name, operation, "failed", error=reason) for name, reason in invalid.items()})
     return [every[name] for name in sorted(every)]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _environment_drift(env: Environment, result: OperationResult, today: date) -> EnvironmentDrift:
-    if not result.ok:
-        return EnvironmentDrift(env.name, "error", error=result.error or result.status)
-    if not result.deployed:
-        return EnvironmentDrift(env.name, "not_deployed")
-    kept, ignored = apply_ignore_rules(result.drift, env.drift.ignore, today)
-    return EnvironmentDrift(env.name, "drifted" if kept else "in_sync", resources=tuple(kept), ignored=ignored)

@@ -7,10 +7,12 @@ finding names the spec field that weakened a default, with a severity. The plan'
 ``[secret]`` and no secret reference is resolved here, so no secret value can reach a report.
 
 What the audit knows about each resource type, role and finding is data: the tables of its modules.
-``_model`` holds the typed results, ``_audit`` runs ``audit()`` over an index of the plan, ``_plan``
-reads a plan's inputs and puts IAM policy documents in words, ``_provisioner`` describes the identity
-terrane deploys as, ``_elevated`` every other identity, resource and grant that carries privileges,
-``_findings`` the secure defaults a spec weakens, and ``_markdown`` renders the report for auditors.
+``_model`` holds the typed results, ``_audit`` runs ``audit()``, ``_index`` is the plan as every part
+looks things up in it, ``_plan`` reads a plan's inputs and puts IAM policy documents in words,
+``_provisioner`` describes the identity terrane deploys as, ``_elevated`` every other identity,
+resource and grant that carries privileges, from the tables of ``_aws``, ``_azure``, ``_gcp`` and
+``_kubernetes`` (and what they share, ``_identity``), ``_findings`` the secure defaults a spec
+weakens, and ``_markdown`` renders the report for auditors.
 This module is the public API; the others are private.
 """
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from terrane.components.aws_iam import NODE_REGISTRY_POLICY
-from terrane.engine.audit._elevated import _POD_SECURITY
+from terrane.engine.audit._kubernetes import _POD_SECURITY
 from terrane.engine.audit._model import SEVERITIES, Finding, Severity
 from terrane.engine.audit._plan import _flow, _get, _listed
 
 if TYPE_CHECKING:
-    from terrane.engine.audit._audit import _Index
+    from terrane.engine.audit._index import _Index
     from terrane.engine.offline.render import RenderedResource
     from terrane.stacks.spec.environments import Environment
 

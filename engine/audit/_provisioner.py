@@ -13,7 +13,7 @@ from terrane.engine.audit._plan import _allows, _get, _listed, _listed_statement
 from terrane.stacks.spec.accounts import AwsAuth, KubernetesAccount
 
 if TYPE_CHECKING:
-    from terrane.engine.audit._audit import _Index
+    from terrane.engine.audit._index import _Index
     from terrane.stacks.spec.accounts import Account
 
 

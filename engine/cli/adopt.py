@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from terrane.engine.cli import context, output
+from terrane.engine.cli.output import count
 from terrane.engine.errors import ExitCode
-from terrane.engine.markdown import count
 
 if TYPE_CHECKING:
-    from terrane.engine.api import Adopted
+    from terrane.engine.results import Adopted
 
 
 @click.command("adopt")
@@ -37,8 +37,7 @@ def adopt(ctx: click.Context, name: str, tfstate: Path | None, ids: Path | None,
 
     engine = context.engine(ctx)
     with ProgressView("preview") as view:
-        engine.on_progress = view
-        adopted = engine.adopt(name, tfstate=tfstate, ids=ids)
+        adopted = engine.adopt(name, tfstate=tfstate, ids=ids, on_progress=view)
     if as_json:
         output.print_json(adopted.to_dict())
     else:

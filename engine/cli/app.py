@@ -8,7 +8,7 @@ import click
 
 from terrane.engine.cli import accounts, adopt, audit, cancel, doctor, drift, envs, init, operations, plan, report
 from terrane.engine.cli.context import Globals
-from terrane.engine.operations import programs
+from terrane.engine.results import DEFAULT_PROGRAM, PROGRAM_ENV_VAR, check_program
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,11 +20,11 @@ from terrane.engine.operations import programs
 )
 @click.option(
     "--program",
-    envvar=programs.ENV_VAR,
-    default=programs.DEFAULT,
+    envvar=PROGRAM_ENV_VAR,
+    default=DEFAULT_PROGRAM,
     show_default=True,
     metavar="MODULE:FACTORY",
-    help=f"The program factory each stack runs (env {programs.ENV_VAR}); see docs/python-api.md.",
+    help=f"The program factory each stack runs (env {PROGRAM_ENV_VAR}); see docs/python-api.md.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="terrane", prog_name="terrane")
@@ -34,7 +34,7 @@ def cli(ctx: click.Context, project: Path | None, program: str, verbose: bool) -
 
     Exit codes: 0 ok, 1 failure, 2 drift or pending changes, 3 invalid input.
     """
-    ctx.obj = Globals(project_dir=project, verbose=verbose, program=programs.check(program))
+    ctx.obj = Globals(project_dir=project, verbose=verbose, program=check_program(program))
 
 
 cli.add_command(init.command)

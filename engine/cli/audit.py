@@ -12,11 +12,11 @@ from terrane.engine.cli import context, output
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from terrane.engine.audit import AuditReport, EnvironmentAudit, Severity
     from terrane.engine.errors import ExitCode
+    from terrane.engine.results import AuditReport, EnvironmentAudit, Severity
 
 SEVERITY_CHOICES = ("low", "medium", "high")
-"""``terrane.engine.audit.SEVERITIES``, spelled out so that ``terrane`` starts without loading the audit."""
+"""The audit's ``SEVERITIES``, spelled out so that ``terrane`` starts without loading the audit."""
 NO_ENVIRONMENTS = "no environments (add environments/<name>.yaml)"
 
 
@@ -37,13 +37,9 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
     For each identity or resource with elevated privileges, it says what it may do, why terrane
     needs it and what limits it. Exit 0 when no finding reaches --fail-on, 2 when one does.
     """
-    from terrane.engine.audit import OFFLINE_NOTE
-    from terrane.engine.audit import markdown as render_markdown
-    from terrane.engine.files import write_atomically
+    from terrane.engine.results import OFFLINE_NOTE
 
-    report = context.engine(ctx).audit(*names, all=all_ or not names)
-    if markdown:
-        write_atomically(markdown, render_markdown(report))
+    report = context.engine(ctx).audit(*names, all=all_ or not names, markdown=markdown)
     if as_json:
         output.print_json(report.to_dict())
     elif report.environments:
@@ -66,7 +62,7 @@ def _show(console: Console, report: AuditReport) -> None:
 
 
 def _environment(console: Console, env: EnvironmentAudit) -> None:
-    from terrane.engine.audit import summary
+    from terrane.engine.results import summary
 
     protect = ", protect: true" if env.protect else ""
     console.print(f"{env.environment} ({env.cloud}, account {env.account}, region {env.region or '-'}{protect}): "

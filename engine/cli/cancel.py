@@ -10,7 +10,7 @@ from terrane.engine.cli import context, output
 from terrane.engine.errors import ExitCode
 
 if TYPE_CHECKING:
-    from terrane.engine.operations.cancel import CancelResult
+    from terrane.engine.results import CancelResult
 
 
 @click.command("cancel")

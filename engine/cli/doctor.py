@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from terrane.engine.cli import context, output
-from terrane.engine.errors import ExitCode
 
 _MARKS = {"ok": "[green]ok[/]  ", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}
 
@@ -20,16 +18,14 @@ def doctor(ctx: click.Context, as_json: bool) -> int:
     """Check the Pulumi CLI, backend, secrets provider, accounts and registries, state region and plugins."""
     from rich.markup import escape
 
-    from terrane.engine.doctor import run_checks
-
-    checks = run_checks(context.project(ctx))
+    diagnosis = context.engine(ctx).doctor()
     if as_json:
-        output.print_json({"schema_version": 1, "checks": [asdict(check) for check in checks]})
+        output.print_json(diagnosis.to_dict())
     else:
         console = output.stdout()
-        for check in checks:
+        for check in diagnosis.checks:
             console.print(f"{_MARKS[check.status]} {escape(check.name)}: {escape(check.detail)}")
-    return ExitCode.FAILURE if any(check.status == "fail" for check in checks) else ExitCode.OK
+    return diagnosis.exit_code
 
 
 @click.command("install-cli")
@@ -37,7 +33,7 @@ def doctor(ctx: click.Context, as_json: bool) -> int:
               help="Install under this directory (default: ~/.pulumi/versions/<version>).")
 def install_cli(root: Path | None) -> None:
     """Install the Pulumi CLI version matching the Pulumi SDK terrane is pinned to."""
-    from terrane.engine.operations import pulumi_cli
+    from terrane.engine.api import Engine
 
-    installed = pulumi_cli.install(root)
+    installed = Engine.install_cli(root)
     output.stderr().print(f"installed the Pulumi CLI at {installed}/bin/pulumi; terrane finds it there", markup=False)

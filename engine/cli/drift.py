@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from terrane.engine.cli import context, output
-from terrane.engine.cli.report import check_html_target, wrote
+from terrane.engine.cli.report import wrote
 from terrane.engine.errors import ExitCode
 
 if TYPE_CHECKING:
-    from terrane.engine.api import Remediation
-    from terrane.engine.drift.report import DriftReport
+    from terrane.engine.results import DriftOutcome, DriftReport, Remediation
+
+_FOUND = {ExitCode.OK: "in sync", ExitCode.CHANGES: "drift found"}
 
 
 @click.command("drift")
@@ -35,52 +36,36 @@ if TYPE_CHECKING:
               help="How many environments are checked at once, each in its own process.")
 @click.pass_context
 def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool, markdown: Path | None,
-          junit: Path | None, html: Path | None, notify: str | None, remediate: str | None, shard: str | None,
+          junit: Path | None, html: Path | None, notify: str | None, remediate: Literal["up", "refresh"] | None,
+          shard: str | None,
           parallel: int) -> int:
     """Check environments for drift; exit 0 in sync, 2 drift, 1 a check failed."""
     from terrane.engine.cli.progress import ProgressView
-    from terrane.engine.drift import report as reports
-    from terrane.engine.drift.rules import parse_shard
-    from terrane.engine.errors import InvalidInputError
-    from terrane.engine.files import write_atomically
 
-    if names and all_:
-        raise InvalidInputError("name environments or use --all, not both")
-    chosen_shard = parse_shard(shard) if shard else None
-    if html:
-        check_html_target(html)
-    engine = context.engine(ctx)
     with ProgressView("drift") as view:
-        engine.on_progress = view
-        report = engine.drift(*names, parallel=parallel, shard=chosen_shard, notify=notify)
-    if markdown:
-        write_atomically(markdown, reports.markdown(report))
-    if junit:
-        write_atomically(junit, reports.junit(report))
-    if html:
-        from terrane.engine.report import build_page, render_html
 
-        page = build_page(engine, run=report)
-        write_atomically(html, render_html(page))
-        wrote(html, len(page.environments))
-    if as_json:
-        output.print_json(report.to_dict())
-    else:
-        _print_report(report)
-    code = report.exit_code
-    if remediate:
-        with ProgressView(remediate) as view:
-            engine.on_progress = view
-            remediation = engine.remediate(report, remediate, parallel=parallel)  # type: ignore[arg-type]
-        _print_remediation(remediation)
-        if not all(result.ok for result in remediation.results):
-            code = ExitCode.FAILURE
-    if report.notification_error:
-        found = {ExitCode.OK: "in sync", ExitCode.CHANGES: "drift found"}.get(code, "a check or remediation failed")
-        output.stderr().print(f"error: {found}, but the notification failed: {report.notification_error}; "
+        def checked(outcome: DriftOutcome) -> None:
+            """The check is done: show it, then the remediation's progress."""
+            view.stop()
+            if outcome.page:
+                wrote(outcome.page)
+            if as_json:
+                output.print_json(outcome.report.to_dict())
+            else:
+                _print_report(outcome.report)
+            if remediate:
+                view.start(remediate)
+
+        outcome = context.engine(ctx).drift_job(
+            *names, all=all_, parallel=parallel, shard=shard, notify=notify, remediate=remediate,
+            markdown=markdown, junit=junit, html=html, on_progress=view, on_checked=checked)
+    if outcome.remediation:
+        _print_remediation(outcome.remediation)
+    if outcome.report.notification_error:
+        found = _FOUND.get(outcome.found, "a check or remediation failed")
+        output.stderr().print(f"error: {found}, but the notification failed: {outcome.report.notification_error}; "
                               "it will be sent again on the next run", markup=False)
-        return ExitCode.FAILURE
-    return code
+    return outcome.exit_code
 
 
 @click.command("status")

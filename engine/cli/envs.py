@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import click
 
 from terrane.engine.cli import context, output
-from terrane.engine.errors import ExitCode, TerraneError
-
-if TYPE_CHECKING:
-    from terrane.engine.project import Project
+from terrane.engine.errors import ExitCode
 
 
 @click.group("envs")
@@ -23,17 +18,16 @@ def group() -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List every environment with its account, cloud and region."""
-    project = context.project(ctx)
-    rows = [_describe(project, name) for name in project.environment_names()]
+    rows = context.engine(ctx).environment_rows()
     if as_json:
-        output.print_json({"schema_version": 1, "environments": rows})
+        output.print_json({"schema_version": 1, "environments": [row.to_dict() for row in rows]})
         return
     from rich.table import Table
 
     table = Table("ENVIRONMENT", "ACCOUNT", "CLOUD", "REGION", "STATUS", box=None, pad_edge=False)
     for row in rows:
-        status = "valid" if row["valid"] else f"invalid: {row['error']}"
-        table.add_row(row["name"], row["account"] or "-", row["cloud"] or "-", row["region"] or "-", status)
+        status = "valid" if row.valid else f"invalid: {row.error}"
+        table.add_row(row.name, row.account or "-", row.cloud or "-", row.region or "-", status)
     output.stdout().print(table if rows else "no environments (add environments/<name>.yaml)")
 
 
@@ -43,35 +37,14 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def validate(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> int:
     """Validate environments (all of them by default) and accounts.yaml; nothing is run."""
-    project = context.project(ctx)
-    project.accounts  # noqa: B018 - accounts.yaml is checked even with no environment
-    results = [_check(project, name) for name in names or project.environment_names()]
+    results = context.engine(ctx).validate(*names)
     if as_json:
-        output.print_json({"schema_version": 1, "environments": results})
+        output.print_json({"schema_version": 1, "environments": [result.to_dict() for result in results]})
     else:
         err = output.stderr()
         for result in results:
-            if result["valid"]:
-                output.stdout().print(f"{result['name']}: valid")
-            for problem in result["problems"]:
+            if result.valid:
+                output.stdout().print(f"{result.name}: valid")
+            for problem in result.problems:
                 err.print(f"error: {problem}", markup=False)
-    return ExitCode.OK if all(r["valid"] for r in results) else ExitCode.INVALID_INPUT
-
-
-def _check(project: Project, name: str) -> dict[str, Any]:
-    try:
-        project.environment(name)
-    except TerraneError as exc:
-        return {"name": name, "valid": False, "problems": str(exc).splitlines()}
-    return {"name": name, "valid": True, "problems": []}
-
-
-def _describe(project: Project, name: str) -> dict[str, Any]:
-    try:
-        env = project.environment(name)
-    except TerraneError as exc:
-        return {"name": name, "account": None, "cloud": None, "region": None, "valid": False,
-                "error": str(exc).splitlines()[0]}
-    account = project.account_for(env)
-    return {"name": name, "account": env.account, "cloud": account.cloud,
-            "region": env.resolved_region(account), "valid": True, "error": None}
+    return ExitCode.OK if all(result.valid for result in results) else ExitCode.INVALID_INPUT

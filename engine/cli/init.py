@@ -13,10 +13,10 @@ from terrane.engine.cli import output
 @click.argument("directory", required=False, default=".", metavar="[DIR]", type=click.Path(path_type=Path))
 def command(directory: Path) -> None:
     """Scaffold a new project in DIR (default: the current directory); never overwrites a file."""
-    from terrane.engine.scaffold import init
+    from terrane.engine.api import Engine
 
     console = output.stdout()
-    for path in init(directory):
+    for path in Engine.init_project(directory):
         console.print(f"created {path}", markup=False)
     console.print(f"next: cd {directory} && terrane plan example   (offline: no credentials, no Pulumi CLI)",
                   markup=False)

@@ -13,7 +13,7 @@ from terrane.engine.cli import context, output
 from terrane.engine.errors import ExitCode, InvalidInputError, TerraneError
 
 if TYPE_CHECKING:
-    from terrane.engine.operations.driver import OperationResult
+    from terrane.engine.results import OperationResult
 
 
 def _operation_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,8 +110,8 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
         if not sys.stdin.isatty():
             raise InvalidInputError(f"{operation} changes infrastructure: pass --yes to run it without a terminal")
         with ProgressView("preview") as view:
-            engine.on_progress = view
-            previews = engine.preview(*names, all=all_, parallel=parallel, wait=wait, destroy=operation == "destroy")
+            previews = engine.preview(*names, all=all_, parallel=parallel, wait=wait, destroy=operation == "destroy",
+                                      on_progress=view)
         err = output.stderr()
         err.print(changes(previews))
         err.print(summary(previews))
@@ -126,8 +126,8 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
         if not click.confirm(f"Do you want to perform this {operation} on {listed}?", default=False, err=True):
             raise TerraneError("aborted: nothing was changed")
     with ProgressView(operation) as view:
-        engine.on_progress = view
-        results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait, **(options or {}))
+        results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait, on_progress=view,
+                                             **(options or {}))
     if as_json:
         output.print_json({"schema_version": 1, "operation": operation,
                            "results": [result.to_dict() for result in results]})

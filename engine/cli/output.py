@@ -21,5 +21,10 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
+def count(number: int, noun: str) -> str:
+    """``1 resource``, ``2 resources``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

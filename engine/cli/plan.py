@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import click
 
 from terrane.engine.cli import context, output
-from terrane.engine.markdown import count
+from terrane.engine.cli.output import count
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
     from rich.tree import Tree
 
-    from terrane.engine.offline.review import Review, ReviewedResource
+    from terrane.engine.results import Review, ReviewedResource
 
 OFFLINE_NOTE = (
     "Rendered offline under Pulumi's mock runtime: nothing was read from or sent to a cloud, "
@@ -46,7 +46,7 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
     if not plans:
         output.stderr().print(NO_ENVIRONMENTS, markup=False)
         return
-    from terrane.engine.offline.review import review
+    from terrane.engine.results import review
 
     console = output.stdout()
     for index, result in enumerate(plans):
@@ -59,7 +59,7 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
 def _show(console: Console, reviewed: Review) -> None:
     from rich.table import Table
 
-    from terrane.engine.offline.review import flow
+    from terrane.engine.results import flow
 
     console.print(_tree(reviewed))
     console.print()

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from rich.live import Live
 from rich.markup import escape
@@ -22,7 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from terrane.engine.cli import output
-from terrane.engine.operations.driver import OperationResult, Progress
+
+if TYPE_CHECKING:
+    from terrane.engine.results import OperationResult, Progress
 
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced", "same": "unchanged",
          "refresh": "refreshed", "read": "read", "create-replacement": "created", "delete-replaced": "deleted",
@@ -56,14 +58,9 @@ class ProgressView:
     """Receives ``Progress`` from driver threads; draws it on stderr."""
 
     def __init__(self, operation: str) -> None:
-        self.operation = operation
-        # Rows appear as environments report: only those the engine actually runs.
-        self._state: dict[str, _Environment] = {}
         self._lock = threading.Lock()
         self._console = output.stderr()
-        self._live = Live(self.table(), console=self._console, refresh_per_second=4, transient=True) if (
-            sys.stderr.isatty()
-        ) else None
+        self._restart(operation)
 
     def __enter__(self) -> Self:
         if self._live:
@@ -72,8 +69,26 @@ class ProgressView:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Take the table off the terminal, so that what follows prints below it."""
         if self._live:
             self._live.stop()
+
+    def start(self, operation: str) -> None:
+        """Show the progress of a next operation, from nothing."""
+        with self._lock:
+            self._restart(operation)
+        self.__enter__()
+
+    def _restart(self, operation: str) -> None:
+        self.operation = operation
+        # Rows appear as environments report: only those the engine actually runs.
+        self._state: dict[str, _Environment] = {}
+        self._live = Live(self.table(), console=self._console, refresh_per_second=4, transient=True) if (
+            sys.stderr.isatty()
+        ) else None
 
     def __call__(self, progress: Progress) -> None:
         with self._lock:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from terrane.engine.cli import context, output
-from terrane.engine.errors import ExitCode
+
+if TYPE_CHECKING:
+    from terrane.engine.results import PageWritten
 
 
 @click.command("report")
@@ -24,28 +27,12 @@ def report(ctx: click.Context, names: tuple[str, ...], all_: bool, html: Path) -
     Exits 1 when an environment cannot be read (an invalid file, a state that does not read or is
     missing): it is on the page as an error, and the others are there all the same.
     """
-    from terrane.engine.errors import InvalidInputError
-    from terrane.engine.files import write_atomically
-    from terrane.engine.report import build_page, render_html
-
-    if names and all_:
-        raise InvalidInputError("name environments or use --all, not both")
-    check_html_target(html)
-    page = build_page(context.engine(ctx), names)
-    write_atomically(html, render_html(page))
-    wrote(html, len(page.environments))
+    page = context.engine(ctx).report(*names, all=all_, html=html)
+    wrote(page)
     for name, error in page.unreadable:
         output.stderr().print(f"error: {name}: {error}", markup=False)
-    return ExitCode.FAILURE if page.unreadable else ExitCode.OK
+    return page.exit_code
 
 
-def check_html_target(path: Path) -> None:
-    """Refuse, before anything runs, a FILE whose directory does not exist."""
-    from terrane.engine.errors import InvalidInputError
-
-    if not path.parent.is_dir():
-        raise InvalidInputError(f"--html: directory {path.parent} does not exist (for {path})")
-
-
-def wrote(path: Path, count: int) -> None:
-    output.stderr().print(f"wrote {path} ({count} environment{'' if count == 1 else 's'})", markup=False)
+def wrote(page: PageWritten) -> None:
+    output.stderr().print(f"wrote {page.path} ({output.count(page.environments, 'environment')})", markup=False)

@@ -34,8 +34,9 @@ from terrane.engine.report._timeline import Timeline, timelines
 from terrane.engine.wire import SECRET_SIG, SIG_KEY
 
 if TYPE_CHECKING:
-    from terrane.engine.api import Engine, EnvironmentStatus
     from terrane.engine.operations.pulumi_cli import UpdateRecord
+    from terrane.engine.results import EnvironmentStatus
+    from terrane.engine.results import StatusSource as Engine
     from terrane.stacks.spec.environments import IgnoreRule
 
 STATES = ("in_sync", "drifted", "error", "not_deployed", "unchecked")
@@ -131,7 +132,7 @@ def build_page(engine: Engine, names: Sequence[str] = (), *, run: DriftReport | 
     Reads the backend once (``Engine.status``) and the drift history once.
     An unknown name raises ``InvalidInputError`` before anything is read.
     """
-    from terrane.engine.api import DRIFT_HISTORY
+    from terrane.engine.results import DRIFT_HISTORY
 
     if run is not None:
         names = [env.environment for env in run.environments]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from terrane import Engine, InvalidInputError, OperationResult, Progress
+from terrane import DriftReport, Engine, ExitCode, InvalidInputError, OperationResult, Progress, Remediation
+from terrane.engine.drift.report import EnvironmentDrift
+from terrane.engine.results import DriftOutcome
 from tests.helpers.project import SampleProject
 from tests.standin import StandIn
 
@@ -43,4 +45,42 @@ def test_a_destroy_preview_of_a_protected_environment_is_refused_before_anything
     for attempt in (lambda: engine.preview("aws-dev", destroy=True), lambda: engine.destroy("aws-dev")):
         with pytest.raises(InvalidInputError, match="protected"):
             attempt()
+    assert standin.calls() == []
+
+
+def test_progress_is_given_per_call_and_the_engines_own_callback_is_the_default(
+        sample: SampleProject, standin: StandIn) -> None:
+    default: list[Progress] = []
+    given: list[Progress] = []
+    engine = Engine(sample.root, on_progress=default.append)
+    engine.preview("aws-dev", on_progress=given.append)
+    assert given and not default
+    engine.preview("aws-dev")
+    assert default and default[-1] == Progress("aws-dev", "finished", message="succeeded")
+
+
+@pytest.mark.parametrize("statuses, remediated, notified, found, code", [
+    (("in_sync",), None, True, ExitCode.OK, ExitCode.OK),
+    (("in_sync", "drifted"), None, True, ExitCode.CHANGES, ExitCode.CHANGES),
+    (("drifted", "error"), None, True, ExitCode.FAILURE, ExitCode.FAILURE),
+    (("drifted",), True, True, ExitCode.CHANGES, ExitCode.CHANGES),
+    (("drifted",), False, True, ExitCode.FAILURE, ExitCode.FAILURE),
+    (("in_sync",), None, False, ExitCode.OK, ExitCode.FAILURE),
+    (("drifted",), None, False, ExitCode.CHANGES, ExitCode.FAILURE),
+])
+def test_a_drift_jobs_exit_code_is_what_it_found_unless_the_notification_failed(
+        statuses: tuple[str, ...], remediated: bool | None, notified: bool, found: ExitCode, code: ExitCode) -> None:
+    report = DriftReport("t0", "t1", tuple(EnvironmentDrift(f"env{index}", status)  # type: ignore[arg-type]
+                                           for index, status in enumerate(statuses)),
+                         notification_error=None if notified else "webhook said 500")
+    remediation = None if remediated is None else Remediation(
+        "up", (OperationResult("env0", "up", "succeeded" if remediated else "failed"),), protected=())
+    outcome = DriftOutcome(report, remediation)
+    assert (outcome.found, outcome.exit_code) == (found, code)
+
+
+def test_the_drift_job_refuses_named_environments_with_all_before_anything_runs(
+        sample: SampleProject, standin: StandIn) -> None:
+    with pytest.raises(InvalidInputError, match="not both"):
+        Engine(sample.root).drift_job("aws-dev", all=True)
     assert standin.calls() == []
