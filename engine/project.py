@@ -26,8 +26,9 @@ from terrane.engine.tfstate import read_state
 from terrane.stacks import rules
 from terrane.stacks.spec import matching
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName, KubernetesAccount
-from terrane.stacks.spec.environments import Environment, LocalState
+from terrane.stacks.spec.environments import Environment
 from terrane.stacks.spec.registries import REGISTRY_MODELS, Registry
+from terrane.stacks.spec.terraform_state import LocalState
 
 ACCOUNTS_FILE = "accounts.yaml"
 ENVIRONMENTS_DIR = "environments"

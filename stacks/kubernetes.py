@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 
 from terrane.components.kubernetes import Bootstrap, BootstrapArgs, NamespaceArgs, ServiceAccountArgs
+from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.environments import Environment
 from terrane.stacks.standard import KUBECONFIG_KEY, SECRETS_READER, standard_kubernetes_labels
 
@@ -18,8 +19,11 @@ def secret_readers(env: Environment) -> list[tuple[str, str]]:
     return [(namespace, SECRETS_READER) for namespace in namespaces]
 
 
-def compose(env: Environment) -> None:
-    """An environment on a linked cluster: the Bootstrap, through a provider that has only the stack's kubeconfig."""
+def compose(env: Environment, account: KubernetesAccount) -> None:
+    """An environment on a linked cluster: the Bootstrap, through a provider that has only the stack's kubeconfig.
+
+    The engine sets that kubeconfig from ``account`` before every operation: the program reads no file of it.
+    """
     namespace, key = KUBECONFIG_KEY.split(":")
     provider = kubernetes.Provider(
         env.account,

@@ -7,33 +7,28 @@ the engine runs it. Cloud SDKs are imported only then, so building a program
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from terrane.stacks.spec.accounts import Account, AwsAccount, AzureAccount, GcpAccount
+from terrane.stacks.spec.accounts import Account
 from terrane.stacks.spec.environments import Environment
 
 PulumiFn = Callable[[], None]
+
+PROGRAMS: dict[str, str] = {
+    "aws": "terrane.stacks.aws",
+    "azure": "terrane.stacks.azure",
+    "gcp": "terrane.stacks.gcp",
+    "kubernetes": "terrane.stacks.kubernetes",
+}
+"""The module whose ``compose(env, account)`` makes an environment, by its account's cloud."""
 
 
 def build_program(env: Environment, account: Account) -> PulumiFn:
     def program() -> None:
         # Each cloud's module imports its provider SDK, which takes a while:
         # only the one the account needs is loaded.
-        if isinstance(account, AwsAccount):
-            from terrane.stacks import aws
-
-            aws.compose(env, account)
-        elif isinstance(account, AzureAccount):
-            from terrane.stacks import azure
-
-            azure.compose(env, account)
-        elif isinstance(account, GcpAccount):
-            from terrane.stacks import gcp
-
-            gcp.compose(env, account)
-        else:
-            from terrane.stacks import kubernetes
-
-            kubernetes.compose(env)
+        compose: Callable[[Environment, Account], None] = importlib.import_module(PROGRAMS[account.cloud]).compose
+        compose(env, account)
 
     return program

@@ -13,11 +13,12 @@ from ipaddress import IPv4Network
 from itertools import combinations
 from typing import Any, Literal
 
-from terrane.stacks import layout
+from terrane.stacks import layout, tag_rules
+from terrane.stacks.problem import CLOUD_NAMES, Problem
 from terrane.stacks.spec import REGION, Cloud, spoken
 from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.environments import POD_SECURITY, Environment, label_key_problem, label_value_problem
-from terrane.stacks.standard import SECRETS_READER, standard_kubernetes_labels, standard_labels, standard_tags
+from terrane.stacks.standard import SECRETS_READER, standard_kubernetes_labels
 
 # What a machine type looks like on each cloud, when a pool does not use a neutral size.
 _MACHINE_TYPE = {
@@ -25,7 +26,6 @@ _MACHINE_TYPE = {
     "azure": re.compile(r"^Standard_[A-Za-z0-9_]+$"),
     "gcp": re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$"),
 }
-_CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
 _MACHINE_EXAMPLE = {"aws": "m6i.xlarge", "azure": "Standard_D4s_v5", "gcp": "e2-standard-4"}
 
 # AWS accepts VPC ranges from /16 to /28.
@@ -33,32 +33,11 @@ _AWS_VPC_PREFIXES = range(16, 29)
 # The service ranges a cluster takes: EKS /12 to /24; AKS up to /12, and room for the DNS service's address (the tenth).
 _SERVICE_CIDR_PREFIXES = {"aws": range(12, 25), "azure": range(12, 29)}
 
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-
-
 # How many CIDRs each cloud lets reach a public cluster endpoint.
 _AUTHORIZED_CIDRS_LIMIT = {"aws": 40, "azure": 200, "gcp": 50}
 
 _REGION = {cloud: re.compile(pattern) for cloud, pattern in REGION.items()}
 _REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "europe-west1"}
-
-# Tags (labels on GCP): how many one resource may carry, and how long a key and a value may be.
-_TAGS_PER_RESOURCE = {"aws": 50, "azure": 50, "gcp": 64}
-_AWS_TAG_KEY_LENGTH, _AWS_TAG_VALUE_LENGTH = 128, 256
-_AZURE_TAG_NAME_LENGTH, _AZURE_TAG_VALUE_LENGTH = 512, 256
-_AZURE_STORAGE_TAG_NAME_LENGTH = 128  # the flow logs' storage account allows shorter names
-_GCP_LABEL_LENGTH = 63
-# AWS: letters and digits of any script, spaces, and + - = . _ : / @ (in keys and values).
-_AWS_TAG_TEXT = re.compile(r"[\w\s+\-=.:/@]*")
-_AZURE_TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
-# On AWS, tags the components add to one resource on top of the provider's default tags: Name, the
-# subnets' load-balancer role and, with a cluster, their kubernetes.io/cluster tag (components/aws/network.py).
-_AWS_RESOURCE_TAGS = 2
-_AWS_CLUSTER_RESOURCE_TAGS = 1
 
 
 def check(env: Environment, account: Account, *, invalid: Collection[str] = ()) -> list[Problem]:
@@ -109,7 +88,7 @@ def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
 def _region(env: Environment, cloud: Cloud) -> list[Problem]:
     if env.region is None or _REGION[cloud].fullmatch(env.region):
         return []
-    return [Problem("region", f"'{env.region}' is not a region of {_CLOUD_NAMES[cloud]} (like {_REGION_EXAMPLE[cloud]})")]
+    return [Problem("region", f"'{env.region}' is not a region of {CLOUD_NAMES[cloud]} (like {_REGION_EXAMPLE[cloud]})")]
 
 
 def _kubernetes_needs_cluster(env: Environment, cloud: Cloud) -> list[Problem]:
@@ -166,7 +145,7 @@ def _machine_types(env: Environment, cloud: Cloud) -> list[Problem]:
         Problem(
             f"cluster.node_pools[{index}].size",
             f"'{pool.size}' is neither a neutral size (small, medium, large, xlarge) "
-            f"nor a machine type of {_CLOUD_NAMES[cloud]} (like {_MACHINE_EXAMPLE[cloud]})",
+            f"nor a machine type of {CLOUD_NAMES[cloud]} (like {_MACHINE_EXAMPLE[cloud]})",
         )
         for index, pool in enumerate(env.cluster.node_pools)
         if not pool.neutral_size and not _MACHINE_TYPE[cloud].match(pool.size)
@@ -177,7 +156,7 @@ def _authorized_cidrs(env: Environment, cloud: Cloud) -> list[Problem]:
     limit = _AUTHORIZED_CIDRS_LIMIT[cloud]
     if env.cluster and len(env.cluster.authorized_cidrs) > limit:
         return [
-            Problem("cluster.authorized_cidrs", f"{_CLOUD_NAMES[cloud]} allows at most {limit} CIDRs for a public endpoint")
+            Problem("cluster.authorized_cidrs", f"{CLOUD_NAMES[cloud]} allows at most {limit} CIDRs for a public endpoint")
         ]
     return []
 
@@ -215,7 +194,7 @@ def _service_range(env: Environment, cloud: Cloud) -> list[Problem]:
     prefixes = _SERVICE_CIDR_PREFIXES.get(cloud)
     if env.cluster is None or prefixes is None or env.cluster.service_cidr.prefixlen in prefixes:
         return []
-    return [Problem("cluster.service_cidr", f"{env.cluster.service_cidr}: {_CLOUD_NAMES[cloud]} takes a service range "
+    return [Problem("cluster.service_cidr", f"{env.cluster.service_cidr}: {CLOUD_NAMES[cloud]} takes a service range "
                                             f"from /{prefixes[0]} to /{prefixes[-1]}")]
 
 
@@ -223,105 +202,6 @@ def _system_pool(env: Environment, cloud: Cloud) -> list[Problem]:
     if cloud == "azure" and env.cluster and env.cluster.node_pools[0].min < 1:
         return [Problem("cluster.node_pools[0].min", "the first pool is AKS's system pool and needs at least 1 node")]
     return []
-
-
-def _tag_count(env: Environment, cloud: Cloud) -> list[Problem]:
-    """How many tags each cloud accepts on a resource: the spec's own and terrane's, which every resource carries."""
-    standard = standard_labels if cloud == "gcp" else standard_tags
-    own = standard(env.model_copy(update={"tags": {}}))
-    problems = [Problem(f"tags.{key}", "terrane sets this tag itself") for key in env.tags if key in own]
-    per_resource = 0
-    if cloud == "aws":
-        per_resource = _AWS_RESOURCE_TAGS + (_AWS_CLUSTER_RESOURCE_TAGS if env.cluster else 0)
-    added = len(own) + per_resource
-    limit = _TAGS_PER_RESOURCE[cloud]
-    if len(standard(env)) + per_resource > limit:
-        what = "labels" if cloud == "gcp" else "tags"
-        problems.append(Problem(
-            "tags",
-            f"{_CLOUD_NAMES[cloud]} allows {limit} {what} on a resource and terrane adds up to {added} of its own: "
-            f"at most {limit - added} here, not {len(env.tags)}",
-        ))
-    return problems
-
-
-def _tag_text(env: Environment, cloud: Cloud) -> list[Problem]:
-    return _TAG_TEXT_RULES[cloud](env)
-
-
-def _aws_tag_text(env: Environment) -> list[Problem]:
-    problems = []
-    for key, value in env.tags.items():
-        path = f"tags.{key}"
-        if not 1 <= len(key) <= _AWS_TAG_KEY_LENGTH:
-            problems.append(Problem(path, f"an AWS tag key has 1 to {_AWS_TAG_KEY_LENGTH} characters"))
-        elif key.lower().startswith("aws:"):
-            problems.append(Problem(path, "the aws: prefix is reserved for AWS's own tags"))
-        elif not _AWS_TAG_TEXT.fullmatch(key):
-            problems.append(Problem(path, "an AWS tag key may contain only letters, digits, spaces and + - = . _ : / @"))
-        if len(value) > _AWS_TAG_VALUE_LENGTH:
-            problems.append(Problem(path, f"an AWS tag value has at most {_AWS_TAG_VALUE_LENGTH} characters"))
-        elif not _AWS_TAG_TEXT.fullmatch(value):
-            problems.append(Problem(path, "an AWS tag value may contain only letters, digits, spaces and + - = . _ : / @"))
-    return problems
-
-
-def _azure_tag_text(env: Environment) -> list[Problem]:
-    problems = []
-    seen: dict[str, str] = {}
-    for key, value in env.tags.items():
-        path = f"tags.{key}"
-        if not 1 <= len(key) <= _AZURE_TAG_NAME_LENGTH:
-            problems.append(Problem(path, f"an Azure tag name has 1 to {_AZURE_TAG_NAME_LENGTH} characters"))
-        if _AZURE_TAG_NAME_FORBIDDEN.search(key):
-            problems.append(Problem(path, "Azure tag names cannot contain < > % & \\ ? /"))
-        if key.lower() in seen:
-            problems.append(Problem(path, f"Azure tag names ignore case: this is the same tag as '{seen[key.lower()]}'"))
-        seen.setdefault(key.lower(), key)
-        if len(value) > _AZURE_TAG_VALUE_LENGTH:
-            problems.append(Problem(path, f"an Azure tag value has at most {_AZURE_TAG_VALUE_LENGTH} characters"))
-    return problems
-
-
-def _azure_storage_tag_names(env: Environment, cloud: Cloud) -> list[Problem]:
-    """The flow logs' storage account carries the tags too, and takes shorter names."""
-    network = env.new_network
-    if cloud != "azure" or network is None or not network.flow_logs:
-        return []
-    return [
-        Problem(f"tags.{key}", f"an Azure tag name has 1 to {_AZURE_STORAGE_TAG_NAME_LENGTH} characters "
-                               "(with flow_logs, the limit of the storage account that keeps them)")
-        for key in env.tags
-        if _AZURE_STORAGE_TAG_NAME_LENGTH < len(key) <= _AZURE_TAG_NAME_LENGTH
-    ]
-
-
-def _gcp_tag_text(env: Environment) -> list[Problem]:
-    problems = []
-    for key, value in env.tags.items():
-        path = f"tags.{key}"
-        if not (key and _lowercase_letter(key[0]) and len(key) <= _GCP_LABEL_LENGTH and _gcp_label_text(key)):
-            problems.append(Problem(
-                path,
-                "a GCP label key must start with a lowercase letter and contain only lowercase letters, digits, "
-                f"'_' and '-', at most {_GCP_LABEL_LENGTH} characters",
-            ))
-        if not (len(value) <= _GCP_LABEL_LENGTH and _gcp_label_text(value)):
-            problems.append(Problem(
-                path,
-                "a GCP label value may contain only lowercase letters, digits, '_' and '-', "
-                f"at most {_GCP_LABEL_LENGTH} characters",
-            ))
-    return problems
-
-
-def _lowercase_letter(character: str) -> bool:
-    """A lowercase letter, or a letter of a script without case (GCP allows international characters)."""
-    return character.isalpha() and not character.isupper()
-
-
-def _gcp_label_text(text: str) -> bool:
-    return all(_lowercase_letter(character) or character.isdigit() or character in "_-" for character in text)
 
 
 @dataclass(frozen=True)
@@ -384,7 +264,7 @@ def _network_outputs(env: Environment, cloud: Cloud) -> list[Problem]:
     known = NETWORK_OUTPUTS[cloud]
     mapped = existing.terraform_state.outputs
     problems = [
-        Problem(f"{_OUTPUTS}.{key}", f"an existing network on {_CLOUD_NAMES[cloud]} maps only {spoken(list(known))}")
+        Problem(f"{_OUTPUTS}.{key}", f"an existing network on {CLOUD_NAMES[cloud]} maps only {spoken(list(known))}")
         for key in mapped if key not in known
     ]
     problems += [
@@ -450,12 +330,6 @@ def _existing_network_fields(env: Environment, cloud: Cloud) -> list[Problem]:
     return problems
 
 
-_TAG_TEXT_RULES: Mapping[Cloud, Callable[[Environment], list[Problem]]] = {
-    "aws": _aws_tag_text,
-    "azure": _azure_tag_text,
-    "gcp": _gcp_tag_text,
-}
-
 Rule = Callable[[Environment, Cloud], list[Problem]]
 
 # Each rule with the top-level fields of the spec it reads.
@@ -471,9 +345,9 @@ _RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (_network_range, frozenset({"network"})),
     (_service_range, frozenset({"cluster"})),
     (_system_pool, frozenset({"cluster"})),
-    (_tag_count, frozenset({"tags", "name", "cluster"})),
-    (_tag_text, frozenset({"tags"})),
-    (_azure_storage_tag_names, frozenset({"tags", "network"})),
+    (tag_rules.tag_count, frozenset({"tags", "name", "cluster"})),
+    (tag_rules.tag_text, frozenset({"tags"})),
+    (tag_rules.azure_storage_tag_names, frozenset({"tags", "network"})),
     (_network_outputs, frozenset({"network", "secrets"})),
     (_existing_network_fields, frozenset({"network", "cluster"})),
 )

@@ -20,15 +20,8 @@ from pulumi_terraform import state as tfstate
 
 from terrane.stacks import rules
 from terrane.stacks.spec import Cloud
-from terrane.stacks.spec.environments import (
-    AzurermState,
-    Environment,
-    ExistingNetworkSpec,
-    LocalState,
-    RemoteState,
-    S3State,
-    TerraformState,
-)
+from terrane.stacks.spec.environments import Environment, ExistingNetworkSpec
+from terrane.stacks.spec.terraform_state import AzurermState, LocalState, RemoteState, S3State, TerraformState
 
 
 def network_ids(env: Environment, cloud: Cloud) -> dict[str, pulumi.Output[Any]]:

@@ -251,6 +251,41 @@ class Cluster(pulumi.ComponentResource):
         partition: pulumi.Output[str],
         tags: Mapping[str, str],
     ) -> None:
+        role, policies = self._node_role(name, args, partition, tags)
+        for pool in args.node_pools:
+            template = self._launch_template(name, pool, tags)
+            aws.eks.NodeGroup(
+                f"{name}-{pool.name}",
+                cluster_name=cluster.name,
+                node_role_arn=role.arn,
+                subnet_ids=args.subnet_ids,
+                instance_types=[pool.instance_type],
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    desired_size=min(max(pool.min_size, 1), pool.max_size),
+                    min_size=pool.min_size,
+                    max_size=pool.max_size,
+                ),
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id,
+                    version=template.latest_version.apply(str),
+                ),
+                update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+                tags=tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=policies,
+                    # The cluster autoscaler owns the desired size once the group exists.
+                    ignore_changes=["scalingConfig.desiredSize"],
+                ),
+            )
+
+    def _node_role(
+        self, name: str, args: ClusterArgs, partition: pulumi.Output[str], tags: Mapping[str, str]
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The nodes' role and its policies, which the node groups wait for.
+
+        With repositories to pull from, a policy for exactly those takes the managed registry policy's place.
+        """
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-node",
@@ -278,32 +313,7 @@ class Cluster(pulumi.ComponentResource):
                 policy=partition.apply(lambda partition: _pull_policy(partition, args.region, args.pull_repositories)),
                 opts=child,
             ))
-        for pool in args.node_pools:
-            template = self._launch_template(name, pool, tags)
-            aws.eks.NodeGroup(
-                f"{name}-{pool.name}",
-                cluster_name=cluster.name,
-                node_role_arn=role.arn,
-                subnet_ids=args.subnet_ids,
-                instance_types=[pool.instance_type],
-                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                    desired_size=min(max(pool.min_size, 1), pool.max_size),
-                    min_size=pool.min_size,
-                    max_size=pool.max_size,
-                ),
-                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                    id=template.id,
-                    version=template.latest_version.apply(str),
-                ),
-                update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-                tags=tags,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=policies,
-                    # The cluster autoscaler owns the desired size once the group exists.
-                    ignore_changes=["scalingConfig.desiredSize"],
-                ),
-            )
+        return role, policies
 
     def _launch_template(self, name: str, pool: NodePoolArgs, tags: Mapping[str, str]) -> aws.ec2.LaunchTemplate:
         return aws.ec2.LaunchTemplate(

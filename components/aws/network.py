@@ -254,24 +254,7 @@ class Network(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogStreams",
-                            ],
-                            "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
-                        },
-                        # A list call: IAM authorizes it on "*" only, never on a log group's ARN.
-                        {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
-                    ],
-                }
-            ),
+            policy=_flow_log_policy(log_group.arn),
             opts=child,
         )
         aws.ec2.FlowLog(
@@ -347,6 +330,28 @@ def _flow_log_trust(partition: str, region: str, account: str) -> str:
                         "ArnLike": {"aws:SourceArn": flow_logs},
                     },
                 }
+            ],
+        }
+    )
+
+
+def _flow_log_policy(log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+    """What the flow logs' role may do: write to the one log group."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    "Resource": [log_group_arn, pulumi.Output.concat(log_group_arn, ":*")],
+                },
+                # A list call: IAM authorizes it on "*" only, never on a log group's ARN.
+                {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
             ],
         }
     )

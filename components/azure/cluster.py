@@ -10,26 +10,20 @@ program builds its own Kubernetes provider."""
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
-import yaml
 
-from terrane.components.azure import _roles
-from terrane.components.kubeconfig import exec_kubeconfig
+from terrane.components.azure import roles
+from terrane.components.azure.kubelogin import KubeloginMode, certificate_authority_data, kubeconfig
 from terrane.components.outputs import present
 
-KUBELOGIN_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
-"""The AKS Entra ID server application, the audience of every AKS token in every tenant."""
-
-KubeloginMode = Literal["spn", "workloadidentity", "azurecli"]
 # What kind of principal deploys, by how it signs in; the CLI may hold a user or
 # a service principal, and ARM looks it up when the type is not given.
 _DEPLOYER_PRINCIPAL_TYPES: dict[str, str | None] = {
@@ -122,7 +116,7 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("terrane:azure:Cluster", name, None, opts)
-        deployer = _roles.client_config(self)
+        deployer = roles.client_config(self)
         system, *user_pools = args.node_pools
 
         identity, subnet_access = self._control_plane_identity(name, args, deployer)
@@ -177,7 +171,7 @@ class Cluster(pulumi.ComponentResource):
         subnet_access = azure_native.authorization.RoleAssignment(
             f"{name}-subnet",
             scope=args.node_subnet_id,
-            role_definition_id=_roles.role(deployer, _roles.NETWORK_CONTRIBUTOR),
+            role_definition_id=roles.role(deployer, roles.NETWORK_CONTRIBUTOR),
             principal_id=identity.principal_id,
             principal_type="ServicePrincipal",
             opts=child,
@@ -269,7 +263,7 @@ class Cluster(pulumi.ComponentResource):
         azure_native.authorization.RoleAssignment(
             f"{name}-deployer-admin",
             scope=cluster.id,
-            role_definition_id=_roles.role(deployer, _roles.AKS_RBAC_CLUSTER_ADMIN),
+            role_definition_id=roles.role(deployer, roles.AKS_RBAC_CLUSTER_ADMIN),
             principal_id=deployer.object_id,
             principal_type=_DEPLOYER_PRINCIPAL_TYPES[args.kubelogin_mode],
             opts=pulumi.ResourceOptions(parent=self),
@@ -286,7 +280,7 @@ class Cluster(pulumi.ComponentResource):
             azure_native.authorization.RoleAssignment(
                 f"{name}-pull-{registry_name}",
                 scope=registry_id,
-                role_definition_id=_roles.role_definition_id(registry_id.split("/")[2], _roles.ACR_PULL),
+                role_definition_id=roles.role_definition_id(registry_id.split("/")[2], roles.ACR_PULL),
                 principal_id=kubelet,
                 principal_type="ServicePrincipal",
                 opts=pulumi.ResourceOptions(parent=self),
@@ -314,48 +308,6 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         return credentials.kubeconfigs.apply(lambda configs: certificate_authority_data(configs[0].value))
-
-
-def kubeconfig(
-    *,
-    cluster_name: str,
-    server: str,
-    certificate_authority: str,
-    tenant_id: str,
-    login: KubeloginMode,
-    env: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """A kubeconfig that gets Entra ID tokens from ``kubelogin``; without ``env`` it holds no credential.
-
-    ``login`` picks where kubelogin finds the identity: ``spn`` and
-    ``workloadidentity`` read ``AZURE_CLIENT_ID`` with ``AZURE_CLIENT_SECRET``
-    or ``AZURE_FEDERATED_TOKEN_FILE``; ``azurecli`` uses ``az login``. ``env``
-    sets such variables for kubelogin alone: client-go adds them to the
-    environment of the kubelogin it starts, after the inherited ones.
-    """
-    get_token = [
-        "get-token",
-        "--login",
-        login,
-        "--server-id",
-        KUBELOGIN_SERVER_ID,
-        "--environment",
-        "AzurePublicCloud",
-        "--tenant-id",
-        tenant_id,
-    ]
-    return exec_kubeconfig(
-        name=cluster_name,
-        server=server,
-        certificate_authority=certificate_authority,
-        exec_plugin={
-            "command": "kubelogin",
-            "args": get_token,
-            "interactiveMode": "Never",
-            "provideClusterInfo": False,
-            **({"env": [{"name": name, "value": value} for name, value in env.items()]} if env else {}),
-        },
-    )
 
 
 def _kubeconfig_json(args: ClusterArgs, endpoint: Sequence[str], env: Mapping[str, str] | None = None) -> str:
@@ -388,12 +340,6 @@ def _kubelogin_env(args: ClusterArgs) -> pulumi.Output[dict[str, str]]:
             "AZURE_TENANT_ID": args.tenant_id,
         }
     )
-
-
-def certificate_authority_data(encoded_kubeconfig: str) -> str:
-    """The cluster CA of a base64-encoded kubeconfig, as ``listClusterUserCredential`` returns it."""
-    config = yaml.safe_load(base64.b64decode(encoded_kubeconfig))
-    return str(config["clusters"][0]["cluster"]["certificate-authority-data"])
 
 
 def dns_service_ip(service_cidr: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_azure_native as azure_native
 
-from terrane.components.azure import _roles
+from terrane.components.azure import roles
 
 # Azure creates one Network Watcher per subscription and region, under these names.
 NETWORK_WATCHER_GROUP = "NetworkWatcherRG"
@@ -191,28 +191,7 @@ class Network(pulumi.ComponentResource):
         common: Mapping[str, Any],
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        account = azure_native.storage.StorageAccount(
-            f"{name}-flow-logs",
-            account_name=args.flow_log_storage_account_name,
-            kind=azure_native.storage.Kind.STORAGE_V2,
-            sku=azure_native.storage.SkuArgs(name=azure_native.storage.SkuName.STANDARD_LRS),
-            access_tier=azure_native.storage.AccessTier.HOT,
-            enable_https_traffic_only=True,
-            minimum_tls_version="TLS1_2",
-            allow_blob_public_access=False,
-            # Entra ID only: no account keys or SAS tokens to leak.
-            allow_shared_key_access=False,
-            default_to_o_auth_authentication=True,
-            allow_cross_tenant_replication=False,
-            # The public endpoint stays on but admits only trusted Azure services,
-            # which is how Network Watcher delivers the logs.
-            public_network_access="Enabled",
-            network_rule_set=azure_native.storage.NetworkRuleSetArgs(
-                default_action=azure_native.storage.DefaultAction.DENY, bypass="AzureServices"
-            ),
-            **common,
-            opts=child,
-        )
+        account = self._flow_log_storage(name, args, common)
         # Without shared keys the flow log writes with an identity of its own.
         identity = azure_native.managedidentity.UserAssignedIdentity(
             f"{name}-flow-logs",
@@ -223,7 +202,7 @@ class Network(pulumi.ComponentResource):
         writer = azure_native.authorization.RoleAssignment(
             f"{name}-flow-logs",
             scope=account.id,
-            role_definition_id=_roles.role(_roles.client_config(self), _roles.STORAGE_BLOB_DATA_CONTRIBUTOR),
+            role_definition_id=roles.role(roles.client_config(self), roles.STORAGE_BLOB_DATA_CONTRIBUTOR),
             principal_id=identity.principal_id,
             # Skips the directory lookup that fails while a new identity replicates.
             principal_type="ServicePrincipal",
@@ -250,6 +229,33 @@ class Network(pulumi.ComponentResource):
             ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[writer]),
+        )
+
+    def _flow_log_storage(
+        self, name: str, args: NetworkArgs, common: Mapping[str, Any]
+    ) -> azure_native.storage.StorageAccount:
+        """The storage account the flow logs go to, which only Entra ID identities and Azure's services reach."""
+        return azure_native.storage.StorageAccount(
+            f"{name}-flow-logs",
+            account_name=args.flow_log_storage_account_name,
+            kind=azure_native.storage.Kind.STORAGE_V2,
+            sku=azure_native.storage.SkuArgs(name=azure_native.storage.SkuName.STANDARD_LRS),
+            access_tier=azure_native.storage.AccessTier.HOT,
+            enable_https_traffic_only=True,
+            minimum_tls_version="TLS1_2",
+            allow_blob_public_access=False,
+            # Entra ID only: no account keys or SAS tokens to leak.
+            allow_shared_key_access=False,
+            default_to_o_auth_authentication=True,
+            allow_cross_tenant_replication=False,
+            # The public endpoint stays on but admits only trusted Azure services,
+            # which is how Network Watcher delivers the logs.
+            public_network_access="Enabled",
+            network_rule_set=azure_native.storage.NetworkRuleSetArgs(
+                default_action=azure_native.storage.DefaultAction.DENY, bypass="AzureServices"
+            ),
+            **common,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
 

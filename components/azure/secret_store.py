@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native as azure_native
 
-from terrane.components.azure import _roles
+from terrane.components.azure import roles
 
 PRIVATE_DNS_ZONE = "privatelink.vaultcore.azure.net"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -223,7 +223,7 @@ class SecretStore(pulumi.ComponentResource):
         azure_native.authorization.RoleAssignment(
             f"{name}-reader",
             scope=vault.id,
-            role_definition_id=_roles.role(_roles.client_config(self), _roles.KEY_VAULT_SECRETS_USER),
+            role_definition_id=roles.role(roles.client_config(self), roles.KEY_VAULT_SECRETS_USER),
             principal_id=identity.principal_id,
             principal_type="ServicePrincipal",
             opts=child,

@@ -216,15 +216,8 @@ class Cluster(pulumi.ComponentResource):
             network=args.network_self_link,
             subnetwork=args.subnet_self_link,
             networking_mode="VPC_NATIVE",
-            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
-                cluster_secondary_range_name=args.pods_range_name,
-                services_secondary_range_name=args.services_range_name,
-            ),
-            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
-                enable_private_nodes=True,
-                enable_private_endpoint=not args.endpoint_public,
-                master_ipv4_cidr_block=args.control_plane_cidr,
-            ),
+            ip_allocation_policy=_ip_allocation_policy(args),
+            private_cluster_config=_private_cluster_config(args),
             master_authorized_networks_config=_authorized_networks(args.authorized_cidrs),
             master_auth=gcp.container.ClusterMasterAuthArgs(
                 client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
@@ -326,6 +319,23 @@ def _kubeconfig_json(args: ClusterArgs, values: Sequence[str]) -> str:
             endpoint=endpoint,
             cluster_ca_certificate=cluster_ca_certificate,
         )
+    )
+
+
+def _ip_allocation_policy(args: ClusterArgs) -> gcp.container.ClusterIpAllocationPolicyArgs:
+    """Pods and services take the subnetwork's secondary ranges, by name."""
+    return gcp.container.ClusterIpAllocationPolicyArgs(
+        cluster_secondary_range_name=args.pods_range_name,
+        services_secondary_range_name=args.services_range_name,
+    )
+
+
+def _private_cluster_config(args: ClusterArgs) -> gcp.container.ClusterPrivateClusterConfigArgs:
+    """Nodes without public addresses; the endpoint private too, unless the spec makes it public."""
+    return gcp.container.ClusterPrivateClusterConfigArgs(
+        enable_private_nodes=True,
+        enable_private_endpoint=not args.endpoint_public,
+        master_ipv4_cidr_block=args.control_plane_cidr,
     )
 
 

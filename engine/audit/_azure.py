@@ -28,7 +28,7 @@ class _AzureRole:
 @cache
 def _azure_roles() -> dict[str, _AzureRole]:
     """Azure built-in roles terrane grants, by role definition id; an Azure plan has loaded the Azure SDK already."""
-    from terrane.components.azure import _roles as roles
+    from terrane.components.azure import roles
 
     return {
         roles.AKS_RBAC_CLUSTER_ADMIN: _AzureRole("Azure Kubernetes Service RBAC Cluster Admin", _Purpose(

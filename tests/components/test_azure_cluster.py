@@ -8,12 +8,8 @@ import pytest
 import yaml
 
 from terrane.components.azure import Cluster, ClusterArgs, NodePoolArgs, ServicePrincipalLogin
-from terrane.components.azure.cluster import (
-    KUBELOGIN_SERVER_ID,
-    certificate_authority_data,
-    dns_service_ip,
-    kubeconfig,
-)
+from terrane.components.azure.cluster import dns_service_ip
+from terrane.components.azure.kubelogin import KUBELOGIN_SERVER_ID, certificate_authority_data, kubeconfig
 from terrane.engine.offline.render import Rendered, RenderedResource, render
 from tests.helpers.rendered import assert_owned
 

@@ -22,11 +22,11 @@ from terrane.engine.offline.fakes import terraform as fake_terraform
 from terrane.engine.offline.render import UNKNOWN, Plan, plan, render
 from terrane.engine.project import open_project
 from terrane.stacks import rules
+from terrane.stacks.problem import Problem
 from terrane.stacks.program import build_program
-from terrane.stacks.spec.environments import (
+from terrane.stacks.spec.environments import Environment, ExistingNetworkSpec
+from terrane.stacks.spec.terraform_state import (
     AzurermStateConfig,
-    Environment,
-    ExistingNetworkSpec,
     LocalState,
     LocalStateConfig,
     RemoteStateConfig,
@@ -266,9 +266,9 @@ def test_each_cloud_needs_its_own_outputs() -> None:
         assert set(rules.NETWORK_OUTPUTS[cloud]) == set(outputs)
     document = existing_env("azure-plain", "azure")
     del document["network"]["terraform_state"]["outputs"]["endpoint_subnet_id"]
-    problem = rules.Problem("network.terraform_state.outputs.endpoint_subnet_id",
-                            "is required with secrets: the Terraform output that holds the resource id of the subnet "
-                            "the Key Vault's private endpoint goes in")
+    problem = Problem("network.terraform_state.outputs.endpoint_subnet_id",
+                      "is required with secrets: the Terraform output that holds the resource id of the subnet "
+                      "the Key Vault's private endpoint goes in")
     assert rules._network_outputs(Environment.model_validate(document), "azure") == [problem]
     document["secrets"] = None  # no vault: no private endpoint to place
     assert rules._network_outputs(Environment.model_validate(document), "azure") == []

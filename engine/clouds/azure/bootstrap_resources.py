@@ -19,7 +19,7 @@ class BuiltInRole:
 
 
 # Every built-in role the template names. The first five are the roles terrane's Azure
-# components assign (components/azure/_roles.py); a test keeps the two lists equal.
+# components assign (components/azure/roles.py); a test keeps the two lists equal.
 NETWORK_CONTRIBUTOR = BuiltInRole("Network Contributor", "4d97b98b-1d4f-4787-a291-c67834d212e7")
 STORAGE_BLOB_DATA_CONTRIBUTOR = BuiltInRole("Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe")
 KEY_VAULT_SECRETS_USER = BuiltInRole("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6")

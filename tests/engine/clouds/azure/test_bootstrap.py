@@ -204,14 +204,14 @@ def test_every_role_guid_is_a_named_built_in_role(full: dict[str, Any]) -> None:
 
 
 def test_the_role_table_agrees_with_the_components() -> None:
-    from terrane.components.azure import _roles
+    from terrane.components.azure import roles
 
     by_name = {role.name: role.id for role in BUILT_IN_ROLES}
-    assert by_name["Network Contributor"] == _roles.NETWORK_CONTRIBUTOR
-    assert by_name["Storage Blob Data Contributor"] == _roles.STORAGE_BLOB_DATA_CONTRIBUTOR
-    assert by_name["Key Vault Secrets User"] == _roles.KEY_VAULT_SECRETS_USER
-    assert by_name["Azure Kubernetes Service RBAC Cluster Admin"] == _roles.AKS_RBAC_CLUSTER_ADMIN
-    assert by_name["AcrPull"] == _roles.ACR_PULL
+    assert by_name["Network Contributor"] == roles.NETWORK_CONTRIBUTOR
+    assert by_name["Storage Blob Data Contributor"] == roles.STORAGE_BLOB_DATA_CONTRIBUTOR
+    assert by_name["Key Vault Secrets User"] == roles.KEY_VAULT_SECRETS_USER
+    assert by_name["Azure Kubernetes Service RBAC Cluster Admin"] == roles.AKS_RBAC_CLUSTER_ADMIN
+    assert by_name["AcrPull"] == roles.ACR_PULL
 
 
 # --- the provisioner cannot escalate --------------------------------------------------------------------------------
@@ -257,14 +257,14 @@ def test_role_assignment_rights_come_only_through_the_conditioned_rbac_administr
 
 
 def test_the_condition_lists_exactly_the_roles_the_components_assign(full: dict[str, Any]) -> None:
-    """The roles of components/azure/_roles.py, which the sample environment's role assignments use."""
-    from terrane.components.azure import _roles
+    """The roles of components/azure/roles.py, which the sample environment's role assignments use."""
+    from terrane.components.azure import roles
     from terrane.engine.offline.render import plan
     from terrane.engine.project import open_project
 
     condition = _assignment(full, RBAC_ADMINISTRATOR.id)["properties"]["condition"]
     listed = [set(group.split(", ")) for group in re.findall(r"GuidEquals \{([^}]*)\}", condition)]
-    component_roles = {value for name, value in vars(_roles).items()
+    component_roles = {value for name, value in vars(roles).items()
                        if name.isupper() and isinstance(value, str) and GUID.fullmatch(value)}
     assert listed == [component_roles, component_roles]
     assert component_roles == {role.id for role in DELEGATED_ROLES}

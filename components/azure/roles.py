@@ -1,4 +1,4 @@
-"""Azure built-in roles the components grant, and how a role assignment names them."""
+"""Azure built-in roles the components grant, and how a role assignment names them; the audit names the same ids."""
 
 from __future__ import annotations
 
