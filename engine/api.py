@@ -35,7 +35,8 @@ from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import programs
 from terrane.engine.operations.cancel import CancelResult
 from terrane.engine.operations.cancel import cancel as cancel_run
-from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+from terrane.engine.operations.driver import Driver, OnProgress, OperationResult
+from terrane.engine.operations.protocol import Operation, StackOutput
 from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.project import open_project
 from terrane.engine.store.paths import STATE_DIR

@@ -56,6 +56,18 @@ def start_method(environ: Mapping[str, str] = os.environ) -> str:
     return method
 
 
+def spawn_worker(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """A worker of its own (``TERRANE_START_METHOD=spawn``): a new interpreter,
+    ``python -m terrane.engine.operations.worker``, with exactly ``env``."""
+    return subprocess.Popen(
+        [sys.executable, "-P", "-m", "terrane.engine.operations.worker"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env), cwd=cwd, text=True,
+        # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
+        # through the driver, once, so the CLI can cancel gracefully.
+        start_new_session=True,
+    )
+
+
 class ForkServer:
     """The driver's handle on a fork server: ``spawn`` starts a worker."""
 
