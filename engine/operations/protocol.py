@@ -3,8 +3,9 @@
 The driver writes a worker one ``Job``, one line of JSON on its stdin. The
 worker answers in lines of JSON on its stdout: a ``ResourceEvent`` or a
 ``Diagnostic`` as the engine reports them, then exactly one ``Outcome``, a
-``Result`` or a ``Failure``. Both ends build and read only these types, through
-``to_json``, ``job_from_json`` and ``message_from_json``: a line that is not
+``Result`` or a ``Failure``. A fork server (``engine.operations.forkserver``) is
+told a ``Preload`` first, then a ``Fork`` for each worker. Both ends build and
+read only these types, through ``to_json`` and the ``*_from_json`` readers: a line that is not
 one of them is refused whole, with a ``ProtocolError`` that names each field
 that is wrong, and never quotes the line (a job carries the account's secrets).
 
@@ -212,14 +213,40 @@ class Failure:
 Outcome = Result | Failure
 Message = ResourceEvent | Diagnostic | Result | Failure
 
+
+@dataclass(frozen=True)
+class Preload:
+    """The driver's first message to a fork server: what it imports once for every worker, and which CLI it asks
+    ``pulumi version`` once (``engine.operations.forkserver``)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
+    modules: tuple[str, ...]
+    pulumi_root: str | None
+
+
+@dataclass(frozen=True)
+class Fork:
+    """A worker for the fork server to fork, with exactly ``environ``, in ``cwd``; its pipes travel beside the
+    message, as file descriptors."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
+    environ: Mapping[str, str]
+    cwd: str
+
+
 _T = TypeVar("_T")
 _JOB = TypeAdapter(Job)
 _MESSAGE: TypeAdapter[Message] = TypeAdapter(Annotated[Message, Field(discriminator="type")])
+_PRELOAD = TypeAdapter(Preload)
+_FORK = TypeAdapter(Fork)
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {Job: _JOB, Preload: _PRELOAD, Fork: _FORK}
 
 
-def to_json(item: Job | Message) -> str:
+def to_json(item: Job | Message | Preload | Fork) -> str:
     """``item`` as one line of JSON; an output value JSON cannot hold is sent as its ``str``."""
-    adapter: TypeAdapter[Any] = _JOB if isinstance(item, Job) else _MESSAGE
+    adapter: TypeAdapter[Any] = _ADAPTERS.get(type(item), _MESSAGE)
     return adapter.dump_json(item, fallback=str).decode()
 
 
@@ -229,6 +256,14 @@ def job_from_json(line: str | bytes) -> Job:
 
 def message_from_json(line: str | bytes) -> Message:
     return _read(_MESSAGE, line, "a worker's message")
+
+
+def preload_from_json(line: str | bytes) -> Preload:
+    return _read(_PRELOAD, line, "a fork server's preload")
+
+
+def fork_from_json(line: str | bytes) -> Fork:
+    return _read(_FORK, line, "a fork server's fork")
 
 
 def _read(adapter: TypeAdapter[_T], line: str | bytes, what: str) -> _T:

@@ -15,17 +15,21 @@ from terrane.engine.operations.driver import Driver, Progress
 from terrane.engine.operations.protocol import (
     Diagnostic,
     Failure,
+    Fork,
     Job,
     Operation,
     Options,
     PlannedStep,
+    Preload,
     ProtocolError,
     ResourceEvent,
     Result,
     Setting,
     StackOutput,
+    fork_from_json,
     job_from_json,
     message_from_json,
+    preload_from_json,
     to_json,
 )
 from terrane.engine.project import open_project
@@ -87,6 +91,14 @@ def test_every_message_reads_back_as_it_was_sent(message: Any) -> None:
     line = to_json(message)
     assert "\n" not in line
     assert message_from_json(line) == message
+
+
+@given(st.builds(Preload, _tuples(texts), st.none() | texts), st.builds(Fork, st.dictionaries(texts, texts), texts))
+def test_what_a_fork_server_is_told_reads_back_as_it_was_sent(preload: Preload, fork: Fork) -> None:
+    assert preload_from_json(to_json(preload).encode()) == preload
+    assert fork_from_json(to_json(fork).encode()) == fork
+    with pytest.raises(ProtocolError, match="^a fork server's fork that does not read: env: Unexpected keyword"):
+        fork_from_json(b'{"env": {}, "environ": {}, "cwd": "/"}')
 
 
 def test_an_unknown_option_is_refused_when_the_options_are_built() -> None:
