@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.operations.protocol import (
@@ -44,6 +44,9 @@ from terrane.engine.operations.protocol import (
     job_from_json,
     to_json,
 )
+
+if TYPE_CHECKING:
+    from terrane.engine.project import Project
 
 Emit = Callable[[Message], None]
 
@@ -156,7 +159,7 @@ def _run(job: Job, emit: Emit) -> Result:
     return _destroy(stack, progress, started)
 
 
-def _open_stack(job: Job, project: Any) -> Any:
+def _open_stack(job: Job, project: Project) -> Any:
     """The environment's stack, its program adopting ``job.imports`` and marking what ``job.reconcile`` names."""
     from terrane.engine.drift.reconcile import reconciling
     from terrane.engine.operations import programs
@@ -177,7 +180,7 @@ def _open_stack(job: Job, project: Any) -> Any:
     )
 
 
-def _up(job: Job, project: Any, stack: Any, progress: _Progress, started: float) -> Result:
+def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: float) -> Result:
     """An up: stopped by the creates a killed run left pending, and by an import that would delete something."""
     from terrane.engine.errors import EngineError
     from terrane.engine.store import imports as adopt_imports
