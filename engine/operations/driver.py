@@ -219,7 +219,7 @@ class Driver:
         results: dict[str, OperationResult] = {}
         with _sigterm_interrupts(), ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
             futures: dict[Future[OperationResult], str] = {
-                pool.submit(self._attempts, name, job, wait_seconds): name for name, job in jobs.items()
+                pool.submit(self._attempts, name, job, env, wait_seconds): name for name, (job, env) in jobs.items()
             }
             pending = set(futures)
             while pending:
@@ -282,17 +282,17 @@ class Driver:
         )
         return job, workspace.allowed_environment(self.project.account_for(env), backend)
 
-    def _attempts(self, name: str, job: tuple[Job, dict[str, str]], wait_seconds: float) -> OperationResult:
+    def _attempts(self, name: str, job: Job, env: Mapping[str, str], wait_seconds: float) -> OperationResult:
         deadline = time.monotonic() + wait_seconds
         delay = _FIRST_RETRY_SECONDS
         while True:
             if self._stopping.is_set():
-                result = OperationResult(name, job[0].operation, "skipped",
+                result = OperationResult(name, job.operation, "skipped",
                                          error="not started: the run was interrupted")
             else:
-                result = self._locked_once(name, *job)
+                result = self._locked_once(name, job, env)
                 if problem := result.status != "locked" and state_files.after_writing(  # a state cut short: say so
-                        result.operation, job[1].get("PULUMI_BACKEND_URL", ""), self.project.pulumi_project, name):
+                        result.operation, env.get("PULUMI_BACKEND_URL", ""), self.project.pulumi_project, name):
                     result = replace(result, status="failed", error="; ".join(filter(None, (result.error, problem))))
             remaining = deadline - time.monotonic()
             if result.status != "locked" or remaining <= 0:
