@@ -66,7 +66,8 @@ if TYPE_CHECKING:
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan
     from terrane.engine.operations.cancel import CancelResult
-    from terrane.engine.operations.driver import Driver, OnProgress, Operation, OperationResult, StackOutput
+    from terrane.engine.operations.driver import Driver, OnProgress, OperationResult
+    from terrane.engine.operations.protocol import Operation, StackOutput
     from terrane.engine.operations.pulumi_cli import UpdateRecord
     from terrane.stacks.spec.environments import Environment
 

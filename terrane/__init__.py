@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from terrane.engine.clouds.verification import verify
     from terrane.engine.drift.report import DriftReport
     from terrane.engine.offline.render import Plan, plan
-    from terrane.engine.operations.driver import OperationResult, PlannedStep, Progress, StackOutput
+    from terrane.engine.operations.driver import OperationResult, Progress
+    from terrane.engine.operations.protocol import PlannedStep, StackOutput
     from terrane.engine.project import Project, open_project
 
 __all__ = [
@@ -63,8 +64,8 @@ _LAZY = {
     "EnvironmentStatus": "terrane.engine.api",
     "Remediation": "terrane.engine.api",
     "OperationResult": "terrane.engine.operations.driver",
-    "StackOutput": "terrane.engine.operations.driver",
-    "PlannedStep": "terrane.engine.operations.driver",
+    "StackOutput": "terrane.engine.operations.protocol",
+    "PlannedStep": "terrane.engine.operations.protocol",
     "Progress": "terrane.engine.operations.driver",
     "Plan": "terrane.engine.offline.render",
     "plan": "terrane.engine.offline.render",

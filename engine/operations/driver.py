@@ -4,28 +4,26 @@ Everything that can be checked is checked before the first worker starts: the
 environments validate, their accounts' secret references resolve, the Pulumi
 CLI is there. Then each environment runs in its own process (``terrane.engine.operations.worker``,
 forked from a warm ``terrane.engine.operations.forkserver`` unless ``TERRANE_START_METHOD=spawn``)
-with its own allow-listed environment; one failing does not stop the others.
+with its own allow-listed environment, and is told its ``Job`` and answers in the
+typed messages of ``engine.operations.protocol``; one failing does not stop the others.
 A locked stack is retried with backoff for up to ``wait`` seconds. Ctrl-C is
 forwarded to the running workers, whose Pulumi CLI cancels gracefully.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from terrane.engine.accounts.secrets import MASK, Secret
+from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import provider_config
 from terrane.engine.clouds.kubernetes import kubeconfig
 from terrane.engine.clouds.kubernetes.client import ApiError, Client
@@ -34,6 +32,22 @@ from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
 from terrane.engine.operations import forkserver, inventory, programs, pulumi_cli, state_files, worker, workspace
 from terrane.engine.operations.forkserver import Forked, ForkServer
+from terrane.engine.operations.protocol import (
+    READ_ONLY,
+    Diagnostic,
+    Failure,
+    Job,
+    Operation,
+    Options,
+    Outcome,
+    PlannedStep,
+    ProtocolError,
+    ResourceEvent,
+    Setting,
+    StackOutput,
+    message_from_json,
+    to_json,
+)
 from terrane.engine.operations.pulumi_logs import cap as cap_pulumi_logs
 from terrane.engine.project import Project
 from terrane.engine.store import imports as adopt_imports
@@ -44,7 +58,6 @@ from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.environments import Environment
 from terrane.stacks.standard import KUBECONFIG_KEY
 
-Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs"]
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 """skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
 
@@ -71,38 +84,6 @@ class Progress:
     @property
     def name(self) -> str | None:
         return self.urn.rsplit("::", 1)[-1] if self.urn else None
-
-
-@dataclass(frozen=True)
-class StackOutput:
-    value: Any
-    secret: bool
-
-    def shown(self, show_secrets: bool = False) -> Any:
-        return MASK if self.secret and not show_secrets else self.value
-
-
-@dataclass(frozen=True)
-class PlannedStep:
-    """What a preview found an update (or a destroy) would do to one resource."""
-
-    urn: str
-    type: str
-    op: Literal["create", "update", "replace", "delete", "import"]
-    paths: tuple[str, ...] = ()
-    """The property paths that change (the engine's detailed diff), for an update or a replacement."""
-    replace_keys: tuple[str, ...] = ()
-    """The properties that force a replacement; on an import, those that would replace the adopted object."""
-    replaces_id: str | None = None
-    """On an import: the id of the object the stack has already under that name, which the import would replace."""
-
-    @property
-    def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "op": self.op, "paths": list(self.paths),
-                "replace_keys": list(self.replace_keys), "replaces_id": self.replaces_id}
 
 
 @dataclass(frozen=True)
@@ -147,6 +128,8 @@ class OperationResult:
 
 
 OnProgress = Callable[[Progress], None]
+_Config = dict[str, tuple[str, bool]]
+"""An account's provider config with its references resolved: ``{key: (value, secret)}``."""
 
 
 class Driver:
@@ -168,9 +151,10 @@ class Driver:
     ) -> list[OperationResult]:
         """Run ``operation`` on each environment.
 
-        ``options`` go to the Automation API call as they are: ``refresh`` (read
-        the cloud into the state before ``up``), ``clear_pending_creates`` (``refresh``);
-        ``destroy`` makes a ``preview`` the preview of a destroy.
+        ``options`` name ``protocol.Options``: ``refresh`` (read the cloud into the state
+        before ``up``), ``accept_pending`` (``up``), ``clear_pending_creates`` (``refresh``);
+        ``destroy`` makes a ``preview`` the preview of a destroy. One that is unknown, or
+        not for ``operation``, is refused (``ProtocolError``) before anything runs.
         Every environment's secret references are resolved before anything
         runs: one that does not resolve stops the run (``InvalidInputError``),
         or with ``keep_going`` fails that environment alone.
@@ -181,64 +165,62 @@ class Driver:
         """
         if parallel < 1:
             raise InvalidInputError("--parallel must be at least 1")
+        chosen = Options.of(options or {})
+        chosen.check(operation)
         start_method = forkserver.start_method()
         cli = pulumi_cli.locate()
         cap_pulumi_logs()  # the Pulumi CLI writes a log per run, and never caps their number
         backend = workspace.backend(self.project, create=False)
         # Started first, the fork server imports what every worker needs while the jobs are prepared.
-        forks = start_method == "forkserver" and not (operation in worker.READ_ONLY and backend.holds_no_stack)
+        forks = start_method == "forkserver" and not (operation in READ_ONLY and backend.holds_no_stack)
         with self._fork_server(cli) if forks else nullcontext():
-            jobs, results = self._prepare(operation, environments, cli, backend, options, keep_going, imports or {})
-            for name, objects in (reconcile or {}).items():
-                if name in jobs:
-                    jobs[name][0]["reconcile"] = objects.to_json()
+            ready, results = self._prepare(operation, environments, cli, backend, keep_going, imports or {})
+            if operation not in READ_ONLY and ready:
+                # Only now that the input holds: the state directory and passphrase of a first run.
+                backend = workspace.backend(self.project)
+            jobs = {env.name: self._job(env, backend, *ready[env.name], operation=operation, options=chosen, cli=cli,
+                                        reconcile=(reconcile or {}).get(env.name, Reconcile()))
+                    for env in environments if env.name in ready}
             results.update(self._execute(jobs, parallel, wait_seconds))
         return [results[env.name] for env in environments]
 
     def _prepare(
         self, operation: Operation, environments: Sequence[Environment], cli: pulumi_cli.PulumiCli,
-        backend: workspace.Backend, options: Mapping[str, bool] | None, keep_going: bool,
-        imports: Mapping[str, Sequence[adopt_imports.Import]],
-    ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, str]]], dict[str, OperationResult]]:
-        """Each environment's job and worker environment; or, with ``keep_going``, its result if it cannot run."""
+        backend: workspace.Backend, keep_going: bool, imports: Mapping[str, Sequence[adopt_imports.Import]],
+    ) -> tuple[dict[str, tuple[_Config | None, Sequence[adopt_imports.Import]]], dict[str, OperationResult]]:
+        """Each environment's resolved config (None: it has no stack) and imports; or, with ``keep_going``, its result
+        if it cannot run."""
         # Checking for drift: one look at the backend says which environments have no stack, and
         # need neither credentials nor a worker. Should it fail, each worker looks for itself.
         existing = None
         if operation == "drift":
             with suppress(EngineError):
                 existing = inventory.stacks(cli, self.project, backend, [env.name for env in environments])
-        configs: dict[str, dict[str, tuple[str, bool]] | None] = {}
-        adopting: dict[str, Sequence[adopt_imports.Import]] = {}
+        ready: dict[str, tuple[_Config | None, Sequence[adopt_imports.Import]]] = {}
         results: dict[str, OperationResult] = {}
         for env in environments:
             absent = backend.holds_no_stack or (existing is not None and env.name not in existing)
             try:
                 inventory.check(existing, env.name)  # its state unreadable or missing: an error of its own
                 state_files.check_room(operation, backend.url, self.project.pulumi_project, env.name)
-                configs[env.name] = None if operation in worker.READ_ONLY and absent else self._config(operation, env)
-                adopting[env.name] = self._imports(operation, env, imports)
+                config = None if operation in READ_ONLY and absent else self._config(operation, env)
+                ready[env.name] = config, self._imports(operation, env, imports)
             except InvalidInputError as exc:
                 if not keep_going:
                     raise
                 results[env.name] = OperationResult(env.name, operation, "failed", error=exc.one_line())
             except EngineError as exc:  # a linked cluster out of reach: that environment alone fails
                 results[env.name] = OperationResult(env.name, operation, "failed", error=exc.one_line())
-        if operation not in worker.READ_ONLY and configs:
-            # Only now that the input holds: the state directory and passphrase of a first run.
-            backend = workspace.backend(self.project)
-        jobs = {env.name: self._job(operation, env, cli, backend, dict(options or {}), configs[env.name],
-                                    adopting[env.name])
-                for env in environments if env.name in adopting}
-        return jobs, results
+        return ready, results
 
-    def _execute(self, jobs: Mapping[str, tuple[dict[str, Any], dict[str, str]]], parallel: int,
+    def _execute(self, jobs: Mapping[str, tuple[Job, dict[str, str]]], parallel: int,
                  wait_seconds: float) -> dict[str, OperationResult]:
         """Run the jobs, ``parallel`` at once; Ctrl-C or SIGTERM stops those not started."""
         self._stopping.clear()
         results: dict[str, OperationResult] = {}
         with _sigterm_interrupts(), ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="terrane") as pool:
             futures: dict[Future[OperationResult], str] = {
-                pool.submit(self._attempts, name, job, wait_seconds): name for name, job in jobs.items()
+                pool.submit(self._attempts, name, job, env, wait_seconds): name for name, (job, env) in jobs.items()
             }
             pending = set(futures)
             while pending:
@@ -268,7 +250,7 @@ class Driver:
             found = pool.map(lambda name: pulumi_cli.last_update(cli, self.project.root, env, name), names)
             return {name: record for name, record in zip(names, found, strict=True) if record is not None}
 
-    def _config(self, operation: Operation, env: Environment) -> dict[str, tuple[str, bool]]:
+    def _config(self, operation: Operation, env: Environment) -> _Config:
         """The account's provider config, ``{key: (value, secret)}``, with its references resolved; {} if not needed."""
         if operation not in _RUNS_PROGRAM:
             return {}
@@ -289,38 +271,29 @@ class Driver:
         plan = adopt_imports.read(self.project.root, env.name)
         return plan.imports if plan else ()
 
-    def _job(self, operation: Operation, env: Environment, cli: pulumi_cli.PulumiCli, backend: workspace.Backend,
-             options: dict[str, bool], config: dict[str, tuple[str, bool]] | None,
-             imports: Sequence[adopt_imports.Import]) -> tuple[dict[str, Any], dict[str, str]]:
-        """What the worker gets; ``config`` None: the environment has no stack (nothing to read, no credentials)."""
-        job: dict[str, Any] = {
-            "project": str(self.project.root),
-            "environment": env.name,
-            "operation": operation,
-            "program": self.program,
-            "options": options,
-            "imports": [asdict(item) for item in imports],
-            "pulumi_root": str(cli.root) if cli.root else None,
-            "secrets_provider": backend.secrets_provider,
-            "config": {key: {"value": value, "secret": secret} for key, (value, secret) in (config or {}).items()},
-            "config_digest": workspace.config_digest(self.project, config or {},
-                                                     create=operation not in worker.READ_ONLY),
-        }
-        if config is None:
-            job["no_stack"] = True
+    def _job(self, env: Environment, backend: workspace.Backend, config: _Config | None,
+             imports: Sequence[adopt_imports.Import], *, operation: Operation, options: Options,
+             cli: pulumi_cli.PulumiCli, reconcile: Reconcile) -> tuple[Job, dict[str, str]]:
+        """What the worker gets, and the environment it runs with; ``config`` None: the environment has no stack."""
+        job = Job(
+            str(self.project.root), env.name, operation, self.program,
+            None if config is None else {key: Setting(value, secret) for key, (value, secret) in config.items()},
+            workspace.config_digest(self.project, config or {}, create=operation not in READ_ONLY),
+            options, tuple(imports), reconcile, str(cli.root) if cli.root else None, backend.secrets_provider,
+        )
         return job, workspace.allowed_environment(self.project.account_for(env), backend)
 
-    def _attempts(self, name: str, job: tuple[dict[str, Any], dict[str, str]], wait_seconds: float) -> OperationResult:
+    def _attempts(self, name: str, job: Job, env: Mapping[str, str], wait_seconds: float) -> OperationResult:
         deadline = time.monotonic() + wait_seconds
         delay = _FIRST_RETRY_SECONDS
         while True:
             if self._stopping.is_set():
-                result = OperationResult(name, job[0]["operation"], "skipped",
+                result = OperationResult(name, job.operation, "skipped",
                                          error="not started: the run was interrupted")
             else:
-                result = self._locked_once(name, *job)
+                result = self._locked_once(name, job, env)
                 if problem := result.status != "locked" and state_files.after_writing(  # a state cut short: say so
-                        result.operation, job[1].get("PULUMI_BACKEND_URL", ""), self.project.pulumi_project, name):
+                        result.operation, env.get("PULUMI_BACKEND_URL", ""), self.project.pulumi_project, name):
                     result = replace(result, status="failed", error="; ".join(filter(None, (result.error, problem))))
             remaining = deadline - time.monotonic()
             if result.status != "locked" or remaining <= 0:
@@ -331,30 +304,31 @@ class Driver:
             self._stopping.wait(pause)
             delay = min(delay * 2, _MAX_RETRY_SECONDS)
 
-    def _locked_once(self, name: str, job: dict[str, Any], env: Mapping[str, str]) -> OperationResult:
+    def _locked_once(self, name: str, job: Job, env: Mapping[str, str]) -> OperationResult:
         """``_once`` under the environment's terrane lock, when the operation may write its stack or config."""
-        if job["operation"] not in _RUNS_PROGRAM or job.get("no_stack"):
+        if job.operation not in _RUNS_PROGRAM or job.no_stack:
             return self._once(name, job, env)
         try:
             held = locks.environment_lock(self.project.root / STATE_DIR, name).acquire()
         except locks.LockedError as exc:
-            return OperationResult(name, job["operation"], "locked", error=str(exc), locked_by="terrane")
+            return OperationResult(name, job.operation, "locked", error=str(exc), locked_by="terrane")
         with held:
             result = self._once(name, job, env, on_start=held.note_worker)
             held.release(ended=result.status)  # what terrane cancel reports of a run it stopped
             return result
 
-    def _once(self, name: str, job: dict[str, Any], env: Mapping[str, str],
+    def _once(self, name: str, job: Job, env: Mapping[str, str],
               on_start: Callable[[int], None] | None = None) -> OperationResult:
-        if job.get("no_stack"):
+        if job.no_stack:
             # Nothing has ever been deployed to the project's state directory; don't make one to look.
-            return _result(name, job["operation"], worker.no_stack(job), duration=0.0)
+            return _result(name, job.operation, worker.no_stack(job), duration=0.0)
         started = time.monotonic()
         try:
             process: Forked | subprocess.Popen[str] = (
-                self._forkserver.spawn(env, self.project.root) if self._forkserver else _spawn(env, self.project.root))
+                self._forkserver.spawn(env, self.project.root) if self._forkserver
+                else forkserver.spawn_worker(env, self.project.root))
         except OSError as exc:
-            return OperationResult(name, job["operation"], "failed", error=f"could not start a worker: {exc}")
+            return OperationResult(name, job.operation, "failed", error=f"could not start a worker: {exc}")
         # The job goes on stdin, which stays open: the worker cancels its operation
         # when it closes, that is when this process ends, however it ends.
         with process:
@@ -367,15 +341,9 @@ class Driver:
             reader = threading.Thread(target=stderr.extend, args=(process.stderr,), daemon=True)
             reader.start()
             try:
-                process.stdin.write(json.dumps(job) + "\n")
+                process.stdin.write(to_json(job) + "\n")
                 process.stdin.flush()
-                outcome: dict[str, Any] | None = None
-                for line in process.stdout:
-                    message = json.loads(line)
-                    if message["type"] in ("result", "error"):
-                        outcome = message
-                    else:
-                        self.on_progress(_progress(name, message))
+                outcome = self._listen(name, process.stdout)
                 process.wait()
                 reader.join()
             finally:
@@ -384,9 +352,29 @@ class Driver:
         duration = round(time.monotonic() - started, 3)
         if outcome is None:
             detail = "".join(stderr).strip().splitlines()
-            return OperationResult(name, job["operation"], "failed", duration=duration,
+            return OperationResult(name, job.operation, "failed", duration=duration,
                                    error=f"the worker stopped unexpectedly: {detail[-1] if detail else process.returncode}")
-        return _result(name, job["operation"], outcome, duration)
+        return _result(name, job.operation, outcome, duration)
+
+    def _listen(self, name: str, lines: Iterable[str]) -> Outcome | None:
+        """The worker's outcome, its progress passed on as it comes; None if it ended without one.
+
+        A line that does not read fails the operation, whatever the worker says after it; the rest is still read, so
+        the worker is never left blocked on a full pipe.
+        """
+        outcome: Outcome | None = None
+        unreadable: ProtocolError | None = None
+        for line in lines:
+            try:
+                message = message_from_json(line)
+            except ProtocolError as exc:
+                unreadable = unreadable or exc
+                continue
+            if isinstance(message, ResourceEvent | Diagnostic):
+                self.on_progress(_progress(name, message))
+            else:
+                outcome = message
+        return Failure("failed", str(unreadable)) if unreadable else outcome
 
     @contextmanager
     def _fork_server(self, cli: pulumi_cli.PulumiCli) -> Iterator[None]:
@@ -412,17 +400,6 @@ class Driver:
                 os.killpg(process.pid, signal.SIGINT)
 
 
-def _spawn(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
-    """A worker of its own: a new interpreter, ``python -m terrane.engine.operations.worker``, with exactly ``env``."""
-    return subprocess.Popen(
-        [sys.executable, "-P", "-m", "terrane.engine.operations.worker"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env), cwd=cwd, text=True,
-        # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
-        # through _interrupt, once, so the CLI can cancel gracefully.
-        start_new_session=True,
-    )
-
-
 @contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
     """SIGTERM (a pod evicted, ``kill``) interrupts the run as Ctrl-C does, while it lasts."""
@@ -440,32 +417,24 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _result(name: str, operation: Operation, outcome: dict[str, Any], duration: float) -> OperationResult:
-    """The result of a worker's ``result`` or ``error`` message."""
-    if outcome["type"] == "error":
-        status: Status = outcome["kind"] if outcome["kind"] in ("locked", "cancelled") else "failed"
-        return OperationResult(name, operation, status, duration=duration, error=outcome["message"],
+def _result(name: str, operation: Operation, outcome: Outcome, duration: float) -> OperationResult:
+    """The result of a worker's ``outcome``; ``duration``, unless the worker timed the operation itself."""
+    if isinstance(outcome, Failure):
+        status: Status = "locked" if outcome.kind == "locked" else "cancelled" if outcome.kind == "cancelled" else "failed"
+        return OperationResult(name, operation, status, duration=duration, error=outcome.message,
                                locked_by="pulumi" if status == "locked" else None)
     return OperationResult(
-        name,
-        operation,
-        "succeeded",
-        changes={op: int(count) for op, count in outcome["changes"].items()} if "changes" in outcome else {},
-        outputs={key: StackOutput(item["value"], item["secret"]) for key, item in outcome.get("outputs", {}).items()},
-        duration=outcome.get("duration", duration),
-        deployed=not outcome.get("not_deployed", False),
-        drift=tuple(ResourceDrift.from_dict(item) for item in outcome.get("drift", ())),
-        planned=tuple(PlannedStep(item["urn"], item["type"], item["op"], tuple(item["paths"]),
-                                  tuple(item["replace_keys"]), item["replaces_id"])
-                      for item in outcome.get("planned", ())),
+        name, operation, "succeeded", changes=dict(outcome.changes), outputs=dict(outcome.outputs),
+        duration=duration if outcome.duration is None else outcome.duration, deployed=outcome.deployed,
+        drift=outcome.drift, planned=outcome.planned,
     )
 
 
-def _progress(name: str, message: dict[str, Any]) -> Progress:
-    if message["type"] == "diagnostic":
-        phase: Literal["diagnostic", "warning"] = "warning" if message["severity"] == "warning" else "diagnostic"
-        return Progress(name, phase, urn=message.get("urn"), message=message["message"])
-    return Progress(name, message["phase"], op=message["op"], urn=message["urn"], resource_type=message["resource_type"])
+def _progress(name: str, message: ResourceEvent | Diagnostic) -> Progress:
+    if isinstance(message, Diagnostic):
+        return Progress(name, "warning" if message.severity == "warning" else "diagnostic", urn=message.urn,
+                        message=message.message)
+    return Progress(name, message.phase, op=message.op, urn=message.urn, resource_type=message.resource_type)
 
 
 def _reach(flat: str | Secret, origin: str) -> None:

@@ -10,8 +10,9 @@ reaches it only through the driver) and the driver's pipes as stdin, stdout
 and stderr. Everything else a worker does is what ``python -m terrane.engine.operations.worker``
 does, including cancelling when its stdin closes because the driver is gone.
 
-The driver talks to the server over a ``SOCK_SEQPACKET`` socket: one message
-per worker, the worker's pipes passed as file descriptors. Each worker has a
+The driver talks to the server over a ``SOCK_SEQPACKET`` socket, in the messages of
+``engine.operations.protocol``: a ``Preload``, then a ``Fork`` per worker, the worker's
+pipes passed beside it as file descriptors. Each worker has a
 status pipe too: the worker writes its pid there once it is in its own
 session, and the server its exit status when it ends. The server is
 single-threaded (forking a threaded process is unsafe) and exits when the
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import json
 import os
 import selectors
 import signal
@@ -38,6 +38,7 @@ from typing import IO, Self
 
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.operations.programs import search_project
+from terrane.engine.operations.protocol import Fork, Preload, fork_from_json, preload_from_json, to_json
 
 START_METHOD_ENV = "TERRANE_START_METHOD"
 START_METHODS = ("forkserver", "spawn")
@@ -56,6 +57,18 @@ def start_method(environ: Mapping[str, str] = os.environ) -> str:
     return method
 
 
+def spawn_worker(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """A worker of its own (``TERRANE_START_METHOD=spawn``): a new interpreter,
+    ``python -m terrane.engine.operations.worker``, with exactly ``env``."""
+    return subprocess.Popen(
+        [sys.executable, "-P", "-m", "terrane.engine.operations.worker"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env), cwd=cwd, text=True,
+        # Its own process group: Ctrl-C reaches it (and its Pulumi CLI) only
+        # through the driver, once, so the CLI can cancel gracefully.
+        start_new_session=True,
+    )
+
+
 class ForkServer:
     """The driver's handle on a fork server: ``spawn`` starts a worker."""
 
@@ -69,7 +82,7 @@ class ForkServer:
                 # Its own session: a Ctrl-C at the terminal is the driver's to pass on, not the server's.
                 start_new_session=True,
             )
-        self._socket.send(json.dumps({"preload": list(dict.fromkeys(preload)), "pulumi_root": pulumi_root}).encode())
+        self._socket.send(to_json(Preload(tuple(dict.fromkeys(preload)), pulumi_root)).encode())
         self._lock = threading.Lock()
         self._forked = False
 
@@ -82,8 +95,7 @@ class ForkServer:
         theirs = (stdin_r, stdout_w, stderr_w, status_w)
         try:
             with self._lock:
-                socket.send_fds(self._socket, [json.dumps({"env": dict(environ), "cwd": str(cwd)}).encode()],
-                                list(theirs))
+                socket.send_fds(self._socket, [to_json(Fork(dict(environ), str(cwd))).encode()], list(theirs))
                 self._forked = True
         except OSError:
             for fd in (stdin_w, stdout_r, stderr_r, status_r):
@@ -145,16 +157,16 @@ class Forked:
 
 def serve(control: socket.socket) -> None:
     """Preload, then fork a worker per message until the driver closes its end."""
-    request = json.loads(control.recv(_MESSAGE_LIMIT))
+    request = preload_from_json(control.recv(_MESSAGE_LIMIT))
     search_project(os.getcwd())
-    for name in request["preload"]:
+    for name in request.modules:
         # A module that fails to import here fails in the worker too, which reports it.
         with suppress(Exception):
             importlib.import_module(name)
     with suppress(Exception):
         from terrane.engine.operations.workspace import pulumi_command
 
-        pulumi_command(request["pulumi_root"])  # runs `pulumi version` once for every worker
+        pulumi_command(request.pulumi_root)  # runs `pulumi version` once for every worker
     # What was loaded stays shared with every fork: the collector never touches (and copies) it.
     gc.freeze()
 
@@ -172,8 +184,8 @@ def serve(control: socket.socket) -> None:
                 message, fds, _, _ = socket.recv_fds(control, _MESSAGE_LIMIT, 4)
                 if not message:
                     return
-                job = json.loads(message)
-                statuses[_fork(job["env"], job["cwd"], *fds)] = fds[3]
+                fork = fork_from_json(message)
+                statuses[_fork(fork.environ, fork.cwd, *fds)] = fds[3]
                 for fd in fds[:3]:
                     os.close(fd)
             else:
@@ -197,7 +209,7 @@ def _reap(statuses: dict[int, int]) -> None:
             os.close(fd)
 
 
-def _fork(environ: dict[str, str], cwd: str, stdin: int, stdout: int, stderr: int, status: int) -> int:
+def _fork(environ: Mapping[str, str], cwd: str, stdin: int, stdout: int, stderr: int, status: int) -> int:
     pid = os.fork()
     if pid:
         return pid

@@ -2,10 +2,12 @@
 
 The driver starts a worker per environment with the allow-listed environment
 of ``engine.operations.workspace`` (so the Automation API, which hands its own environment
-to the Pulumi CLI, cannot leak anything else), and sends the job on stdin:
+to the Pulumi CLI, cannot leak anything else), and sends the ``Job`` on stdin:
 resolved provider config included, since no secret may travel in an
-environment variable. The worker answers on stdout with JSON lines: progress
-events as the engine reports them, then exactly one ``result`` or ``error``.
+environment variable. The worker answers on stdout in the messages of
+``engine.operations.protocol``: progress as the engine reports it, then exactly
+one ``Result`` or ``Failure``. The job's options reach Pulumi as the keyword
+arguments they name, each one for the operation it belongs to.
 
 SIGINT does not kill the worker: the Pulumi CLI (in the same process group)
 cancels the update gracefully, and the worker reports it as cancelled. The
@@ -24,18 +26,38 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
 
-Emit = Callable[[dict[str, Any]], None]
+from terrane.engine.drift.report import ResourceDrift
+from terrane.engine.operations.protocol import (
+    READ_ONLY,
+    Diagnostic,
+    Failure,
+    Job,
+    Message,
+    Outcome,
+    PlannedStep,
+    ResourceEvent,
+    Result,
+    StackOutput,
+    job_from_json,
+    to_json,
+)
+
+if TYPE_CHECKING:
+    from terrane.engine.project import Project
+
+Emit = Callable[[Message], None]
 
 
 def main() -> int:
-    job = json.loads(sys.stdin.readline())
+    job = job_from_json(sys.stdin.readline())
     lock = threading.Lock()
 
-    def emit(message: dict[str, Any]) -> None:
+    def emit(message: Message) -> None:
         with lock:
-            sys.stdout.write(json.dumps(message, default=str) + "\n")
+            sys.stdout.write(to_json(message) + "\n")
             sys.stdout.flush()
 
     cancelled = threading.Event()
@@ -59,127 +81,143 @@ def _cancel_when_orphaned() -> None:
     os.killpg(os.getpgrp(), signal.SIGINT)
 
 
-def _outcome(job: dict[str, Any], emit: Emit, cancelled: threading.Event) -> dict[str, Any]:
+def _outcome(job: Job, emit: Emit, cancelled: threading.Event) -> Outcome:
     from pulumi import automation as auto
 
     from terrane.engine.errors import ExitCode, TerraneError
     from terrane.engine.operations.stack_locks import StackLockedError
 
     try:
-        return {"type": "result", **_run(job, emit)}
+        return _run(job, emit)
     except auto.StackNotFoundError:
         return no_stack(job)
     except auto.ConcurrentUpdateError as exc:
-        return {"type": "error", "kind": "locked", "message": _locked_text(exc)}
+        return Failure("locked", _locked_text(exc))
     except StackLockedError as exc:
-        return {"type": "error", "kind": "locked", "message": str(exc)}
+        return Failure("locked", str(exc))
     except auto.CommandError as exc:
-        return {"type": "error", "kind": "cancelled" if cancelled.is_set() else "failed", "message": _error_lines(exc)}
+        return Failure("cancelled" if cancelled.is_set() else "failed", _error_lines(exc))
     except TerraneError as exc:
-        kind = "invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "failed"
-        return {"type": "error", "kind": kind, "message": str(exc)}
+        return Failure("invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "failed", str(exc))
 
 
-# Operations that only read a stack: they never create one.
-READ_ONLY = ("outputs", "drift")
-
-
-def no_stack(job: dict[str, Any]) -> dict[str, Any]:
+def no_stack(job: Job) -> Outcome:
     """The outcome of an operation on an environment that has no stack: an error if its stack was made and is gone."""
-    name = job["environment"]
+    name = job.environment
     missing = _missing_state(job)
     if missing:
-        return {"type": "error", "kind": "failed", "message": missing}
-    if job["operation"] == "drift":
-        return {"type": "result", "not_deployed": True}
-    return {"type": "error", "kind": "failed", "message": f"{name} has no stack yet: run terrane up {name} first"}
+        return Failure("failed", missing)
+    if job.operation == "drift":
+        return Result(deployed=False)
+    return Failure("failed", f"{name} has no stack yet: run terrane up {name} first")
 
 
-def _missing_state(job: dict[str, Any]) -> str | None:
+def _missing_state(job: Job) -> str | None:
     """Why an environment without a stack is an error: its ``Pulumi.<env>.yaml`` remains, so the stack was made."""
     from terrane.engine.operations import inventory, workspace
     from terrane.engine.project import open_project
 
-    project = open_project(job["project"])
-    if not inventory.config_file(project, job["environment"]).exists():
+    project = open_project(job.project)
+    if not inventory.config_file(project, job.environment).exists():
         return None
     url = os.environ.get("PULUMI_BACKEND_URL") or workspace.backend(project, create=False).url
-    return inventory.missing(project, url, job["environment"])
+    return inventory.missing(project, url, job.environment)
 
 
-def _run(job: dict[str, Any], emit: Emit) -> dict[str, Any]:
+def _run(job: Job, emit: Emit) -> Result:
     from pulumi import automation as auto
 
-    from terrane.engine.drift.reconcile import Reconcile, reconciling
-    from terrane.engine.errors import EngineError
-    from terrane.engine.operations import programs
-    from terrane.engine.operations.inventory import config_file
-    from terrane.engine.operations.workspace import apply_config, open_stack, renew_incarnation
+    from terrane.engine.operations.workspace import apply_config
     from terrane.engine.project import open_project
-    from terrane.engine.store import imports as adopt_imports
 
-    project = open_project(job["project"])
-    env = project.environment(job["environment"])
-    operation = job["operation"]
-    imports = adopt_imports.from_json(job.get("imports", ()))
-    reconcile = Reconcile.from_json(job.get("reconcile", {}))
-    stack = open_stack(
-        project,
-        env.name,
-        reconciling(adopt_imports.importing(programs.load(job["program"], project.root)(env, project.account_for(env)),
-                                            imports), reconcile, f"{time.time_ns():x}"),
-        secrets_provider=job["secrets_provider"],
-        pulumi_root=job.get("pulumi_root"),
-        # A stack whose Pulumi.<env>.yaml remains was made: gone, it is missing, not to be made afresh.
-        create=operation not in READ_ONLY and not config_file(project, env.name).exists(),
-    )
-    if operation == "outputs":
-        return {"outputs": _outputs(stack.outputs())}
+    project = open_project(job.project)
+    stack = _open_stack(job, project)
+    if job.operation == "outputs":
+        return Result(outputs=_outputs(stack.outputs()))
     # The account's current credentials, so a changed account or rotated secret is what the operation uses.
-    apply_config(stack, {key: auto.ConfigValue(item["value"], secret=item["secret"])
-                         for key, item in job["config"].items()},
-                 digest=job["config_digest"], read_only=operation in READ_ONLY)
-    progress = _Progress(emit, env.name)
+    apply_config(stack, {key: auto.ConfigValue(setting.value, secret=setting.secret)
+                         for key, setting in (job.config or {}).items()},
+                 digest=job.config_digest, read_only=job.operation in READ_ONLY)
+    progress = _Progress(emit, job.environment)
     started = time.monotonic()
-    if operation == "drift":
-        return {"drift": _drift(stack, progress), "duration": round(time.monotonic() - started, 3)}
+    if job.operation == "drift":
+        return Result(drift=_drift(stack, progress), duration=_since(started))
+    if job.operation == "preview":
+        planned = _Planned(progress)
+        # A preview of a destroy runs the program too: its providers then take the account's current config.
+        preview = (stack.preview_destroy(on_event=planned, run_program=True) if job.options.destroy
+                   else stack.preview(on_event=planned))
+        return Result(changes=dict(preview.change_summary), planned=planned.steps(), duration=_since(started))
+    if job.operation == "up":
+        return _up(job, project, stack, progress, started)
     # A refresh or destroy runs the program too: its providers then take the account's current config (a
     # rotated credential, a linked cluster's new address), not the config the state kept from the last up.
-    if operation == "preview":
-        planned = _Planned(progress)
-        preview = (stack.preview_destroy(on_event=planned, run_program=True) if job["options"].get("destroy")
-                   else stack.preview(on_event=planned))
-        return {"changes": dict(preview.change_summary), "outputs": {}, "planned": planned.steps(),
-                "duration": round(time.monotonic() - started, 3)}
-    options = dict(job["options"])
-    if operation == "up" and not options.pop("accept_pending", False):
-        _refuse_pending_creates(stack, project.pulumi_project, env.name)
-    if operation == "up" and imports:
+    if job.operation == "refresh":
+        done = stack.refresh(on_event=progress, clear_pending_creates=job.options.clear_pending_creates,
+                             run_program=True)
+        return Result(changes=dict(done.summary.resource_changes or {}), duration=_since(started))
+    return _destroy(stack, progress, started)
+
+
+def _open_stack(job: Job, project: Project) -> Any:
+    """The environment's stack, its program adopting ``job.imports`` and marking what ``job.reconcile`` names."""
+    from terrane.engine.drift.reconcile import reconciling
+    from terrane.engine.operations import programs
+    from terrane.engine.operations.inventory import config_file
+    from terrane.engine.operations.workspace import open_stack
+    from terrane.engine.store import imports as adopt_imports
+
+    env = project.environment(job.environment)
+    program = programs.load(job.program, project.root)(env, project.account_for(env))
+    return open_stack(
+        project,
+        env.name,
+        reconciling(adopt_imports.importing(program, job.imports), job.reconcile, f"{time.time_ns():x}"),
+        secrets_provider=job.secrets_provider,
+        pulumi_root=job.pulumi_root,
+        # A stack whose Pulumi.<env>.yaml remains was made: gone, it is missing, not to be made afresh.
+        create=job.operation not in READ_ONLY and not config_file(project, env.name).exists(),
+    )
+
+
+def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: float) -> Result:
+    """An up: stopped by the creates a killed run left pending, and by an import that would delete something."""
+    from terrane.engine.errors import EngineError
+    from terrane.engine.store import imports as adopt_imports
+
+    if not job.options.accept_pending:
+        _refuse_pending_creates(stack, project.pulumi_project, job.environment)
+    if job.imports:
         # The engine follows an import with whatever brings the object to the program, a replacement
         # too: what adopt checked is checked again, in case the spec or the cloud changed since.
         planned = _Planned(progress)
-        stack.preview(on_event=planned, refresh=job["options"].get("refresh", False))
-        refused = adopt_imports.refusals(imports, planned.steps())
+        stack.preview(on_event=planned, refresh=job.options.refresh)
+        refused = adopt_imports.refusals(job.imports, [step.to_dict() for step in planned.steps()])
         if refused:
-            raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(env.name)} or the spec")
-    runs: dict[str, Callable[..., Any]] = {"up": stack.up, "refresh": stack.refresh, "destroy": stack.destroy}
-    if reconcile.replace:
-        options["replace"] = list(reconcile.replace)
-    done = runs[operation](on_event=progress, **options, **({} if operation == "up" else {"run_program": True}))
-    if operation == "up" and imports:
-        adopt_imports.clear(project.root, env.name)
-    changes = dict(done.summary.resource_changes or {})
-    if operation == "destroy":
-        renew_incarnation(stack)
-        # Its program's steps (each resource registered as it is, a provider brought to the current
-        # config) come before the deletes, and are gone with them: what a destroy did is what it deleted.
-        changes = {op: count for op, count in changes.items() if op == "delete"}
-    return {"changes": changes,
-            "outputs": _outputs(done.outputs) if operation == "up" else {},
-            "duration": round(time.monotonic() - started, 3)}
+            raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(job.environment)} or the spec")
+    done = stack.up(on_event=progress, refresh=job.options.refresh, replace=list(job.reconcile.replace) or None)
+    if job.imports:
+        adopt_imports.clear(project.root, job.environment)
+    return Result(changes=dict(done.summary.resource_changes or {}), outputs=_outputs(done.outputs),
+                  duration=_since(started))
 
 
-def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
+def _destroy(stack: Any, progress: _Progress, started: float) -> Result:
+    from terrane.engine.operations.workspace import renew_incarnation
+
+    done = stack.destroy(on_event=progress, run_program=True)
+    renew_incarnation(stack)
+    # Its program's steps (each resource registered as it is, a provider brought to the current
+    # config) come before the deletes, and are gone with them: what a destroy did is what it deleted.
+    changes = {op: count for op, count in (done.summary.resource_changes or {}).items() if op == "delete"}
+    return Result(changes=changes, duration=_since(started))
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def _drift(stack: Any, progress: _Progress) -> tuple[ResourceDrift, ...]:
     """A preview-only refresh that runs the program: nothing is written to the state.
 
     Progress reports the refresh's own steps only: each resource checked once,
@@ -198,11 +236,11 @@ def _drift(stack: Any, progress: _Progress) -> list[dict[str, Any]]:
             progress(event)
 
     stack.preview_refresh(on_event=on_event, run_program=True)
-    return [resource.to_dict() for resource in reader.found.values()]
+    return tuple(reader.found.values())
 
 
 class _Progress:
-    """Turns engine events into the few facts progress needs, as JSON lines."""
+    """Turns engine events into the few facts progress needs, as the protocol's messages."""
 
     def __init__(self, emit: Emit, environment: str) -> None:
         self.emit = emit
@@ -226,22 +264,23 @@ class _Progress:
             message = _condensed(diagnostic.message)
             if not message or message.endswith("context canceled"):
                 return  # a cancelled update's program, told to stop: the result says it was cancelled
-        self.emit({"type": "diagnostic", "severity": diagnostic.severity, "urn": diagnostic.urn, "message": message})
+        self.emit(Diagnostic(diagnostic.severity, diagnostic.urn, message))
 
-    def _step(self, phase: str, metadata: Any) -> None:
+    def _step(self, phase: Literal["start", "done", "failed"], metadata: Any) -> None:
         from terrane.engine.drift.detect import step_op
 
         self.resource(phase, step_op(metadata), metadata.urn, metadata.type)
 
-    def resource(self, phase: str, op: str, urn: str, resource_type: str) -> None:
-        self.emit({"type": "event", "phase": phase, "op": op, "urn": urn, "resource_type": resource_type})
+    def resource(self, phase: Literal["start", "done", "failed"], op: str, urn: str, resource_type: str) -> None:
+        self.emit(ResourceEvent(phase, op, urn, resource_type))
 
 
 # A replacement is three steps to the engine (create the new, replace, delete the old): one change to a reader.
 # An import over a resource the stack has already (import-replacement) is an import that replaces it.
-_PLANNED_OPS = {"create": "create", "update": "update", "delete": "delete", "replace": "replace",
-                "create-replacement": "replace", "delete-replaced": "replace", "import": "import",
-                "import-replacement": "import"}
+_PLANNED_OPS: dict[str, Literal["create", "update", "replace", "delete", "import"]] = {
+    "create": "create", "update": "update", "delete": "delete", "replace": "replace",
+    "create-replacement": "replace", "delete-replaced": "replace", "import": "import",
+    "import-replacement": "import"}
 
 
 class _Planned:
@@ -249,7 +288,7 @@ class _Planned:
 
     def __init__(self, progress: _Progress) -> None:
         self.progress = progress
-        self._steps: dict[str, dict[str, Any]] = {}
+        self._steps: dict[str, PlannedStep] = {}
         self._over: set[str] = set()
         """Resources imported over an object the stack has already (import-replacement)."""
 
@@ -263,22 +302,22 @@ class _Planned:
         op = _PLANNED_OPS.get(step_op(metadata))
         if op is None or metadata.type == "pulumi:pulumi:Stack":
             return
+        step = self._steps.get(metadata.urn) or PlannedStep(metadata.urn, metadata.type, op)
         paths = sorted(metadata.detailed_diff or ()) or sorted(metadata.diffs or ())
-        step = self._steps.setdefault(metadata.urn, {"urn": metadata.urn, "type": metadata.type, "op": op,
-                                                     "paths": [], "replace_keys": [], "replaces_id": None})
-        step["paths"] = sorted({*step["paths"], *paths})
+        step = replace(step, paths=tuple(sorted({*step.paths, *paths})))
         if step_op(metadata) == "import-replacement":
             self._over.add(metadata.urn)
-        elif metadata.urn in self._over and metadata.old and not step["replaces_id"]:
+        elif metadata.urn in self._over and metadata.old and not step.replaces_id:
             # The steps after an import over the stack's own object carry it as their old state.
-            step["replaces_id"] = metadata.old.id
+            step = replace(step, replaces_id=metadata.old.id)
         if op == "replace":
             # An import is followed by the steps that bring the adopted object to the program: a
             # replacement among them would delete what was adopted. Its keys say what forces it.
-            step["replace_keys"] = sorted({*step["replace_keys"], *(metadata.keys or ())})
+            step = replace(step, replace_keys=tuple(sorted({*step.replace_keys, *(metadata.keys or ())})))
+        self._steps[metadata.urn] = step
 
-    def steps(self) -> list[dict[str, Any]]:
-        return list(self._steps.values())
+    def steps(self) -> tuple[PlannedStep, ...]:
+        return tuple(self._steps.values())
 
 
 # The engine's warning that an earlier update was interrupted lists each operation it left pending.
@@ -339,9 +378,9 @@ def _condensed(message: str) -> str:
     return " ".join(part for part in (head.strip(), last[-1] if last else "") if part)
 
 
-def _outputs(outputs: Any) -> dict[str, Any]:
+def _outputs(outputs: Any) -> dict[str, StackOutput]:
     # Secret outputs go back to the driver as secrets; it decides what to show.
-    return {key: {"value": value.value, "secret": value.secret} for key, value in outputs.items()}
+    return {key: StackOutput(value.value, value.secret) for key, value in outputs.items()}
 
 
 def _error_lines(exc: Exception) -> str:

@@ -3,7 +3,8 @@
 from rich.console import Console
 
 from terrane.engine.cli.progress import ProgressView, changes, summary
-from terrane.engine.operations.driver import OperationResult, PlannedStep, Progress
+from terrane.engine.operations.driver import OperationResult, Progress
+from terrane.engine.operations.protocol import PlannedStep
 
 
 def _rows(view: ProgressView) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from terrane.engine.operations import programs
 from terrane.engine.operations.forkserver import PRELOAD, ForkServer
+from terrane.engine.operations.protocol import Failure, Job, message_from_json, to_json
 from tests.helpers.processes import parents
 
 AMBIENT_SECRET = "operator-ambient-secret-5c1d"
@@ -37,14 +38,13 @@ def test_a_worker_is_a_fork_in_its_own_session_without_the_drivers_environment(s
         assert AMBIENT_SECRET not in Path(f"/proc/{worker.pid}/environ").read_text(errors="replace")
         assert "AWS_SECRET_ACCESS_KEY" not in _environ(server._process.pid)
 
-        worker.stdin.write(json.dumps({"project": str(tmp_path / "missing"), "environment": "dev",
-                                       "operation": "outputs"}) + "\n")
+        worker.stdin.write(to_json(Job(str(tmp_path / "missing"), "dev", "outputs", programs.DEFAULT, {})) + "\n")
         worker.stdin.flush()
-        lines = [json.loads(line) for line in worker.stdout]
+        lines = [message_from_json(line) for line in worker.stdout]
         assert worker.wait() == 0
     [outcome] = lines
-    assert outcome["type"] == "error" and outcome["kind"] == "invalid"
-    assert str(tmp_path / "missing") in outcome["message"]
+    assert isinstance(outcome, Failure) and outcome.kind == "invalid"
+    assert str(tmp_path / "missing") in outcome.message
 
 
 def test_a_worker_that_dies_says_so_on_stderr_and_in_its_exit_status(server: ForkServer, tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_a_worker_that_dies_says_so_on_stderr_and_in_its_exit_status(server: For
         worker.stdin.write("not json\n")
         worker.stdin.flush()
         assert worker.stdout.read() == ""
-        assert "JSONDecodeError" in worker.stderr.read()
+        assert "ProtocolError: a job that does not read: the line: Invalid JSON" in worker.stderr.read()
         assert worker.wait() == 1
 
 
