@@ -94,9 +94,11 @@ from typing import Any, Literal
 import yaml
 
 from terrane.engine.api import Engine
+from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.operations import pulumi_cli, workspace
 from terrane.engine.operations.driver import Driver
 from terrane.engine.operations.forkserver import Forked, ForkServer
+from terrane.engine.operations.protocol import Job, Options, Result, message_from_json, to_json
 from terrane.engine.project import open_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -375,21 +377,24 @@ class Project:
         job, worker_env = self.job(operation, name)
         report = scratch / f"probe-{operation}.json"
         run, stdout = timed_process([sys.executable, "-c", PROBE, str(report)], env=worker_env, cwd=self.directory,
-                                    stdin=json.dumps(job), report=report)
-        outcome = json.loads(stdout.splitlines()[-1])
-        pending = {op: count for op, count in outcome.get("changes", {}).items() if op != "same"}
-        if outcome["type"] != "result" or pending or outcome.get("drift"):
+                                    stdin=to_json(job), report=report)
+        outcome = message_from_json(stdout.splitlines()[-1])
+        if not isinstance(outcome, Result):
+            raise BenchError(f"instrumented worker, {operation} {name}: {outcome}")
+        pending = {op: count for op, count in outcome.changes.items() if op != "same"}
+        if pending or outcome.drift:
             raise BenchError(f"instrumented worker, {operation} {name}: {outcome}")
         return run
 
-    def job(self, operation: Operation, name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    def job(self, operation: Operation, name: str) -> tuple[Job, dict[str, str]]:
         """The driver's own job and allow-listed environment for a worker, exactly what it hands one."""
         with environment(self.environ()):
             project = open_project(self.directory)
             [env] = Engine(self.directory, program=PROGRAM).environments([name])
             backend = workspace.backend(project, create=operation != "drift")
             driver = Driver(project, program=PROGRAM)
-            return driver._job(operation, env, pulumi_cli.locate(), backend, {}, driver._config(operation, env))
+            return driver._job(env, backend, driver._config(operation, env), (), operation=operation, options=Options(),
+                               cli=pulumi_cli.locate(), reconcile=Reconcile())
 
     def config_reads(self, name: str) -> dict[str, float]:
         """How long the CLI takes to start, and to list the stack's config without and with its secrets.

@@ -152,3 +152,22 @@ def test_the_cli_reaches_the_engine_only_through_its_api() -> None:
                if name.split(".")[0] == "terrane" and not name.startswith(tuple(f"{a}." for a in allowed))
                and name not in allowed}
     assert not reached, "the CLI reaches past the Engine: " + ", ".join(sorted(reached))
+
+
+MAX_FILE_LINES = 450
+MAX_FUNCTION_LINES = 60
+
+
+def test_product_files_and_functions_are_small() -> None:
+    """A file a newcomer can read in one sitting, a function in one screen."""
+    too_big = []
+    for module, path in _modules():
+        source = path.read_text(encoding="utf-8")
+        if (lines := source.count("\n")) > MAX_FILE_LINES:
+            too_big.append(f"{path.relative_to(ROOT)}: {lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_big.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {length} lines")
+    assert not too_big, "over the limits: " + "; ".join(too_big)

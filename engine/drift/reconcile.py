@@ -43,12 +43,6 @@ class Reconcile:
         return cls(tuple((found.type, found.name) for found in changed),
                    tuple(found.urn for found in changed if found.unapplied and found.type != NAMESPACE))
 
-    def to_json(self) -> dict[str, Any]:
-        return {"marks": [list(mark) for mark in self.marks], "replace": list(self.replace)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Reconcile:
-        return cls(tuple((type_, name) for type_, name in data.get("marks", ())), tuple(data.get("replace", ())))
 
 
 def reconciling(program: Callable[[], None], reconcile: Reconcile, mark: str) -> Callable[[], None]:

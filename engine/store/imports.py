@@ -155,8 +155,3 @@ def refusals(imports: Sequence[Import], steps: Iterable[Mapping[str, Any]]) -> l
             lines.append(f"refusing to adopt {item.id} ({item.source}) as {item.name}: it differs from the spec in "
                          f"{keys}, which cannot change in place, so the engine would replace it")
     return lines
-
-
-def from_json(items: Sequence[Mapping[str, str]]) -> tuple[Import, ...]:
-    """Imports as a job carries them to a worker."""
-    return tuple(Import(**item) for item in items)

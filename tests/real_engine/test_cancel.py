@@ -59,9 +59,9 @@ def test_a_live_up_of_this_host_is_cancelled_and_its_end_reported(project: Sampl
     # Pulumi records a cancelled update as failed: that is what its history says, and cancel reports it.
     assert (result["update"]["kind"], result["update"]["result"]) == ("update", "failed")
 
-    # By the time cancel answered, the run had ended, cancelled, its steps in flight finished and recorded.
-    assert run.poll() is not None
-    _, stderr = run.communicate(timeout=10)
+    # By the time cancel answered, the environment's run had ended, cancelled, its steps in flight finished and
+    # recorded; the process that ran it (which could be running other environments) exits in its own time.
+    _, stderr = run.communicate(timeout=30)
     assert run.returncode == 1 and "error: aws-dev: up cancelled" in stderr
     assert all(cloud.path("aws-dev", name).exists() for name in in_flight)
     nothing = cli("cancel", "aws-dev")

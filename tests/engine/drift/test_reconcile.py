@@ -53,4 +53,3 @@ def test_what_no_apply_takes_away_is_replaced_but_never_a_namespace() -> None:
     reconcile = Reconcile.of(drifted)
     assert reconcile.marks == ((POLICY, "boot-apps-default-deny"), ("kubernetes:core/v1:Namespace", "boot-apps"))
     assert reconcile.replace == (f"{urn}{POLICY}::boot-apps-default-deny",)
-    assert Reconcile.from_json(reconcile.to_json()) == reconcile
