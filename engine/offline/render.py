@@ -297,7 +297,7 @@ def _json_value(value: Any) -> Any:
     if not isinstance(value, str) or not value.startswith(("{", "[")):
         return value
     try:
-        decoded = json.loads(value)
+        decoded = json.loads(value, object_pairs_hook=lambda pairs: dict(sorted(pairs)))
     except ValueError:
         return value
     return decoded if isinstance(decoded, dict | list) else value
@@ -317,7 +317,7 @@ def _plain(value: Any) -> Any:
             if value.get("secret"):
                 return SECRET
             return _plain(value["value"]) if "value" in value else UNKNOWN
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(value[key]) for key in sorted(value)}  # in the order of names, not of resolution
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if value == rpc.UNKNOWN:

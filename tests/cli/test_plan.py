@@ -478,3 +478,21 @@ def test_deletion_protection_is_refused_where_secrets_have_none(sample: SamplePr
     assert result.code == 3
     assert "environments/aws-dev.yaml: secrets.deletion_protection: only GCP secrets have deletion protection" in (
         result.stderr)
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value, *(inner for item in value.values() for inner in _objects(item))]
+    if isinstance(value, list):
+        return [inner for item in value for inner in _objects(item)]
+    return []
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_inputs_are_in_the_order_of_their_names_whatever_resolved_first(
+        documents: dict[str, dict[str, Any]], name: str) -> None:
+    """Two plans of one spec are the same bytes: a script may diff them (the mocks resolve inputs in any order)."""
+    inputs = [resource["inputs"] for resource in documents[name]["resources"]]
+    objects = [found for value in inputs for found in _objects(value)]
+    assert len(objects) > 50
+    assert all(list(found) == sorted(found) for found in objects)
