@@ -1,7 +1,7 @@
 """Kubernetes, a cluster made elsewhere (``cloud: kubernetes``): its kubeconfig (``kubeconfig``), a client of its
 API server (``client``), its verification (``verify``), and the offline fake of the Kubernetes provider
 (``fake``), which answers for every cloud's program too (the bootstrap runs on every cluster). It has no
-bootstrap, no registries and no state store of its own."""
+bootstrap, no registries and no state store of its own; its provisioner is the kubeconfig's user."""
 
 from __future__ import annotations
 
