@@ -25,7 +25,7 @@ from terrane.engine.errors import InvalidInputError, SpecError
 from terrane.engine.tfstate import read_state
 from terrane.stacks import rules
 from terrane.stacks.spec import matching
-from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName, KubernetesAccount
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName, CloudAccount
 from terrane.stacks.spec.environments import Environment
 from terrane.stacks.spec.registries import REGISTRY_MODELS, Registry
 from terrane.stacks.spec.terraform_state import LocalState
@@ -180,8 +180,8 @@ def _state_problems(env: Environment, account: Account) -> list[str]:
     maps (``stacks.rules`` words it, as the program does when it reads the state itself). No value is shown."""
     existing = env.existing_network
     state = existing.terraform_state if existing else None
-    if not isinstance(state, LocalState) or isinstance(account, KubernetesAccount):
-        return []
+    if not isinstance(state, LocalState) or not isinstance(account, CloudAccount):
+        return []  # a linked cluster has no network: ``stacks.rules`` refuses the section
     where = "network.terraform_state.config.path"
     path = Path(state.config.path)
     try:

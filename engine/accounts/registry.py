@@ -34,15 +34,8 @@ from terrane.engine.project import (
 )
 from terrane.engine.store.locks import accounts_lock
 from terrane.engine.store.paths import STATE_DIR
-from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, KubernetesAccount
-from terrane.stacks.spec.registries import (
-    REGISTRY_KINDS,
-    REGISTRY_MODELS,
-    AcrRegistry,
-    ArtifactRegistry,
-    EcrRegistry,
-    Registry,
-)
+from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account
+from terrane.stacks.spec.registries import REGISTRY_KINDS, REGISTRY_MODELS, Registry
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -121,18 +114,11 @@ def summaries(project: Project) -> list[AccountSummary]:
             cloud=account.cloud,
             account_id=account.scope_id,
             region=account.default_region,
-            auth=_method(account),
+            auth=account.sign_in,
             environments=tuple(used.get(name, ())),
         )
         for name, account in project.accounts.items()
     ]
-
-
-def _method(account: Account) -> str:
-    """How the account signs in, in words that name references only."""
-    if isinstance(account, KubernetesAccount):
-        return f"kubeconfig ({account.kubeconfig})"
-    return account.auth.method
 
 
 def registry_summaries(project: Project) -> list[RegistrySummary]:
@@ -175,7 +161,7 @@ def link(
 
 
 def _section_of(entry: Account | Registry) -> Section:
-    return "registries" if isinstance(entry, (EcrRegistry, AcrRegistry, ArtifactRegistry)) else "accounts"
+    return "registries" if isinstance(entry, Registry) else "accounts"
 
 
 def _check_name(name: str, section: Section, linked: Mapping[Section, Mapping[str, object]], replace: bool) -> None:

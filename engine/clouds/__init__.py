@@ -1,7 +1,8 @@
 """All that is cloud-specific, one room per cloud: ``aws/``, ``azure/``, ``gcp/``, ``kubernetes/``.
 
 Each room holds its bootstrap, its account and registry verification, its
-provider config and allowed environment, and its offline fake; its ``CLOUD``
+provider config and allowed environment, the identity terrane deploys as
+(for ``terrane audit``), and its offline fake; its ``CLOUD``
 provides the protocol of ``base`` (``Cloud``), which is all engine code asks of
 a cloud. ``get`` and ``of`` find a room by the ``cloud:`` of accounts.yaml and
 import it only then, so that ``terrane --help`` loads none. ``verification``

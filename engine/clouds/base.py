@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from terrane.engine.accounts.secrets import Secret
 
 if TYPE_CHECKING:
     from terrane.engine.clouds.results import Verification
-    from terrane.stacks.spec.accounts import Account
+    from terrane.stacks.spec.accounts import Account, CloudAccount
     from terrane.stacks.spec.references import Reference
     from terrane.stacks.spec.registries import Registry
 
@@ -93,6 +94,9 @@ class Fake(NamedTuple):
     """The provider package whose type tokens it answers: ``aws``, ``azure-native``, ``gcp``, ``kubernetes``."""
     resource: ResourceFaker
     invokes: Mapping[str, InvokeFaker]
+    config: Mapping[str, str] = MappingProxyType({})
+    """The stack config the engine sets from an account of the cloud and a program reads, as it stands offline
+    (where no secret is read): a cluster's kubeconfig."""
 
 
 def _no_region(url: str) -> str | None:
@@ -114,6 +118,30 @@ class StateStore:
     """The region a backend or secrets provider URL of the cloud names, if any."""
     covers: Callable[[str, str], bool] = _same_region
     """Whether a state store in the first region is in an environment's region (the second)."""
+
+
+@dataclass(frozen=True)
+class Provisioner:
+    """The identity terrane deploys an account's environments as, as far as the account says offline.
+
+    Named by what the account links (a role, a client id, a reference), never by a secret.
+    """
+
+    name: str
+    grants: tuple[str, ...]
+    """What it may do, in words; unless ``policy`` is known."""
+    limits: tuple[str, ...] = ()
+    """What limits it, in words: its sign-in method, and how it is assumed."""
+    policy: Mapping[str, Any] | None = None
+    """The IAM policy document it is known to have (the AWS bootstrap's): then what it may do is this policy."""
+
+
+def by_sign_in(account: CloudAccount, sign_in: Mapping[str, tuple[Callable[[Any], str], str | None]],
+               grants: str) -> Provisioner:
+    """The provisioner of a cloud ``account``: named and limited as ``sign_in`` says of its auth method (a function of
+    the auth block, and a limit or None), and granted ``grants`` (its ``{scope}`` the account's scope)."""
+    name, limit = sign_in[account.auth.method]
+    return Provisioner(name(account.auth), (grants.format(scope=account.scope_id),), (limit,) if limit else ())
 
 
 class Cloud(Protocol):
@@ -144,3 +172,6 @@ class Cloud(Protocol):
 
     def verify(self, name: str, linked: Account | Registry) -> Verification:
         """Check account (or registry) ``name`` with the cloud: ``verification.verify``'s contract."""
+
+    def provisioner(self, account: Account) -> Provisioner:
+        """The identity terrane deploys ``account``'s environments as, for ``terrane audit``."""

@@ -27,15 +27,14 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
-from terrane.engine import wire
+from terrane.engine import clouds, wire
 from terrane.engine.errors import EngineError
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
 from terrane.engine.store import imports
 from terrane.stacks.program import build_program
-from terrane.stacks.spec.accounts import Account, KubernetesAccount
 from terrane.stacks.spec.environments import Environment
-from terrane.stacks.standard import INCARNATION_KEY, KUBECONFIG_KEY
+from terrane.stacks.standard import INCARNATION_KEY
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -156,7 +155,7 @@ def plan_environment(project: Project, env: Environment) -> Plan:
         stack=env.name,
         account_id=account.scope_id,
         region=region or "",
-        config={INCARNATION_KEY: PLAN_INCARNATION, **_offline_config(account)},
+        config={INCARNATION_KEY: PLAN_INCARNATION, **clouds.of(account).fake.config},
     )
     return Plan(
         environment=env.name,
@@ -166,11 +165,6 @@ def plan_environment(project: Project, env: Environment) -> Plan:
         resources=rendered.resources,
         outputs=rendered.outputs,
     )
-
-
-def _offline_config(account: Account) -> dict[str, str]:
-    """What the engine would set from the account that a program reads; offline no kubeconfig is read."""
-    return {KUBECONFIG_KEY: "(not read offline)"} if isinstance(account, KubernetesAccount) else {}
 
 
 def render(

@@ -115,6 +115,11 @@ class AwsAccount(Spec):
     def default_region(self) -> str:
         return self.region
 
+    @property
+    def sign_in(self) -> str:
+        """How terrane signs in, in words that name references only: the auth method."""
+        return self.auth.method
+
 
 class AzureAccount(Spec):
     cloud: Literal["azure"]
@@ -133,6 +138,11 @@ class AzureAccount(Spec):
     def default_region(self) -> str:
         return self.location
 
+    @property
+    def sign_in(self) -> str:
+        """How terrane signs in, in words that name references only: the auth method."""
+        return self.auth.method
+
 
 class GcpAccount(Spec):
     cloud: Literal["gcp"]
@@ -150,6 +160,11 @@ class GcpAccount(Spec):
     @property
     def default_region(self) -> str:
         return self.region
+
+    @property
+    def sign_in(self) -> str:
+        """How terrane signs in, in words that name references only: the auth method."""
+        return self.auth.method
 
 
 class KubernetesAccount(Spec):
@@ -171,8 +186,14 @@ class KubernetesAccount(Spec):
         """A cluster has no regions to choose from."""
         return None
 
+    @property
+    def sign_in(self) -> str:
+        """How terrane signs in, in words that name references only: the kubeconfig's reference."""
+        return f"kubeconfig ({self.kubeconfig})"
+
 
 CloudAccount = AwsAccount | AzureAccount | GcpAccount
+"""An account on a cloud: its environments have a region, a network and an auth block to sign in with."""
 Account = CloudAccount | KubernetesAccount
 ACCOUNT_MODELS: dict[str, type[Account]] = {
     "aws": AwsAccount, "azure": AzureAccount, "gcp": GcpAccount, "kubernetes": KubernetesAccount,

@@ -1,13 +1,14 @@
 """AWS: the CloudFormation bootstrap (``bootstrap``, its policies in ``bootstrap_policies``, and ``stack``, which
 reads a deployed one's outputs), account and ECR verification (``verify``, ``registry_verify``, reading IAM
-policies with ``policies``), provider config and allowed environment (``config``), and the offline fake (``fake``)."""
+policies with ``policies``), provider config and allowed environment (``config``), the identity terrane deploys as
+(``provisioner``), and the offline fake (``fake``)."""
 
 from __future__ import annotations
 
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.aws import config
 from terrane.engine.clouds.aws.fake import INVOKES, resource
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Resolver
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver
 from terrane.engine.clouds.results import Verification
 from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AwsAccount
@@ -43,6 +44,12 @@ class Aws:
 
         assert isinstance(linked, AwsAccount)
         return verify_account(check, linked)
+
+    def provisioner(self, account: Account) -> Provisioner:
+        from terrane.engine.clouds.aws.provisioner import provisioner
+
+        assert isinstance(account, AwsAccount)
+        return provisioner(account)
 
 
 CLOUD: Cloud = Aws()

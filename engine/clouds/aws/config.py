@@ -1,5 +1,6 @@
 """What an AWS account attaches to its environments' stacks: Pulumi's provider config, and the operator's
-environment variables its sign-in method needs; and how terrane's state store on AWS is reached.
+environment variables its sign-in method needs; how ``terrane audit`` words the identity it signs in as; and
+how terrane's state store on AWS is reached.
 
 The provider config is a pure mapping from the account (and the environment's
 region) to Pulumi's own config keys. Secret values are ``Secret`` objects.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Callable
+from typing import Any
 
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds.base import ConfigValue, Resolver, StateStore
@@ -26,6 +29,17 @@ ENDPOINTS = frozenset({"AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"})
 FILES = frozenset({"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"})
 # Ambient credentials, by the auth method that needs them: the base identity of an assumed role, a profile.
 BY_AUTH = {"assume_role": CHAIN | ENDPOINTS, "profile": FILES | ENDPOINTS, "static": ENDPOINTS}
+
+# How terrane audit words the provisioner, by auth method: what names it (never a secret, which stays a
+# reference), and what limits it, if anything.
+SIGN_IN: dict[str, tuple[Callable[[Any], str], str | None]] = {
+    "assume_role": (lambda auth: auth.assume_role.role_arn, "short-lived sessions of an assumed role"),
+    "profile": (lambda auth: f"the identity of AWS profile {auth.profile}", None),
+    "static": (lambda auth: "the IAM user of a static access key",
+               "long-lived keys: rotate them, or link a role (assume_role) instead"),
+}
+GRANTS = ("its own IAM policies, which terrane cannot see offline; the bootstrap's provisioner policy "
+          "(terrane accounts bootstrap aws) is what terrane needs")
 
 _KMS_ARN_REGION = re.compile(r"arn:[\w-]+:kms:([a-z0-9-]+):")
 

@@ -1,13 +1,13 @@
 """Azure: the ARM template bootstrap (``bootstrap``, its resources in ``bootstrap_resources``), subscription and
-ACR verification (``verify``, ``registry_verify``), provider config and allowed environment (``config``), and
-the offline fake (``fake``)."""
+ACR verification (``verify``, ``registry_verify``), provider config, allowed environment and the words of
+the identity terrane deploys as (``config``), and the offline fake (``fake``)."""
 
 from __future__ import annotations
 
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.azure import config
 from terrane.engine.clouds.azure.fake import INVOKES, resource
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Resolver
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in
 from terrane.engine.clouds.results import Verification
 from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AzureAccount
@@ -41,6 +41,10 @@ class Azure:
 
         assert isinstance(linked, AzureAccount)
         return verify_account(check, linked)
+
+    def provisioner(self, account: Account) -> Provisioner:
+        assert isinstance(account, AzureAccount)
+        return by_sign_in(account, config.SIGN_IN, config.GRANTS)
 
 
 CLOUD: Cloud = Azure()

@@ -1,8 +1,12 @@
 """What an Azure subscription attaches to its environments' stacks: Pulumi's provider config, and the
-operator's environment variables its sign-in method needs; and how terrane's state store on Azure is reached
-(its URLs name no region: ``terrane doctor`` reads ``TERRANE_STATE_REGION``)."""
+operator's environment variables its sign-in method needs; how ``terrane audit`` words the identity it signs in
+as; and how terrane's state store on Azure is reached (its URLs name no region: ``terrane doctor`` reads
+``TERRANE_STATE_REGION``)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from terrane.engine.clouds.base import ConfigValue, Resolver, StateStore
 from terrane.stacks.spec.accounts import AzureAccount
@@ -16,6 +20,18 @@ BY_AUTH = {
     "oidc": frozenset({"AZURE_AUTHORITY_HOST", "AZURE_FEDERATED_TOKEN_FILE"}),
     "cli": frozenset({"AZURE_CONFIG_DIR"}),
 }
+
+# How terrane audit words the provisioner, by auth method: what names it (never a secret, which stays a
+# reference), and what limits it, if anything.
+SIGN_IN: dict[str, tuple[Callable[[Any], str], str | None]] = {
+    "service_principal": (lambda auth: f"service principal {auth.service_principal.client_id}",
+                          "a client secret: rotate it, or use workload identity federation (oidc)"),
+    "oidc": (lambda auth: f"service principal {auth.oidc.client_id} (workload identity federation)",
+             "no secret: a federated token"),
+    "cli": (lambda auth: "the Azure CLI's signed-in identity", None),
+}
+GRANTS = ("its role assignments in subscription {scope}, which terrane cannot see offline: it creates the "
+          "resources and role assignments listed here")
 
 
 def provider_config(account: AzureAccount, location: str, resolver: Resolver) -> dict[str, ConfigValue]:

@@ -1,11 +1,11 @@
 """GCP: the gcloud script bootstrap (``bootstrap``, its ``gcloud`` lines in ``gcloud``), project and Artifact
-Registry verification (``verify``, ``registry_verify``), provider config and allowed environment (``config``),
-and the offline fake (``fake``)."""
+Registry verification (``verify``, ``registry_verify``), provider config, allowed environment and the words of the
+identity terrane deploys as (``config``), and the offline fake (``fake``)."""
 
 from __future__ import annotations
 
 from terrane.engine.accounts.secrets import resolve
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Resolver
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in
 from terrane.engine.clouds.gcp import config
 from terrane.engine.clouds.gcp.fake import INVOKES, resource
 from terrane.engine.clouds.results import Verification
@@ -41,6 +41,10 @@ class Gcp:
 
         assert isinstance(linked, GcpAccount)
         return verify_account(check, linked)
+
+    def provisioner(self, account: Account) -> Provisioner:
+        assert isinstance(account, GcpAccount)
+        return by_sign_in(account, config.SIGN_IN, config.GRANTS)
 
 
 CLOUD: Cloud = Gcp()

@@ -1,10 +1,13 @@
 """What a GCP project attaches to its environments' stacks: Pulumi's provider config, and the operator's
-environment variables its sign-in method needs; and how terrane's state store on GCP is reached."""
+environment variables its sign-in method needs; how ``terrane audit`` words the identity it signs in as; and
+how terrane's state store on GCP is reached."""
 
 from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Callable
+from typing import Any
 
 from terrane.engine.clouds.base import ConfigValue, Resolver, StateStore
 from terrane.stacks.spec.accounts import GcpAccount
@@ -12,6 +15,18 @@ from terrane.stacks.spec.accounts import GcpAccount
 AMBIENT = frozenset({"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"})
 # Ambient credentials, by the auth method that needs them.
 BY_AUTH = {"service_account_key": frozenset(), "impersonate": AMBIENT, "application_default": AMBIENT}
+
+# How terrane audit words the provisioner, by auth method: what names it (never a secret, which stays a
+# reference), and what limits it, if anything.
+SIGN_IN: dict[str, tuple[Callable[[Any], str], str | None]] = {
+    "service_account_key": (lambda auth: "the service account of a key file",
+                            "a long-lived key: rotate it, or impersonate the service account instead"),
+    "impersonate": (lambda auth: auth.impersonate.service_account,
+                    "short-lived tokens of an impersonated service account"),
+    "application_default": (lambda auth: "the application default credentials' identity", None),
+}
+GRANTS = ("its IAM roles in project {scope}, which terrane cannot see offline: it creates the resources and IAM "
+          "bindings listed here")
 
 _LOCATION = re.compile(r"projects/[^/]+/locations/([^/]+)/")
 

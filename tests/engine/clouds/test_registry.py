@@ -3,6 +3,7 @@ the clouds the spec knows."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def test_the_registry_knows_exactly_the_clouds_of_the_spec() -> None:
 
 def test_the_protocol_is_read_whole() -> None:
     assert _members() == {"name": "data", "state_store": "data", "fake": "data", "provider_config": "method",
-                          "allowed_environment": "method", "secrets_region": "method", "verify": "method"}
+                          "allowed_environment": "method", "secrets_region": "method", "verify": "method",
+                          "provisioner": "method"}
 
 
 @pytest.mark.parametrize("name", list(clouds.CLOUDS))
@@ -54,6 +56,14 @@ def test_every_cloud_fakes_its_own_provider_package(name: str) -> None:
     fake = clouds.get(name).fake
     assert callable(fake.resource) and isinstance(fake.invokes, Mapping)
     assert all(token.startswith(f"{fake.package}:") for token in fake.invokes)
+
+
+@pytest.mark.parametrize("name", [name for name, model in ACCOUNT_MODELS.items() if "auth" in model.model_fields])
+def test_every_sign_in_method_has_the_words_its_provisioner_is_named_by(name: str) -> None:
+    auth = ACCOUNT_MODELS[name].model_fields["auth"].annotation
+    assert auth is not None
+    room_config = importlib.import_module(f"{clouds.CLOUDS[name]}.config")
+    assert set(room_config.SIGN_IN) == set(auth.model_fields)
 
 
 def test_the_state_stores_share_no_url_scheme() -> None:
