@@ -16,7 +16,7 @@ from typing import Any, Literal
 from terrane.stacks import layout, tag_rules
 from terrane.stacks.problem import CLOUD_NAMES, Problem
 from terrane.stacks.spec import REGION, Cloud, spoken
-from terrane.stacks.spec.accounts import Account, KubernetesAccount
+from terrane.stacks.spec.accounts import Account, CloudAccount
 from terrane.stacks.spec.environments import POD_SECURITY, Environment, label_key_problem, label_value_problem
 from terrane.stacks.standard import SECRETS_READER, standard_kubernetes_labels
 
@@ -47,7 +47,7 @@ def check(env: Environment, account: Account, *, invalid: Collection[str] = ()) 
     the rules that read them are left out, and the others still run, so that a
     file's problems are all reported at once.
     """
-    if isinstance(account, KubernetesAccount):
+    if not isinstance(account, CloudAccount):  # a linked cluster
         return _linked_cluster(env, skipped=set(invalid))
     skipped = set(invalid) | ({"network"} if env.network is None else set())
     network = [] if env.network or "network" in invalid else [

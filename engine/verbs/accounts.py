@@ -16,12 +16,12 @@ def link(project: Project, name: str, request: LinkRequest, *, verify: bool, rep
     from terrane.engine.accounts.registry import link as write_link
     from terrane.engine.accounts.registry import parse_account, parse_registry
     from terrane.engine.clouds.verification import for_link
-    from terrane.stacks.spec.registries import REGISTRY_KINDS, AcrRegistry, ArtifactRegistry, EcrRegistry
+    from terrane.stacks.spec.registries import REGISTRY_KINDS, Registry
 
     raw, flags = request.entry()
     entry = parse_registry(raw, flags) if request.registry else parse_account(raw, flags)
     verification = write_link(project, name, entry, verify=for_link if verify else None, replace=replace)
-    if isinstance(entry, (EcrRegistry, AcrRegistry, ArtifactRegistry)):
+    if isinstance(entry, Registry):
         return Linked(name, f"{REGISTRY_KINDS[entry.cloud]} registry", ", ".join(entry.targets), verification)
     return Linked(name, f"{entry.cloud} account", entry.scope_id, verification)
 
