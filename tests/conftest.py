@@ -1,5 +1,5 @@
 """Shared fixtures: a copy of the sample project, the CLI run in-process, moto, the stand-in, the real CLI
-and a real Kubernetes API server.
+and a real Kubernetes API server; and the order the tests run in (the slow directories first).
 
 What they build on lives in ``tests.helpers``; tests import from there, never from here.
 """
@@ -16,6 +16,20 @@ from terrane.engine.cli import main
 from tests.helpers import real_cli, real_kubernetes
 from tests.helpers.project import ACR_READER_SECRET, AZURE_SECRET, EXTERNAL_ID, GCP_KEY, Result, SampleProject
 from tests.standin import ROOT, StandIn
+
+SLOW_FIRST = ("real_kubernetes", "real_engine", "browser", "fuzz")
+"""The directories whose files take minutes, run first: the workers then end the suite on short files."""
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+
+    def rank(item: pytest.Item) -> int:
+        top = Path(item.path).relative_to(tests).parts[0]
+        return SLOW_FIRST.index(top) if top in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: within a rank, the files and their tests keep their order
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Generated project files, by the thousand: each ends in a plan, or in exit 3 and a line that names the file.
 
 Never a traceback, never exit 1, never more than a few seconds (hypothesis's
-deadline, per file). Together the tests below try more than 10,000 files; a
-failing one shrinks to a minimal file, which belongs in ``tests/fuzz/corpus/``.
+deadline, per file). Together the tests below try more than 10,000 files in CI
+and a tenth of that in a developer's run (``tests.helpers.ci``); a failing one
+shrinks to a minimal file, which belongs in ``tests/fuzz/corpus/``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from terrane.engine.project import ACCOUNTS_FILE, ENVIRONMENTS_DIR
 from tests.fuzz import documents
 from tests.fuzz.contract import DEADLINE, ENV_FILE, FuzzProject, assert_plan_or_named_file
 from tests.fuzz.documents import ENV_NAME, SMALL_ENVIRONMENTS
+from tests.helpers.ci import examples
 
 pytestmark = pytest.mark.fuzz
 
@@ -40,55 +42,55 @@ def _accounts(project: FuzzProject, document: bytes, env: str) -> None:
 _SMALL_ENV = st.sampled_from(list(SMALL_ENVIRONMENTS))
 
 
-@settings(FUZZ, max_examples=1_800)
+@settings(FUZZ, max_examples=examples(ci=1_800, locally=180))
 @given(document=documents.environment_within_schema().map(documents.dump))
 def test_environments_within_the_schema(fuzz_project: FuzzProject, document: bytes) -> None:
     _environment(fuzz_project, document)
 
 
-@settings(FUZZ, max_examples=2_000)
+@settings(FUZZ, max_examples=examples(ci=2_000, locally=200))
 @given(document=documents.environment_near_misses())
 def test_environments_one_mutation_from_valid(fuzz_project: FuzzProject, document: bytes) -> None:
     _environment(fuzz_project, document)
 
 
-@settings(FUZZ, max_examples=1_800)
+@settings(FUZZ, max_examples=examples(ci=1_800, locally=180))
 @given(document=documents.environment_raw_bytes())
 def test_environments_of_raw_bytes(fuzz_project: FuzzProject, document: bytes) -> None:
     _environment(fuzz_project, document)
 
 
-@settings(FUZZ, max_examples=1_000)
+@settings(FUZZ, max_examples=examples(ci=1_000, locally=100))
 @given(document=documents.environment_alias_bombs())
 def test_environments_with_alias_bombs(fuzz_project: FuzzProject, document: bytes) -> None:
     _environment(fuzz_project, document)
 
 
-@settings(FUZZ, max_examples=800)
+@settings(FUZZ, max_examples=examples(ci=800, locally=80))
 @given(document=documents.accounts_within_schema().map(documents.dump), env=_SMALL_ENV)
 def test_accounts_within_the_schema(fuzz_project: FuzzProject, document: bytes, env: str) -> None:
     _accounts(fuzz_project, document, env)
 
 
-@settings(FUZZ, max_examples=1_100)
+@settings(FUZZ, max_examples=examples(ci=1_100, locally=110))
 @given(document=documents.accounts_near_misses(), env=_SMALL_ENV)
 def test_accounts_one_mutation_from_valid(fuzz_project: FuzzProject, document: bytes, env: str) -> None:
     _accounts(fuzz_project, document, env)
 
 
-@settings(FUZZ, max_examples=1_000)
+@settings(FUZZ, max_examples=examples(ci=1_000, locally=100))
 @given(document=documents.accounts_raw_bytes(), env=_SMALL_ENV)
 def test_accounts_of_raw_bytes(fuzz_project: FuzzProject, document: bytes, env: str) -> None:
     _accounts(fuzz_project, document, env)
 
 
-@settings(FUZZ, max_examples=500)
+@settings(FUZZ, max_examples=examples(ci=500, locally=50))
 @given(document=documents.accounts_alias_bombs(), env=_SMALL_ENV)
 def test_accounts_with_alias_bombs(fuzz_project: FuzzProject, document: bytes, env: str) -> None:
     _accounts(fuzz_project, document, env)
 
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=examples(ci=60, locally=10))
 @given(document=documents.any_valid_environment().map(documents.dump))
 def test_valid_environments_plan(fuzz_project: FuzzProject, document: bytes) -> None:
     result = fuzz_project.with_environment(document).plan(ENV_NAME)

@@ -8,10 +8,14 @@ why, except in CI (``CI=true``), where they fail.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,7 +32,8 @@ def find_or_build() -> Path | str:
         return root if (root / "bin" / "pulumi").is_file() else f"{ROOT_ENV}={root} has no bin/pulumi"
     if shutil.which("go"):
         print(f"terrane tests: {BUILD.relative_to(REPO)} (cached after the first build)", file=sys.stderr, flush=True)
-        built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
+        with one_build_at_a_time():
+            built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
         if built.returncode == 0:
             return Path(built.stdout.strip().splitlines()[-1])
         return f"{BUILD.relative_to(REPO)} failed with exit code {built.returncode}"
@@ -36,6 +41,14 @@ def find_or_build() -> Path | str:
     if found:
         return Path(found).resolve().parent.parent
     return f"needs the real Pulumi CLI: install Go and run {BUILD.relative_to(REPO)}, or set {ROOT_ENV}"
+
+
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Held while a ``tools/*/build`` runs: other test processes (xdist's workers, other runs) wait, then find it built."""
+    with open(Path(tempfile.gettempdir()) / "terrane-tests-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def require(found: Path | str) -> Path:

@@ -17,17 +17,23 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from tests.helpers.real_cli import one_build_at_a_time
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "tools" / "kubernetes" / "build"
 APISERVER = REPO / "tools" / "kubernetes" / "apiserver"
 ROOT_ENV = "TERRANE_KUBERNETES_ROOT"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "pulumi-resource-kubernetes")
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+"""What an API server makes itself; everything else a test made."""
 
 
 def find_or_build() -> Path | str:
@@ -39,7 +45,8 @@ def find_or_build() -> Path | str:
     if not shutil.which("go"):
         return f"needs a real kube-apiserver and pulumi-kubernetes provider: install Go and run {BUILD.relative_to(REPO)}"
     print(f"terrane tests: {BUILD.relative_to(REPO)} (cached after the first build)", file=sys.stderr, flush=True)
-    built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
+    with one_build_at_a_time():
+        built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
     if built.returncode != 0:
         return f"{BUILD.relative_to(REPO)} failed with exit code {built.returncode}"
     return Path(built.stdout.strip().splitlines()[-1])
@@ -110,10 +117,55 @@ class ApiServer:
                 return None
             raise
 
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def namespaces(self) -> set[str]:
+        return {item["metadata"]["name"] for item in self.request("GET", "/api/v1/namespaces")["items"]}
+
+    def empty(self, timeout: float = 120) -> None:
+        """Delete every namespace but the system's, and wait until the namespace controller has removed them."""
+        for name in self.namespaces() - SYSTEM_NAMESPACES:
+            try:
+                self.request("DELETE", f"/api/v1/namespaces/{name}")
+            except ApiError as error:
+                if error.status != 404:
+                    raise
+        deadline = time.monotonic() + timeout
+        while left := self.namespaces() - SYSTEM_NAMESPACES:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"namespaces {sorted(left)} still there after {timeout:.0f}s")
+            time.sleep(0.2)
+
     def _tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.directory / "ca.crt"))
         context.load_cert_chain(self.directory / "admin.crt", self.directory / "admin.key")
         return context
+
+
+class Clusters:
+    """One API server at a time for a test process, emptied before each test that takes it.
+
+    Starting one costs seconds (certificates, etcd, the API server's readiness); a test
+    that stops it, to see terrane meet a server out of reach, gets a new one for the next test.
+    """
+
+    def __init__(self, root: Path, directories: Callable[[], Path]) -> None:
+        self.root = root
+        self.directories = directories
+        self.server: ApiServer | None = None
+
+    def fresh(self) -> ApiServer:
+        """A running API server with no namespace but the system's."""
+        if self.server is None or not self.server.running():
+            self.server = ApiServer.start(self.root, self.directories())
+        else:
+            self.server.empty()
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None and self.server.running():
+            self.server.stop()
 
 
 def _tail(stream: IO[str]) -> str:

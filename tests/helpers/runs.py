@@ -52,9 +52,15 @@ time.sleep(600)
 """
 
 
+# Ctrl-C as a foreground job takes it: a test run started in the background (``pytest &`` in a script) has SIGINT
+# ignored, and its children inherit that; the run here must not.
+_TERRANE = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from terrane.engine.cli import main; sys.exit(main())")
+
+
 def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", "import sys; from terrane.engine.cli import main; sys.exit(main())",
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-c", _TERRANE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
 
 
 def hold(path: Path, record: dict[str, Any]) -> subprocess.Popen[str]:

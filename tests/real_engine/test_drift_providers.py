@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 from collections.abc import Callable
 from typing import Any
@@ -20,13 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import behaviours
+from tests.helpers.ci import IN_CI, examples
 from tests.helpers.mutations import OBJECTS, Mutated, mutated
 from tests.helpers.project import SENTINELS, SampleProject
 from tests.helpers.testcloud import TestCloud
 
 PROGRAM = "tests.helpers.behaviours:program"
 # Examples of the property test: each is an up and a drift check of a new stack on the real CLI.
-EXAMPLES = 25 if os.environ.get("CI") == "true" else 6
+EXAMPLES = examples(ci=25, locally=6)
 _STACKS = itertools.count()
 
 DOCUMENT = {"zone": "a", "spec": {"nodes": {"min": 1, "max": 3}, "labels": {"team": "x", "kubernetes.io/role": "in"}},
@@ -116,7 +116,7 @@ def test_the_same_number_written_otherwise_is_no_drift(behaving: SampleProject, 
     assert _drift(cli, "aws-dev") == {}
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=os.environ.get("CI") == "true",
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=IN_CI,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(mutated(OBJECTS.filter(lambda doc: not {"etag", "secret"} & set(doc))), min_size=1, max_size=3))
 def test_random_changes_are_reported_exactly(behaving: SampleProject, cli, cloud: TestCloud,

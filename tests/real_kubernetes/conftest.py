@@ -1,9 +1,11 @@
 """The example project of a linked cluster (``examples/local-cluster``), run for real.
 
-Each test gets its own API server, started where the README tells a newcomer to
-start it (``~/.cache/terrane/apiserver``, under a temporary HOME), so the
-example's accounts.yaml is used as shipped. The real Pulumi CLI runs terrane's
-own program with the real pulumi-kubernetes provider, found on PATH.
+Each test gets an API server with no namespace but the system's, found where the
+README tells a newcomer to start one (``~/.cache/terrane/apiserver``, under a
+temporary HOME), so the example's accounts.yaml is used as shipped. The server is
+the test process's own, emptied between tests and started again after a test that
+stopped it. The real Pulumi CLI runs terrane's own program with the real
+pulumi-kubernetes provider, found on PATH.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.project import REPO
-from tests.helpers.real_kubernetes import ApiServer
+from tests.helpers.real_kubernetes import ApiServer, Clusters
 
 EXAMPLE = REPO / "examples" / "local-cluster"
 
@@ -34,11 +36,21 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+@pytest.fixture(scope="session")
+def clusters(kubernetes_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clusters]:
+    started = Clusters(kubernetes_root, lambda: tmp_path_factory.mktemp("cluster"))
+    yield started
+    started.stop()
+
+
 @pytest.fixture
-def cluster(kubernetes_root: Path, home: Path) -> Iterator[ApiServer]:
-    server = ApiServer.start(kubernetes_root, home / ".cache" / "terrane" / "apiserver")
-    yield server
-    server.stop()
+def cluster(clusters: Clusters, home: Path) -> ApiServer:
+    """An empty API server, its directory at ``~/.cache/terrane/apiserver``."""
+    server = clusters.fresh()
+    link = home / ".cache" / "terrane" / "apiserver"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(server.directory, target_is_directory=True)
+    return server
 
 
 @pytest.fixture

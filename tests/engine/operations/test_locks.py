@@ -23,7 +23,9 @@ time.sleep(600)
 """
 
 
-def test_a_second_taker_is_told_who_holds_it(tmp_path: Path) -> None:
+def test_a_second_taker_is_told_who_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lock names the command it was taken by; the test process's own argv is pytest's (or an xdist worker's).
+    monkeypatch.setattr(sys, "argv", ["terrane", "up", "aws-dev"])
     lock = environment_lock(tmp_path, "aws-dev")
     with lock.acquire(), pytest.raises(LockedError) as locked:
         lock.acquire()
