@@ -1,7 +1,7 @@
 """Generated project files, by the thousand: each ends in a plan, or in exit 3 and a line that names the file.
 
-Never a traceback, never exit 1, never more than a few seconds (hypothesis's
-deadline, per file). Together the tests below try more than 10,000 files in CI
+Never a traceback, never exit 1, never a hang (hypothesis's deadline, per file,
+``contract.DEADLINE``). Together the tests below try more than 10,000 files in CI
 and a tenth of that in a developer's run (``tests.helpers.ci``); a failing one
 shrinks to a minimal file, which belongs in ``tests/fuzz/corpus/``.
 """
