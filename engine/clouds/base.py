@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from pydantic import BaseModel
+
 from terrane.engine.accounts.secrets import Secret
+from terrane.engine.errors import InvalidInputError
+from terrane.engine.project import ACCOUNTS_FILE
 
 if TYPE_CHECKING:
     from terrane.engine.clouds.results import Verification
@@ -30,6 +34,32 @@ if TYPE_CHECKING:
 ConfigValue = str | Secret
 """A provider config value: plain, or a ``Secret`` to be set as secret stack config."""
 Resolver = Callable[["Reference"], Secret]
+
+
+def naming_the_field(resolver: Resolver, name: str, account: BaseModel) -> Resolver:
+    """``resolver``, but a reference it cannot resolve is said of its field in accounts.yaml
+    (``accounts.NAME.auth.assume_role.external_id (env:X): ...``), as every other bad input names its field."""
+
+    def resolve(reference: Reference) -> Secret:
+        try:
+            return resolver(reference)
+        except InvalidInputError as exc:
+            where = ".".join(_path_to(account, reference) or ("?",))
+            raise InvalidInputError(f"{ACCOUNTS_FILE}: accounts.{name}.{where} ({reference}): {exc.one_line()}",
+                                    hint=exc.hint) from None
+
+    return resolve
+
+
+def _path_to(model: BaseModel, target: object) -> tuple[str, ...] | None:
+    """The field names that lead from ``model`` to ``target`` itself, or None."""
+    for key in type(model).model_fields:
+        value = getattr(model, key)
+        if value is target:
+            return (key,)
+        if isinstance(value, BaseModel) and (inner := _path_to(value, target)):
+            return (key, *inner)
+    return None
 
 
 @dataclass(frozen=True)

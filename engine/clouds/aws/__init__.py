@@ -8,7 +8,7 @@ from __future__ import annotations
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.aws import config
 from terrane.engine.clouds.aws.fake import INVOKES, resource
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, naming_the_field
 from terrane.engine.clouds.results import Verification
 from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AwsAccount
@@ -23,7 +23,8 @@ class Aws:
     def provider_config(self, name: str, account: Account, region: str | None,
                         resolver: Resolver | None = None) -> dict[str, ConfigValue]:
         assert isinstance(account, AwsAccount) and region is not None, "an environment on AWS has a region"
-        return config.provider_config(account, region, resolver or (lambda ref: resolve(ref, region=account.region)))
+        resolver = resolver or (lambda ref: resolve(ref, region=account.region))
+        return config.provider_config(account, region, naming_the_field(resolver, name, account))
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         assert isinstance(account, AwsAccount)

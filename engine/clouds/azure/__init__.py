@@ -7,7 +7,7 @@ from __future__ import annotations
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.azure import config
 from terrane.engine.clouds.azure.fake import INVOKES, resource
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in, naming_the_field
 from terrane.engine.clouds.results import Verification
 from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AzureAccount
@@ -22,7 +22,7 @@ class Azure:
     def provider_config(self, name: str, account: Account, region: str | None,
                         resolver: Resolver | None = None) -> dict[str, ConfigValue]:
         assert isinstance(account, AzureAccount) and region is not None, "an environment on Azure has a location"
-        return config.provider_config(account, region, resolver or resolve)
+        return config.provider_config(account, region, naming_the_field(resolver or resolve, name, account))
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         assert isinstance(account, AzureAccount)

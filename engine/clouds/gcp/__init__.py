@@ -5,7 +5,7 @@ identity terrane deploys as (``config``), and the offline fake (``fake``)."""
 from __future__ import annotations
 
 from terrane.engine.accounts.secrets import resolve
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in, naming_the_field
 from terrane.engine.clouds.gcp import config
 from terrane.engine.clouds.gcp.fake import INVOKES, resource
 from terrane.engine.clouds.results import Verification
@@ -22,7 +22,7 @@ class Gcp:
     def provider_config(self, name: str, account: Account, region: str | None,
                         resolver: Resolver | None = None) -> dict[str, ConfigValue]:
         assert isinstance(account, GcpAccount) and region is not None, "an environment on GCP has a region"
-        return config.provider_config(account, region, resolver or resolve)
+        return config.provider_config(account, region, naming_the_field(resolver or resolve, name, account))
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         assert isinstance(account, GcpAccount)

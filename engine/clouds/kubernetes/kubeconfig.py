@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from terrane.engine.accounts.secrets import Secret, resolve
+from terrane.engine.clouds.base import naming_the_field
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.project import ACCOUNTS_FILE
 from terrane.stacks.spec.accounts import KubernetesAccount
@@ -47,11 +48,7 @@ def kubeconfig_of(account: KubernetesAccount, name: str,
     provider gets."""
     where = origin(account, name)
     reference = account.kubeconfig
-    try:
-        text = resolver(reference)
-    except InvalidInputError as exc:
-        # The reference's own words (they name it, never its value), said of the account's field.
-        raise InvalidInputError(f"{where}: {exc.one_line()}", hint=exc.hint) from None
+    text = naming_the_field(resolver, name, account)(reference)
     base_dir = Path(reference.file).expanduser().absolute().parent if isinstance(reference, FileRef) else None
     return Secret(flatten(text.reveal(), context=account.context, base_dir=base_dir, origin=where))
 

@@ -8,6 +8,7 @@ import pytest
 
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import provider_config
+from terrane.engine.errors import InvalidInputError
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS
 from terrane.stacks.spec.references import Reference
 
@@ -159,3 +160,21 @@ def test_references_resolve_only_when_asked(monkeypatch) -> None:
     monkeypatch.setenv("EXT", "from-the-environment")
     config = provider_config("linked", account, region)
     assert config["aws:assumeRoles[0].externalId"].reveal() == "from-the-environment"
+
+
+@pytest.mark.parametrize("case, field", [
+    ("aws assume role, external id by reference", "auth.assume_role.external_id (env:EXT)"),
+    ("aws static keys", "auth.static.access_key_id (env:KEY)"),
+    ("azure service principal", "auth.service_principal.client_secret (file:~/sp)"),
+    ("azure oidc", "auth.oidc.token (env:ID_TOKEN)"),
+    ("gcp key", "auth.service_account_key (file:~/sa.json)"),
+])
+def test_a_reference_that_does_not_resolve_is_named_by_its_field(case: str, field: str) -> None:
+    raw, region, _ = CASES[case]
+
+    def unresolvable(ref: Reference) -> Secret:
+        raise InvalidInputError(f"secret reference {ref}: not there")
+
+    with pytest.raises(InvalidInputError) as raised:
+        provider_config("linked", _account(raw), region, unresolvable)
+    assert str(raised.value).startswith(f"accounts.yaml: accounts.linked.{field}: secret reference ")
