@@ -147,7 +147,7 @@ def _run(job: Job, emit: Emit) -> Result:
         # A preview of a destroy runs the program too: its providers then take the account's current config.
         preview = (stack.preview_destroy(on_event=planned, run_program=True) if job.options.destroy
                    else stack.preview(on_event=planned))
-        return Result(changes=dict(preview.change_summary), planned=planned.steps(), duration=_since(started))
+        return Result(changes=dict(preview.change_summary), planned=planned.steps(stack), duration=_since(started))
     if job.operation == "up":
         return _up(job, project, stack, progress, started)
     # A refresh or destroy runs the program too: its providers then take the account's current config (a
@@ -192,7 +192,7 @@ def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: fl
         # too: what adopt checked is checked again, in case the spec or the cloud changed since.
         planned = _Planned(progress)
         stack.preview(on_event=planned, refresh=job.options.refresh)
-        refused = adopt_imports.refusals(job.imports, [step.to_dict() for step in planned.steps()])
+        refused = adopt_imports.refusals(job.imports, [step.to_dict() for step in planned.steps(stack)])
         if refused:
             raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(job.environment)} or the spec")
     done = stack.up(on_event=progress, refresh=job.options.refresh, replace=list(job.reconcile.replace) or None)
@@ -307,17 +307,24 @@ class _Planned:
         step = replace(step, paths=tuple(sorted({*step.paths, *paths})))
         if step_op(metadata) == "import-replacement":
             self._over.add(metadata.urn)
-        elif metadata.urn in self._over and metadata.old and not step.replaces_id:
-            # The steps after an import over the stack's own object carry it as their old state.
-            step = replace(step, replaces_id=metadata.old.id)
         if op == "replace":
             # An import is followed by the steps that bring the adopted object to the program: a
             # replacement among them would delete what was adopted. Its keys say what forces it.
             step = replace(step, replace_keys=tuple(sorted({*step.replace_keys, *(metadata.keys or ())})))
         self._steps[metadata.urn] = step
 
-    def steps(self) -> tuple[PlannedStep, ...]:
-        return tuple(self._steps.values())
+    def steps(self, stack: Any) -> tuple[PlannedStep, ...]:
+        """The steps, an import over the stack's own object naming that object's id as the state has it.
+
+        The events cannot say it: the steps that follow an import carry as their old state either the stack's
+        object or the imported one, in whichever order the engine's import continuation races them.
+        """
+        if not self._over:
+            return tuple(self._steps.values())
+        ids = {resource["urn"]: resource.get("id") for resource in _exported(stack).get("resources") or ()
+               if not resource.get("delete")}
+        return tuple(replace(step, replaces_id=ids.get(step.urn)) if step.urn in self._over else step
+                     for step in self._steps.values())
 
 
 # The engine's warning that an earlier update was interrupted lists each operation it left pending.
@@ -342,11 +349,7 @@ def _refuse_pending_creates(stack: Any, project: str, environment: str) -> None:
     from terrane.engine.errors import EngineError
     from terrane.engine.operations import stack_locks
 
-    # Read as exported, secrets still encrypted (Stack.export_stack decrypts them, at a cost of the CLI's time).
-    workspace = stack.workspace
-    exported = workspace.pulumi_command.run(["stack", "export", "--stack", stack.name], workspace.work_dir,
-                                            workspace.env_vars)
-    pending = (json.loads(exported.stdout).get("deployment") or {}).get("pending_operations") or []
+    pending = _exported(stack).get("pending_operations") or []
     creates = [operation["resource"]["urn"] for operation in pending if operation.get("type") == "creating"]
     if not creates:
         return
@@ -360,6 +363,16 @@ def _refuse_pending_creates(stack: Any, project: str, environment: str) -> None:
         f"state, and up would create them again. Check the cloud (delete or import what exists), then drop them "
         f"from the state with 'terrane refresh {environment} --clear-pending-creates'; or go ahead as they are "
         f"with 'terrane up {environment} --accept-pending'")
+
+
+def _exported(stack: Any) -> dict[str, Any]:
+    """The stack's deployment as exported, secrets still encrypted (Stack.export_stack decrypts them, at a cost
+    of the CLI's time)."""
+    workspace = stack.workspace
+    exported = workspace.pulumi_command.run(["stack", "export", "--stack", stack.name], workspace.work_dir,
+                                            workspace.env_vars)
+    deployment: dict[str, Any] = json.loads(exported.stdout).get("deployment") or {}
+    return deployment
 
 
 def _locked_text(exc: Exception) -> str:
