@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from importlib import metadata
 from pathlib import Path
@@ -64,3 +65,37 @@ def test_the_api_server_serves_finalizes_namespaces_and_stops_leaving_no_process
         server.stop()
     assert server.process.returncode == 0
     assert not [pid for pid in servers if os.path.exists(f"/proc/{pid}")]
+
+
+@pytest.mark.parametrize("script", ["pulumi/build", "kubernetes/build"])
+def test_builds_into_one_root_take_turns(script: str, tmp_path: Path) -> None:
+    """Two builds at once (CI and a checkout's tests) once raced on one partial binary: the second now waits."""
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    # A go that answers version queries, and builds by taking a while to write its -o output.
+    (stub / "go").write_text("""#!/usr/bin/env bash
+case "$1" in
+  list) echo v0.0.0-stub ;;
+  mod) if [[ "$2" == download ]]; then printf '\t"Dir": "%s",\n' "$STUB_MODULE"; fi ;;
+  build) while [[ "$1" != -o ]]; do shift; done; echo started >> "$STUB_LOG"; sleep 1
+         printf '#!/bin/sh\\necho v0.0.0-stub\\n' > "$2"; chmod +x "$2"; echo done >> "$STUB_LOG" ;;
+  *) exit 0 ;;
+esac
+""")
+    (stub / "go").chmod(0o755)
+    (stub / "install").write_text("#!/bin/sh\nexit 0\n")
+    (stub / "install").chmod(0o755)
+    module = tmp_path / "module"  # the provider's module, as go mod download would give its directory
+    (module / "cmd" / "pulumi-resource-kubernetes").mkdir(parents=True)
+    (module / "go.sum").write_text("")
+    env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "TERRANE_TOOLS_CACHE": str(tmp_path / "cache"),
+           "STUB_LOG": str(tmp_path / "log"), "STUB_MODULE": str(module)}
+    runs = [subprocess.Popen([REPO / "tools" / script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    roots = {stdout.splitlines()[-1] for stdout, _ in outputs}
+    assert len(roots) == 1
+    log = (tmp_path / "log").read_text().split()
+    assert log == ["started", "done"] * (len(log) // 2), "two builds ran at once"
+    assert any("waiting for another build" in stderr for _, stderr in outputs)
