@@ -35,7 +35,7 @@ from terrane.engine.operations import pulumi_cli, pulumi_logs, state_files, work
 from terrane.engine.project import Project
 from terrane.engine.store.paths import BACKEND_ENV, PASSPHRASE_FILE, SECRETS_PROVIDER_ENV, STATE_DIR
 from terrane.stacks.spec import Spec
-from terrane.stacks.spec.accounts import Account, KubernetesAccount
+from terrane.stacks.spec.accounts import Account
 from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef
 from terrane.stacks.spec.registries import Registry
 
@@ -46,10 +46,6 @@ Status = Literal["ok", "warn", "fail"]
 
 STATE_REGION_ENV = "TERRANE_STATE_REGION"
 """The state store's region, for the region check when its URLs name none (on Azure, they never do)."""
-
-
-# Provider plugins the components need: plugin name -> Python SDK distribution.
-PLUGINS = {"aws": "pulumi-aws", "azure-native": "pulumi-azure-native", "gcp": "pulumi-gcp", "kubernetes": "pulumi-kubernetes"}
 
 
 @dataclass(frozen=True)
@@ -150,9 +146,10 @@ def _missing_passphrase(backend: workspace.Backend, path: Path, *, generated: bo
 
 
 def _references(check: str, linked: Account | Registry) -> Check:
-    method = "kubeconfig" if isinstance(linked, KubernetesAccount) else linked.auth.method
+    cloud = clouds.of(linked)
+    method = cloud.sign_in_method(linked)
     references = _find_references(linked)
-    region = clouds.of(linked).secrets_region(linked)
+    region = cloud.secrets_region(linked)
     try:
         for reference in references:
             resolve(reference, region=region)
@@ -243,7 +240,7 @@ def _plugins() -> list[Check]:
     except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as exc:
         return [Check("plugins", "warn", f"cannot list provider plugins: {exc}")]
     checks = []
-    for plugin, distribution in PLUGINS.items():
+    for plugin, distribution in (cloud.plugin for cloud in clouds.every()):
         wanted = metadata.version(distribution)
         if (plugin, wanted) in installed:
             checks.append(Check(f"plugin {plugin}", "ok", wanted))

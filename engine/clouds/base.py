@@ -117,6 +117,15 @@ InvokeFaker = Callable[[Request], dict[str, Any]]
 """Returns the result of a data source call."""
 
 
+class Plugin(NamedTuple):
+    """The Pulumi provider plugin a cloud's programs use, and the Python SDK it is the engine half of."""
+
+    name: str
+    """The plugin's name (``aws``, ``azure-native``)."""
+    sdk: str
+    """The SDK's distribution (``pulumi-aws``), whose version is the plugin version its programs want."""
+
+
 class Fake(NamedTuple):
     """One provider package's fake, for ``terrane plan``."""
 
@@ -182,6 +191,9 @@ class Cloud(Protocol):
         """The ``cloud:`` of accounts.yaml (``aws``)."""
 
     @property
+    def plugin(self) -> Plugin: ...
+
+    @property
     def state_store(self) -> StateStore: ...
 
     @property
@@ -193,6 +205,13 @@ class Cloud(Protocol):
 
         References are resolved through ``resolver`` (default: ``secrets.resolve``), only when this is called.
         """
+
+    def preflight(self, name: str, account: Account, resolved: Mapping[str, ConfigValue]) -> None:
+        """Check account ``name``'s resolved provider config before Pulumi starts: raise one line when the cloud
+        would refuse it (a linked cluster that does not answer), rather than fail in the middle of a run."""
+
+    def sign_in_method(self, linked: Account | Registry) -> str:
+        """How ``linked`` signs in, named by its method (``assume_role``, ``kubeconfig``), never by a credential."""
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         """The operator's environment variables a stack of ``account`` may see: those its sign-in method needs."""

@@ -23,10 +23,9 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from terrane.engine import clouds
 from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import provider_config
-from terrane.engine.clouds.kubernetes import kubeconfig
-from terrane.engine.clouds.kubernetes.client import ApiError, Client
 from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.drift.report import ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
@@ -54,9 +53,7 @@ from terrane.engine.store import imports as adopt_imports
 from terrane.engine.store import locks
 from terrane.engine.store.environ import base_environment
 from terrane.engine.store.paths import STATE_DIR
-from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.environments import Environment
-from terrane.stacks.standard import KUBECONFIG_KEY
 
 Status = Literal["succeeded", "failed", "locked", "cancelled", "skipped"]
 """skipped: never started, because the run was interrupted (Ctrl-C, SIGTERM) first."""
@@ -256,8 +253,7 @@ class Driver:
             return {}
         account = self.project.account_for(env)
         resolved = provider_config(env.account, account, env.resolved_region(account))
-        if isinstance(account, KubernetesAccount):
-            _reach(resolved[KUBECONFIG_KEY], kubeconfig.origin(account, env.account))
+        clouds.of(account).preflight(env.account, account, resolved)
         return {key: (value.reveal(), True) if isinstance(value, Secret) else (value, False)
                 for key, value in resolved.items()}
 
@@ -436,12 +432,3 @@ def _progress(name: str, message: ResourceEvent | Diagnostic) -> Progress:
                         message=message.message)
     return Progress(name, message.phase, op=message.op, urn=message.urn, resource_type=message.resource_type)
 
-
-def _reach(flat: str | Secret, origin: str) -> None:
-    """A linked cluster's API server answers, and takes the kubeconfig's credentials: else one line, before Pulumi starts."""
-    client = Client.from_kubeconfig(flat.reveal() if isinstance(flat, Secret) else flat, origin=origin)
-    try:
-        client.get("/version")
-    except ApiError as exc:
-        if exc.status == 401:
-            raise

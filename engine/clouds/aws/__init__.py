@@ -5,10 +5,12 @@ policies with ``policies``), provider config and allowed environment (``config``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.aws import config
 from terrane.engine.clouds.aws.fake import INVOKES, resource
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, naming_the_field
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Plugin, Provisioner, Resolver, naming_the_field
 from terrane.engine.clouds.results import Verification
 from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AwsAccount
@@ -17,6 +19,7 @@ from terrane.stacks.spec.registries import EcrRegistry, Registry
 
 class Aws:
     name = "aws"
+    plugin = Plugin("aws", "pulumi-aws")
     state_store = config.STATE_STORE
     fake = Fake("aws", resource, INVOKES)
 
@@ -25,6 +28,13 @@ class Aws:
         assert isinstance(account, AwsAccount) and region is not None, "an environment on AWS has a region"
         resolver = resolver or (lambda ref: resolve(ref, region=account.region))
         return config.provider_config(account, region, naming_the_field(resolver, name, account))
+
+    def preflight(self, name: str, account: Account, resolved: Mapping[str, ConfigValue]) -> None:
+        """Nothing to check before a run: the provider signs in itself, and says so when it cannot."""
+
+    def sign_in_method(self, linked: Account | Registry) -> str:
+        assert isinstance(linked, (AwsAccount, EcrRegistry))
+        return linked.auth.method
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         assert isinstance(account, AwsAccount)

@@ -4,10 +4,21 @@ the identity terrane deploys as (``config``), and the offline fake (``fake``).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.clouds.azure import config
 from terrane.engine.clouds.azure.fake import INVOKES, resource
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in, naming_the_field
+from terrane.engine.clouds.base import (
+    Cloud,
+    ConfigValue,
+    Fake,
+    Plugin,
+    Provisioner,
+    Resolver,
+    by_sign_in,
+    naming_the_field,
+)
 from terrane.engine.clouds.results import Verification
 from terrane.engine.clouds.verification import Check
 from terrane.stacks.spec.accounts import Account, AzureAccount
@@ -16,6 +27,7 @@ from terrane.stacks.spec.registries import AcrRegistry, Registry
 
 class Azure:
     name = "azure"
+    plugin = Plugin("azure-native", "pulumi-azure-native")
     state_store = config.STATE_STORE
     fake = Fake("azure-native", resource, INVOKES)
 
@@ -23,6 +35,13 @@ class Azure:
                         resolver: Resolver | None = None) -> dict[str, ConfigValue]:
         assert isinstance(account, AzureAccount) and region is not None, "an environment on Azure has a location"
         return config.provider_config(account, region, naming_the_field(resolver or resolve, name, account))
+
+    def preflight(self, name: str, account: Account, resolved: Mapping[str, ConfigValue]) -> None:
+        """Nothing to check before a run: the provider signs in itself, and says so when it cannot."""
+
+    def sign_in_method(self, linked: Account | Registry) -> str:
+        assert isinstance(linked, (AzureAccount, AcrRegistry))
+        return linked.auth.method
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         assert isinstance(account, AzureAccount)

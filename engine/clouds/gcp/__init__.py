@@ -4,8 +4,19 @@ identity terrane deploys as (``config``), and the offline fake (``fake``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from terrane.engine.accounts.secrets import resolve
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, by_sign_in, naming_the_field
+from terrane.engine.clouds.base import (
+    Cloud,
+    ConfigValue,
+    Fake,
+    Plugin,
+    Provisioner,
+    Resolver,
+    by_sign_in,
+    naming_the_field,
+)
 from terrane.engine.clouds.gcp import config
 from terrane.engine.clouds.gcp.fake import INVOKES, resource
 from terrane.engine.clouds.results import Verification
@@ -16,6 +27,7 @@ from terrane.stacks.spec.registries import ArtifactRegistry, Registry
 
 class Gcp:
     name = "gcp"
+    plugin = Plugin("gcp", "pulumi-gcp")
     state_store = config.STATE_STORE
     fake = Fake("gcp", resource, INVOKES)
 
@@ -23,6 +35,13 @@ class Gcp:
                         resolver: Resolver | None = None) -> dict[str, ConfigValue]:
         assert isinstance(account, GcpAccount) and region is not None, "an environment on GCP has a region"
         return config.provider_config(account, region, naming_the_field(resolver or resolve, name, account))
+
+    def preflight(self, name: str, account: Account, resolved: Mapping[str, ConfigValue]) -> None:
+        """Nothing to check before a run: the provider signs in itself, and says so when it cannot."""
+
+    def sign_in_method(self, linked: Account | Registry) -> str:
+        assert isinstance(linked, (GcpAccount, ArtifactRegistry))
+        return linked.auth.method
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         assert isinstance(account, GcpAccount)

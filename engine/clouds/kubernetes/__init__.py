@@ -5,8 +5,10 @@ bootstrap, no registries and no state store of its own; its provisioner is the k
 
 from __future__ import annotations
 
-from terrane.engine.accounts.secrets import resolve
-from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Provisioner, Resolver, StateStore
+from collections.abc import Mapping
+
+from terrane.engine.accounts.secrets import Secret, resolve
+from terrane.engine.clouds.base import Cloud, ConfigValue, Fake, Plugin, Provisioner, Resolver, StateStore
 from terrane.engine.clouds.kubernetes.fake import INVOKES, resource
 from terrane.engine.clouds.kubernetes.kubeconfig import kubeconfig_of
 from terrane.engine.clouds.results import Verification
@@ -18,6 +20,7 @@ from terrane.stacks.standard import KUBECONFIG_KEY
 
 class Kubernetes:
     name = "kubernetes"
+    plugin = Plugin("kubernetes", "pulumi-kubernetes")
     state_store = StateStore()
     # Offline no kubeconfig is read: a program is given a stand-in.
     fake = Fake("kubernetes", resource, INVOKES, config={KUBECONFIG_KEY: "(not read offline)"})
@@ -27,6 +30,24 @@ class Kubernetes:
         """The kubeconfig, flattened to its context (``kubeconfig.kubeconfig_of``), as secret config."""
         assert isinstance(account, KubernetesAccount)
         return {KUBECONFIG_KEY: kubeconfig_of(account, name, resolver or resolve)}
+
+    def preflight(self, name: str, account: Account, resolved: Mapping[str, ConfigValue]) -> None:
+        """The linked cluster's API server answers, and takes the kubeconfig's credentials."""
+        from terrane.engine.clouds.kubernetes.client import ApiError, Client
+        from terrane.engine.clouds.kubernetes.kubeconfig import origin
+
+        assert isinstance(account, KubernetesAccount)
+        flat = resolved[KUBECONFIG_KEY]
+        client = Client.from_kubeconfig(flat.reveal() if isinstance(flat, Secret) else flat,
+                                        origin=origin(account, name))
+        try:
+            client.get("/version")
+        except ApiError as exc:
+            if exc.status == 401:
+                raise
+
+    def sign_in_method(self, linked: Account | Registry) -> str:
+        return "kubeconfig"
 
     def allowed_environment(self, account: Account) -> frozenset[str]:
         # The kubeconfig is secret stack config; an exec plugin in it (aws eks get-token, kubelogin,

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 import pytest
 
 from terrane.engine import clouds
-from terrane.engine.clouds.base import Cloud, Fake, StateStore
+from terrane.engine.clouds.base import Cloud, Fake, Plugin, StateStore
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS
 from terrane.stacks.spec.registries import REGISTRY_MODELS
 
 # The protocol's data members, and the type each must have.
-DATA = {"name": str, "state_store": StateStore, "fake": Fake}
+DATA = {"name": str, "plugin": Plugin, "state_store": StateStore, "fake": Fake}
 
 
 def _members() -> dict[str, str]:
@@ -32,7 +32,8 @@ def test_the_registry_knows_exactly_the_clouds_of_the_spec() -> None:
 
 
 def test_the_protocol_is_read_whole() -> None:
-    assert _members() == {"name": "data", "state_store": "data", "fake": "data", "provider_config": "method",
+    assert _members() == {"name": "data", "plugin": "data", "state_store": "data", "fake": "data",
+                          "provider_config": "method", "preflight": "method", "sign_in_method": "method",
                           "allowed_environment": "method", "secrets_region": "method", "verify": "method",
                           "provisioner": "method"}
 
