@@ -14,8 +14,8 @@ import pytest
 
 from terrane.engine.cli import main
 from tests.helpers import real_cli, real_kubernetes
-from tests.helpers.project import ACR_READER_SECRET, AZURE_SECRET, EXTERNAL_ID, GCP_KEY, Result, SampleProject
-from tests.standin import ROOT, StandIn
+from tests.helpers.project import Result, SampleProject
+from tests.standin import StandIn, standin_for
 
 SLOW_FIRST = ("real_kubernetes", "real_engine", "browser", "fuzz")
 """The directories whose files take minutes, run first: the workers then end the suite on short files."""
@@ -81,27 +81,7 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def standin(sample: SampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:
-    home = tmp_path / "pulumi-home"
-    home.mkdir()
-    operator_home = tmp_path / "operator"
-    (operator_home / ".config" / "terrane").mkdir(parents=True)
-    (operator_home / ".config" / "terrane" / "gcp-sa.json").write_text(GCP_KEY)
-    monkeypatch.setenv("HOME", str(operator_home))
-    monkeypatch.setenv("TERRANE_PULUMI_ROOT", str(ROOT))
-    monkeypatch.setenv("PULUMI_HOME", str(home))
-    monkeypatch.setenv("TERRANE_PROJECT", str(sample.root))
-    monkeypatch.setenv("TERRANE_AWS_EXTERNAL_ID", EXTERNAL_ID)
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", AZURE_SECRET)
-    monkeypatch.setenv("ACR_READER_SECRET", ACR_READER_SECRET)
-    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "TERRANE_BACKEND_URL",
-                 "TERRANE_SECRETS_PROVIDER", "PULUMI_BACKEND_URL"):
-        monkeypatch.delenv(name, raising=False)
-    # The operator's own credentials, which must not reach another cloud's stack.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATOR")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "operator-aws-secret")
-    monkeypatch.setenv("ARM_CLIENT_SECRET", "operator-arm-secret")
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(operator_home / "adc.json"))
-    return StandIn(home)
+    return standin_for(sample, tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")

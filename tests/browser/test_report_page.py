@@ -10,19 +10,22 @@ masked, readable on a phone. Screenshots go to ``$TERRANE_ARTIFACTS`` (default `
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections import Counter
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from terrane.engine.cli import main
 from tests import recorded
 from tests.browser import chromium
-from tests.helpers.project import SENTINELS, STANDIN_SECRETS, SampleProject
-from tests.standin import StandIn
+from tests.helpers.project import SENTINELS, STANDIN_SECRETS, Result, SampleProject
+from tests.standin import StandIn, standin_for
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +60,7 @@ class Expected:
     state: str
 
 
-# What the page must say of each environment after the runs of ``history`` below.
+# What the page must say of each environment after the runs of ``_history`` below.
 ENVIRONMENTS = {
     "aws-dev": Expected("aws", "aws-sandbox", "drifted"),
     "azure-dev": Expected("azure", "azure-sandbox", "error"),
@@ -74,8 +77,7 @@ def _add_environment(sample: SampleProject, name: str, account: str) -> None:
     sample.write_env(name, {**data, "name": name, "account": account})
 
 
-@pytest.fixture
-def history(sample: SampleProject, standin: StandIn, cli) -> SampleProject:
+def _history(sample: SampleProject, standin: StandIn) -> None:
     """Five environments in every state, three of them checked twice (in sync, then drift and a failure)."""
     accounts = sample.load_accounts()
     # aws-sandbox again in another AWS account: its id is in the role's ARN and the policies' too.
@@ -86,21 +88,32 @@ def history(sample: SampleProject, standin: StandIn, cli) -> SampleProject:
     _add_environment(sample, "aws-staging", "aws-prod")
     for env in CHECKED:
         standin.scenario(env, refresh_events=IN_SYNC)
-    assert cli("up", "--all", "--yes", "--parallel", "3").code == 0
-    assert cli("drift", *CHECKED, "--parallel", "3").code == 0
+    assert _terrane("up", "--all", "--yes", "--parallel", "3").code == 0
+    assert _terrane("drift", *CHECKED, "--parallel", "3").code == 0
     standin.scenario("aws-dev", refresh_events=DRIFTED)
     standin.scenario("azure-dev", fail="reading resource group: AuthorizationFailed", fail_on=["refresh"])
-    assert cli("drift", *CHECKED, "--parallel", "3").code == 1
+    assert _terrane("drift", *CHECKED, "--parallel", "3").code == 1
     _add_environment(sample, "gcp-new", "gcp-sandbox")  # never deployed
-    return sample
 
 
-@pytest.fixture
-def report_page(history: SampleProject, cli, tmp_path: Path) -> Path:
-    """``terrane report --html FILE --all`` over that history."""
-    page = tmp_path / "out" / "report.html"
-    page.parent.mkdir()
-    result = cli("report", "--html", page, "--all")
+def _terrane(*args: str | Path) -> Result:
+    """``terrane ARGS...`` in-process, its output kept (the module's page is made outside any one test's capsys)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(arg) for arg in args])
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``terrane report --html FILE --all`` over that history, made once: the tests only read the page."""
+    tmp = tmp_path_factory.mktemp("report")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        sample = SampleProject.copy_to(tmp / "project")
+        _history(sample, standin_for(sample, tmp, monkeypatch))
+        page = tmp / "out" / "report.html"
+        page.parent.mkdir()
+        result = _terrane("report", "--html", page, "--all")
     assert result.code == 0, result.stderr
     assert f"wrote {page} ({len(ENVIRONMENTS)} environments)" in result.stderr
     return page

@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXECUTABLE", "ROOT", "VERSION", "StandIn"]
+import pytest
+
+from tests.helpers.project import ACR_READER_SECRET, AZURE_SECRET, EXTERNAL_ID, GCP_KEY, SampleProject
+
+__all__ = ["EXECUTABLE", "ROOT", "VERSION", "StandIn", "standin_for"]
 
 ROOT = Path(__file__).resolve().parent
 EXECUTABLE = ROOT / "bin" / "pulumi"
@@ -75,3 +79,29 @@ class StandIn:
     def _write_scenario(self, data: dict[str, Any]) -> None:
         self.control.mkdir(parents=True, exist_ok=True)
         (self.control / "scenario.json").write_text(json.dumps(data, indent=2))
+
+
+def standin_for(sample: SampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    """The stand-in as ``sample``'s operator runs it: its own HOME and PULUMI_HOME under ``tmp_path``, the sample
+    accounts' secrets in the environment, and the operator's own cloud credentials, which no stack may see."""
+    home = tmp_path / "pulumi-home"
+    home.mkdir()
+    operator_home = tmp_path / "operator"
+    (operator_home / ".config" / "terrane").mkdir(parents=True)
+    (operator_home / ".config" / "terrane" / "gcp-sa.json").write_text(GCP_KEY)
+    monkeypatch.setenv("HOME", str(operator_home))
+    monkeypatch.setenv("TERRANE_PULUMI_ROOT", str(ROOT))
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+    monkeypatch.setenv("TERRANE_PROJECT", str(sample.root))
+    monkeypatch.setenv("TERRANE_AWS_EXTERNAL_ID", EXTERNAL_ID)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", AZURE_SECRET)
+    monkeypatch.setenv("ACR_READER_SECRET", ACR_READER_SECRET)
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "TERRANE_BACKEND_URL",
+                 "TERRANE_SECRETS_PROVIDER", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # The operator's own credentials, which must not reach another cloud's stack.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATOR")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "operator-aws-secret")
+    monkeypatch.setenv("ARM_CLIENT_SECRET", "operator-arm-secret")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(operator_home / "adc.json"))
+    return StandIn(home)
