@@ -191,6 +191,10 @@ ACCOUNT_CASES = {
         lambda accounts: accounts["aws-sandbox"].update(account_id="1234"),
         "accounts.aws-sandbox.account_id: must be the 12 digits of an AWS account id",
     ),
+    "account id in arabic-indic digits": (
+        lambda accounts: accounts["aws-sandbox"].update(account_id="١٢٣٤٥٦٧٨٩٠١٢"),
+        "accounts.aws-sandbox.account_id: must be the 12 digits of an AWS account id",
+    ),
     "unknown account field": (
         lambda accounts: accounts["aws-sandbox"].update(password=A_SECRET),
         "accounts.aws-sandbox.password: unknown field",
