@@ -70,8 +70,9 @@ _MACHINE_TYPE = {
 }
 _MACHINE_EXAMPLE = {"aws": "m6i.xlarge", "azure": "Standard_D4s_v5", "gcp": "e2-standard-4"}
 
-# How many CIDRs each cloud lets reach a public cluster endpoint.
-_AUTHORIZED_CIDRS_LIMIT = {"aws": 40, "azure": 200, "gcp": 50}
+# How many CIDRs each cloud lets reach a public cluster endpoint: EKS 40, AKS 200, GKE 100 on a cluster with private
+# nodes, as terrane's are (50 is the limit of a cluster whose nodes have public addresses).
+_AUTHORIZED_CIDRS_LIMIT = {"aws": 40, "azure": 200, "gcp": 100}
 
 _REGION = {cloud: re.compile(pattern, re.ASCII) for cloud, pattern in REGION.items()}
 _REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "europe-west1"}

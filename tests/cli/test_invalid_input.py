@@ -309,7 +309,7 @@ CLOUD_CASES = {
     ),
     "azure tag names ignore case": ("azure-dev", _set("tags.Team", "x"), "tags.Team: Azure tag names ignore case"),
     "gcp subnet too small": ("gcp-dev", _set("network.cidr", "10.20.0.0/30"), "network.cidr: 10.20.0.0/30: a GCP subnet takes a range from /8 to /29"),
-    "gcp authorized networks": ("gcp-dev", _public(51), "cluster.authorized_cidrs: GCP allows at most 50 CIDRs for a public endpoint"),
+    "gcp authorized networks": ("gcp-dev", _public(101), "cluster.authorized_cidrs: GCP allows at most 100 CIDRs for a public endpoint"),
     "gcp machine type": ("gcp-dev", _set("cluster.node_pools.1.size", "Standard_D4s_v5"), "cluster.node_pools[1].size: 'Standard_D4s_v5' is neither"),
     "aws authorized cidrs": ("aws-dev", _public(41), "cluster.authorized_cidrs: AWS allows at most 40 CIDRs for a public endpoint"),
     "eks service range outside rfc 1918": (

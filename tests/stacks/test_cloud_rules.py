@@ -208,3 +208,14 @@ def test_gke_takes_15000_nodes() -> None:
     assert _problems("gcp", **wide, cluster__node_pools=_pools(*[1000] * 15)) == []
     assert _problems("gcp", **wide, cluster__node_pools=_pools(*[1000] * 15, 1)) == [
         Problem("cluster.node_pools", "GKE allows at most 15000 nodes in a cluster, and the pools' max add up to 15001")]
+
+
+@pytest.mark.parametrize(("cloud", "most"), [("aws", 40), ("azure", 200), ("gcp", 100)])
+def test_each_cloud_takes_its_own_number_of_authorized_cidrs(cloud: str, most: int) -> None:
+    """GKE takes 100 on a cluster with private nodes, as terrane's are; 50 only with public nodes."""
+    def cidrs(count: int) -> list[str]:
+        return [f"198.51.{index // 256}.{index % 256}/32" for index in range(count)]
+
+    assert _problems(cloud, cluster__endpoint="public", cluster__authorized_cidrs=cidrs(most)) == []
+    assert [problem.path for problem in _problems(cloud, cluster__endpoint="public",
+                                                  cluster__authorized_cidrs=cidrs(most + 1))] == ["cluster.authorized_cidrs"]
