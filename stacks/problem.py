@@ -15,3 +15,5 @@ class Problem:
 
 
 CLOUD_NAMES: Mapping[Cloud, str] = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
+KUBERNETES_SERVICES: Mapping[Cloud, str] = {"aws": "EKS", "azure": "AKS", "gcp": "GKE"}
+"""Each cloud's Kubernetes service, as messages about a cluster name it."""

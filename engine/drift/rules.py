@@ -51,7 +51,7 @@ def _covers(rule: IgnoreRule, path: str) -> bool:
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``I/N``: shard I (0-based) of N."""
-    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    match = re.fullmatch(r"([0-9]+)/([0-9]+)", text)
     if not match or not 0 <= int(match[1]) < int(match[2]):
         raise InvalidInputError(f"--shard {text}: expected I/N with 0 <= I < N, e.g. 0/4")
     return int(match[1]), int(match[2])

@@ -26,11 +26,12 @@ GCP_PROJECT = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
 ECR_REPOSITORY = r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
 ACR_NAME = r"[a-zA-Z0-9]{5,50}"
 AZURE_RESOURCE_GROUP = r"[-\w.()]{0,89}[-\w()]"
+"""Letters and digits of any script (Char.IsLetterOrDigit), as Azure takes them: compile it without ``re.ASCII``."""
 ARTIFACT_REPOSITORY = r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
 REGION: dict[str, str] = {
-    "aws": r"[a-z]{2}(-[a-z]+)+-\d",
+    "aws": r"[a-z]{2}(-[a-z]+)+-[0-9]",
     "azure": r"[a-z][a-z0-9]+",
-    "gcp": r"[a-z]+-[a-z]+\d+",
+    "gcp": r"[a-z]+-[a-z]+[0-9]+",
 }
 """What each cloud's region names look like (us-east-1, westeurope, europe-west1)."""
 
@@ -41,13 +42,16 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def matching(regex: str, words: str) -> AfterValidator:
+def matching(regex: str, words: str, *, any_script: bool = False) -> AfterValidator:
     """A string rule: ``regex`` must match the whole value, and a mismatch is explained by ``words`` alone.
 
     The words say what is allowed ("must start with a lowercase letter ..."), so
-    a message neither quotes a regular expression nor repeats the value.
+    a message neither quotes a regular expression nor repeats the value. ``\\d``
+    and ``\\w`` mean ASCII digits and word characters, as the clouds' identifiers
+    do (an account id of Arabic-Indic digits is no account id), unless
+    ``any_script``: a name the cloud takes in any script (an Azure resource group).
     """
-    pattern = re.compile(regex)
+    pattern = re.compile(regex, 0 if any_script else re.ASCII)
 
     def check(value: str) -> str:
         if not pattern.fullmatch(value):

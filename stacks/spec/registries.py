@@ -74,7 +74,7 @@ class AcrRegistry(Spec):
     subscription_id: Uuid
     resource_group: Annotated[str, matching(AZURE_RESOURCE_GROUP,
                                             "must be a resource group name: 1 to 90 letters, digits, "
-                                            "'-', '_', '.', '(' or ')', not ending with '.'")]
+                                            "'-', '_', '.', '(' or ')', not ending with '.'", any_script=True)]
     name: Annotated[str, matching(ACR_NAME, "must be a registry name: 5 to 50 letters and digits")]
     auth: AzureAuth
 

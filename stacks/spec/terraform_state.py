@@ -86,7 +86,8 @@ class AzurermStateConfig(Spec):
     container_name: Setting
     key: Setting
     workspace: Setting | None = None
-    resource_group_name: Annotated[str, matching(AZURE_RESOURCE_GROUP, "must be a resource group's name")] | None = None
+    resource_group_name: Annotated[str, matching(AZURE_RESOURCE_GROUP, "must be a resource group's name",
+                                                          any_script=True)] | None = None
     subscription_id: Annotated[str, matching(UUID, "must be a subscription id (a UUID)")] | None = None
     tenant_id: Annotated[str, matching(UUID, "must be a tenant id (a UUID)")] | None = None
     client_id: Annotated[str, matching(UUID, "must be a client id (a UUID)")] | None = None

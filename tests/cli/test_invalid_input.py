@@ -51,6 +51,9 @@ ENV_CASES = {
     "subnets do not fit": (_set("network.cidr", "10.20.0.0/26"), "network.cidr: 10.20.0.0/26 is too small for 3 zone(s)"),
     "vpc too large": (_set("network.cidr", "10.0.0.0/8"), "network.cidr: 10.0.0.0/8: an AWS VPC takes a range from /16"),
     "zones": (_set("network.zones", 4), "network.zones: must be less than or equal to 3"),
+    "eks zones": (
+        _set("network.zones", 1), "network.zones: EKS needs control-plane subnets in at least 2 availability zones, got 1",
+    ),
     "nat": (_set("network.nat", "always"), "network.nat: must be 'none', 'single' or 'per_zone'"),
     "service overlaps network": (
         _set("cluster.service_cidr", "10.20.128.0/20"),
@@ -130,6 +133,17 @@ def test_validate_reports_the_same_problem(sample: SampleProject, cli) -> None:
     _assert_one_clear_line(result, f"{ENV}: cluster.node_pools[0].max: min (5) is greater than max (4)")
 
 
+@pytest.mark.parametrize("verb", [("plan",), ("preview",), ("up", "--yes"), ("refresh",), ("destroy", "--yes"),
+                                  ("drift",), ("envs", "validate")], ids=" ".join)
+def test_a_cloud_rule_stops_every_verb_before_anything_runs(sample: SampleProject, cli, verb: tuple[str, ...]) -> None:
+    """The first ``up`` of a one-zone EKS environment would stop after its VPC is made: no verb gets that far."""
+    sample.edit_env("aws-dev", _set("network.zones", 1))
+    result = cli("--project", sample.root, *verb, "aws-dev")
+    _assert_one_clear_line(result, f"{ENV}: network.zones: EKS needs control-plane subnets in at least 2 availability "
+                                   "zones, got 1")
+    assert not (sample.root / ".terrane" / "state").exists()
+
+
 def test_invalid_yaml_names_file_and_line(sample: SampleProject, cli) -> None:
     sample.env_path("aws-dev").write_text("name: aws-dev\nnetwork: [10.0.0.0/16\naccount: x\n")
     result = cli("--project", sample.root, "plan", "aws-dev")
@@ -175,6 +189,10 @@ ACCOUNT_CASES = {
     ),
     "account id": (
         lambda accounts: accounts["aws-sandbox"].update(account_id="1234"),
+        "accounts.aws-sandbox.account_id: must be the 12 digits of an AWS account id",
+    ),
+    "account id in arabic-indic digits": (
+        lambda accounts: accounts["aws-sandbox"].update(account_id="١٢٣٤٥٦٧٨٩٠١٢"),
         "accounts.aws-sandbox.account_id: must be the 12 digits of an AWS account id",
     ),
     "unknown account field": (
@@ -291,9 +309,43 @@ CLOUD_CASES = {
     ),
     "azure tag names ignore case": ("azure-dev", _set("tags.Team", "x"), "tags.Team: Azure tag names ignore case"),
     "gcp subnet too small": ("gcp-dev", _set("network.cidr", "10.20.0.0/30"), "network.cidr: 10.20.0.0/30: a GCP subnet takes a range from /8 to /29"),
-    "gcp authorized networks": ("gcp-dev", _public(51), "cluster.authorized_cidrs: GCP allows at most 50 CIDRs for a public endpoint"),
+    "gcp authorized networks": ("gcp-dev", _public(101), "cluster.authorized_cidrs: GCP allows at most 100 CIDRs for a public endpoint"),
     "gcp machine type": ("gcp-dev", _set("cluster.node_pools.1.size", "Standard_D4s_v5"), "cluster.node_pools[1].size: 'Standard_D4s_v5' is neither"),
     "aws authorized cidrs": ("aws-dev", _public(41), "cluster.authorized_cidrs: AWS allows at most 40 CIDRs for a public endpoint"),
+    "eks service range outside rfc 1918": (
+        "aws-dev", _set("cluster.service_cidr", "100.96.0.0/16"),
+        "cluster.service_cidr: 100.96.0.0/16: EKS takes a service range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+    ),
+    "eks managed node group size": (
+        "aws-dev", _set("cluster.node_pools.1.max", 451),
+        "cluster.node_pools[1].max: EKS allows at most 450 nodes in a managed node group (its default quota), got 451",
+    ),
+    "aks reserved service range": (
+        "azure-dev", _set("cluster.service_cidr", "172.31.0.0/16"),
+        "cluster.service_cidr: 172.31.0.0/16 overlaps 172.31.0.0/16, which AKS keeps for itself",
+    ),
+    "aks service range in the vnet": (
+        "azure-dev", _set("cluster.service_cidr", "10.20.0.0/20"),
+        "cluster.service_cidr: 10.20.0.0/20 overlaps network.cidr (10.20.0.0/16)",
+    ),
+    "aks pod range too small": (
+        "azure-dev", _set("cluster.pod_cidr", "100.64.0.0/21"),
+        ("cluster.pod_cidr: 100.64.0.0/21 has room for 8 node(s), as AKS gives each node a /24 of it, and the node "
+         "pools may grow to 14"),
+    ),
+    "vnet over azure's own addresses": (
+        "azure-dev", _set("network.cidr", "168.63.0.0/16"),
+        "network.cidr: 168.63.0.0/16 overlaps 168.63.129.16/32, which Azure keeps for the platform",
+    ),
+    "gke service range": (
+        "gcp-dev", _set("cluster.service_cidr", "172.20.0.0/28"),
+        "cluster.service_cidr: 172.20.0.0/28: GCP takes a service range from /16 to /27",
+    ),
+    "gke pod range": ("gcp-dev", _set("cluster.pod_cidr", "100.64.0.0/22"), "cluster.pod_cidr: 100.64.0.0/22: GKE takes a pod range from /9 to /21"),
+    "gcp prohibited subnet range": (
+        "gcp-dev", _set("cluster.pod_cidr", "169.254.0.0/16"),
+        "cluster.pod_cidr: 169.254.0.0/16 overlaps 169.254.0.0/16, which GCP refuses in a subnet",
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
+from terrane.stacks.network_rules import EKS_MIN_ZONES
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, AccountName
 from terrane.stacks.spec.environments import NEUTRAL_SIZES, Environment, EnvName
 from tests.fuzz.schema import from_model, pattern_of, required_fields
@@ -119,16 +120,18 @@ def valid_environment(draw: st.DrawFn, cloud: str) -> dict[str, Any]:
     env: dict[str, Any] = {"name": ENV_NAME, "account": SAMPLE_ACCOUNTS[cloud]}
     if draw(st.booleans()):
         env["region"] = draw(st.sampled_from(REGIONS[cloud]))
+    with_cluster = draw(st.booleans())
     if draw(st.integers(0, 4)):
         env["network"] = {
             "cidr": draw(_NETWORK),
-            "zones": draw(st.integers(1, 3)),
+            # EKS puts its control plane in two zones or more (stacks.network_rules.eks_zones).
+            "zones": draw(st.integers(EKS_MIN_ZONES if with_cluster and cloud == "aws" else 1, 3)),
             "nat": draw(st.sampled_from(["none", "single", "per_zone"])),
             "flow_logs": draw(st.booleans()),
         }
     else:
         env["network"] = draw(_existing_network(cloud))
-    if draw(st.booleans()):
+    if with_cluster:
         env["cluster"] = draw(_cluster(cloud))
         if draw(st.booleans()):
             namespaces = draw(st.lists(st.from_regex(_DNS_LABEL, fullmatch=True), max_size=3, unique=True))

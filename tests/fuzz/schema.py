@@ -112,19 +112,20 @@ def _string(metadata: list[Any]) -> st.SearchStrategy[str]:
     return st.text(min_size=constraints.min_length or 0, max_size=constraints.max_length or 40)
 
 
-def _string_pattern(metadata: list[Any]) -> str | None:
-    """The regular expression a string field must match: a pydantic constraint, or the one its validator checks."""
+def _string_pattern(metadata: list[Any]) -> re.Pattern[str] | str | None:
+    """The regular expression a string field must match: a pydantic constraint, or the one its validator checks
+    (compiled, with its flags: ``\\d`` of an ASCII pattern draws ASCII digits only)."""
     for item in metadata:
         if isinstance(item, StringConstraints) and item.pattern is not None:
             return str(item.pattern)
         if isinstance(item, AfterValidator):
             checked = [v for v in inspect.getclosurevars(item.func).nonlocals.values() if isinstance(v, re.Pattern)]
             if checked:
-                return str(checked[0].pattern)
+                return checked[0]
     return None
 
 
-def pattern_of(annotated: Any) -> str:
+def pattern_of(annotated: Any) -> re.Pattern[str] | str:
     """The regular expression of an ``Annotated[str, ...]`` type of the spec."""
     pattern = _string_pattern(list(getattr(annotated, "__metadata__", ())))
     if pattern is None:

@@ -21,7 +21,7 @@ from terrane.engine.offline import fakes
 from terrane.engine.offline.fakes import terraform as fake_terraform
 from terrane.engine.offline.render import UNKNOWN, Plan, plan, render
 from terrane.engine.project import open_project
-from terrane.stacks import rules
+from terrane.stacks import existing_network_rules, rules
 from terrane.stacks.problem import Problem
 from terrane.stacks.program import build_program
 from terrane.stacks.spec.environments import Environment, ExistingNetworkSpec
@@ -269,9 +269,9 @@ def test_each_cloud_needs_its_own_outputs() -> None:
     problem = Problem("network.terraform_state.outputs.endpoint_subnet_id",
                       "is required with secrets: the Terraform output that holds the resource id of the subnet "
                       "the Key Vault's private endpoint goes in")
-    assert rules._network_outputs(Environment.model_validate(document), "azure") == [problem]
+    assert existing_network_rules.network_outputs(Environment.model_validate(document), "azure") == [problem]
     document["secrets"] = None  # no vault: no private endpoint to place
-    assert rules._network_outputs(Environment.model_validate(document), "azure") == []
+    assert existing_network_rules.network_outputs(Environment.model_validate(document), "azure") == []
 
 
 def test_the_sample_environments_still_make_their_networks() -> None:

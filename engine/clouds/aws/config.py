@@ -41,7 +41,7 @@ SIGN_IN: dict[str, tuple[Callable[[Any], str], str | None]] = {
 GRANTS = ("its own IAM policies, which terrane cannot see offline; the bootstrap's provisioner policy "
           "(terrane accounts bootstrap aws) is what terrane needs")
 
-_KMS_ARN_REGION = re.compile(r"arn:[\w-]+:kms:([a-z0-9-]+):")
+_KMS_ARN_REGION = re.compile(r"arn:[\w-]+:kms:([a-z0-9-]+):", re.ASCII)
 
 
 def provider_config(account: AwsAccount, region: str, resolver: Resolver) -> dict[str, ConfigValue]:
