@@ -14,13 +14,6 @@ from terrane.stacks.problem import KUBERNETES_SERVICES, Problem
 from terrane.stacks.spec import Cloud
 from terrane.stacks.spec.environments import Environment
 
-# The most nodes one pool may have where a cloud allows fewer than the spec's 1,000: EKS's quota of nodes per managed
-# node group, 450 by default (raised only on request, in Service Quotas). An AKS pool (a scale set) and a GKE pool in
-# each of its zones take 1,000.
-POOL_MAX: Mapping[Cloud, tuple[int, str]] = {
-    "aws": (450, "EKS allows at most {limit} nodes in a managed node group (its default quota)"),
-}
-
 # The most node pools a cluster may have: AKS 100.
 POOLS_PER_CLUSTER: Mapping[Cloud, int] = {"azure": 100}
 
@@ -36,17 +29,6 @@ def system_pool(env: Environment, cloud: Cloud) -> list[Problem]:
         return [Problem("cluster.node_pools[0].min", "the first pool is AKS's system pool and needs at least "
                                                      f"{AKS_SYSTEM_POOL_MIN} node")]
     return []
-
-
-def pool_max(env: Environment, cloud: Cloud) -> list[Problem]:
-    if env.cluster is None or cloud not in POOL_MAX:
-        return []
-    limit, words = POOL_MAX[cloud]
-    return [
-        Problem(f"cluster.node_pools[{index}].max", f"{words.format(limit=limit)}, got {pool.max}")
-        for index, pool in enumerate(env.cluster.node_pools)
-        if pool.max > limit
-    ]
 
 
 def cluster_size(env: Environment, cloud: Cloud) -> list[Problem]:

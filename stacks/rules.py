@@ -183,7 +183,6 @@ _RULES: tuple[tuple[Rule, frozenset[str]], ...] = (
     (network_rules.pod_range, _CLUSTER_AND_NETWORK),
     (network_rules.node_addresses, _CLUSTER_AND_NETWORK),
     (pool_rules.system_pool, frozenset({"cluster"})),
-    (pool_rules.pool_max, frozenset({"cluster"})),
     (pool_rules.cluster_size, frozenset({"cluster"})),
     (tag_rules.tag_count, frozenset({"tags", "name", "cluster"})),
     (tag_rules.tag_text, frozenset({"tags"})),
