@@ -1,5 +1,5 @@
-"""Shared fixtures: a copy of the sample project, the CLI run in-process, moto, the stand-in, the real CLI
-and a real Kubernetes API server; and the order the tests run in (the slow directories first).
+"""Shared fixtures: a copy of the sample project, the CLI run in-process, moto, the stand-in, the real CLI,
+a real Kubernetes API server and the floors' venv; and the order the tests run in (the slow directories first).
 
 What they build on lives in ``tests.helpers``; tests import from there, never from here.
 """
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from terrane.engine.cli import main
-from tests.helpers import real_cli, real_kubernetes
+from tests.helpers import floors, real_cli, real_kubernetes
 from tests.helpers.project import Result, SampleProject
 from tests.standin import StandIn, standin_for
 
-SLOW_FIRST = ("real_kubernetes", "real_engine", "browser", "fuzz")
+SLOW_FIRST = ("real_kubernetes", "real_engine", "browser", "fuzz", "floors")
 """The directories whose files take minutes, run first: the workers then end the suite on short files."""
 
 
@@ -90,6 +90,12 @@ def pulumi_root(pytestconfig: pytest.Config) -> Path:
     with capture.global_and_fixture_disabled():  # a first build takes minutes: show it
         found = real_cli.find_or_build()
     return real_cli.require(found)
+
+
+@pytest.fixture(scope="session")
+def floor_venv() -> Path:
+    """The venv of tools/floors/venv: the lowest versions pyproject.toml admits, and this repository's terrane."""
+    return real_cli.require(floors.find())
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,15 @@
-"""The pinned tools of tools/: one version of the Pulumi CLI, not older than the SDK terrane runs, and a
-Kubernetes API server that starts, serves and stops as a developer's would."""
+"""The pinned tools of tools/: one version of the Pulumi CLI, not older than the SDK terrane runs, a
+Kubernetes API server that starts, serves and stops as a developer's would, and a venv of the floors that
+says so when there are none to install."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -99,3 +103,29 @@ esac
     log = (tmp_path / "log").read_text().split()
     assert log == ["started", "done"] * (len(log) // 2), "two builds ran at once"
     assert any("waiting for another build" in stderr for _, stderr in outputs)
+
+
+def _floors_venv(tmp_path: Path, dependencies: list[str]) -> subprocess.CompletedProcess[str]:
+    """tools/floors/venv, run in a project of its own whose runtime dependencies are ``dependencies``."""
+    tool = tmp_path / "project" / "tools" / "floors" / "venv"
+    tool.parent.mkdir(parents=True)
+    shutil.copy(REPO / "tools" / "floors" / "venv", tool)
+    (tmp_path / "project" / "pyproject.toml").write_text(
+        f'[project]\nname = "floors"\nversion = "0"\ndependencies = {json.dumps(dependencies)}\n')
+    return subprocess.run([sys.executable, str(tool)], capture_output=True, text=True, check=False,
+                          env={**os.environ, "TERRANE_TOOLS_CACHE": str(tmp_path / "cache")})
+
+
+def test_the_floors_venv_refuses_a_dependency_without_a_floor(tmp_path: Path) -> None:
+    made = _floors_venv(tmp_path, ["click>=8.1", "rich"])
+    assert made.returncode == 1
+    assert made.stdout == ""  # no path for .ci/run to take
+    assert "'rich' has no floor" in made.stderr
+
+
+def test_the_floors_venv_fails_loudly_when_the_floors_cannot_be_installed_together(tmp_path: Path) -> None:
+    made = _floors_venv(tmp_path, ["Jinja2>=3.1", "MarkupSafe>=1.1"])  # Jinja2 3.1.0 needs MarkupSafe 2.0 or newer
+    assert made.returncode == 1
+    assert made.stdout == ""
+    assert "ResolutionImpossible" in made.stderr
+    assert "pip cannot install the floors together" in made.stderr.splitlines()[-1]
