@@ -318,10 +318,6 @@ CLOUD_CASES = {
         "aws-dev", _set("cluster.service_cidr", "100.96.0.0/16"),
         "cluster.service_cidr: 100.96.0.0/16: EKS takes a service range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
     ),
-    "eks managed node group size": (
-        "aws-dev", _set("cluster.node_pools.1.max", 451),
-        "cluster.node_pools[1].max: EKS allows at most 450 nodes in a managed node group (its default quota), got 451",
-    ),
     "aks reserved service range": (
         "azure-dev", _set("cluster.service_cidr", "172.31.0.0/16"),
         "cluster.service_cidr: 172.31.0.0/16 overlaps 172.31.0.0/16, which AKS keeps for itself",
