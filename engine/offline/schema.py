@@ -7,7 +7,7 @@ required input left out, an enum value outside its set. A value known only at ap
 preview unknown) passes; a secret is checked by the value it wraps, and its value never appears
 in a message. A value outside the known set of an open enum (``Union[str, TheEnum]``, which
 accepts any string) is a warning, not an error. Component resources are not checked, nor
-resources of a package whose SDK is not installed.
+resources of a package whose SDK is not installed (or cannot be read: ``shapes.resource_schema``).
 
 What the SDK does not encode is not checked either: the provider's own validators (a CIDR's
 syntax, a name's length, two inputs that conflict) and the cloud's rules at apply time.
@@ -67,7 +67,8 @@ def check(type_: str, name: str, inputs: Mapping[str, Any], *, custom: bool = Tr
     try:
         schema = shapes.resource_schema(type_)
     except shapes.UnknownTypeError:
-        walk.error("type", f"not a resource type of the installed SDK of {type_.split(':')[0]!r}")
+        package = type_.removeprefix(wire.PROVIDER_TYPE_PREFIX).split(":")[0]
+        walk.error("type", f"not a resource type of the installed SDK of {package!r}")
         return walk.verdict()
     if schema is None:
         return Verdict(checked=False)

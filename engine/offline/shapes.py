@@ -168,40 +168,52 @@ class UnknownTypeError(LookupError):
     """A type token the installed SDK of its package does not define."""
 
 
-def resource_schema(token: str) -> InputSchema | None:
-    """The inputs of resource (or provider) type ``token``; None when no SDK of its package is installed.
-
-    Raises ``UnknownTypeError`` when the package's SDK is installed but has no such type.
-    """
-    resource_class = _resource_class(token)
-    return None if resource_class is None else input_schema(_args_class(resource_class, token))
-
-
 @functools.cache
-def _resource_class(token: str) -> type | None:
+def resource_schema(token: str) -> InputSchema | None:
+    """The inputs of resource (or provider) type ``token``, read once per process.
+
+    None when they cannot be read: no SDK of its package is installed, or it is not generated as this module
+    expects (``test_shapes`` reads every sample resource, so that an SDK that changes is seen). Raises
+    ``UnknownTypeError`` when the package's SDK is installed and has no such type.
+    """
     provider = token.startswith(wire.PROVIDER_TYPE_PREFIX)
     package = token.removeprefix(wire.PROVIDER_TYPE_PREFIX) if provider else token.partition(":")[0]
     if not _imported_sdk(package):
         return None
     found = _registered_provider(package, token) if provider else _registered_resource(package, token)
     if found is None:
-        raise UnknownTypeError(token)
+        return None
     module, name = found
-    return getattr(importlib.import_module(module), name)
+    args_class = _args_class(getattr(importlib.import_module(module), name))
+    return None if args_class is None else input_schema(args_class)
 
 
 def _registered_provider(package: str, token: str) -> tuple[str, str] | None:
     """The module and class of ``package``'s provider, from the SDK's ``resource_packages`` registration."""
-    info = getattr(rpc.get_resource_package(package, ""), "pkg_info", None)
-    return (info["fqn"], info["class"]) if info and info.get("token") == token else None
+    info = _registration(rpc.get_resource_package(package, ""), "pkg_info", token)
+    if info is not None and info.get("token") != token:
+        raise UnknownTypeError(token)
+    return None if info is None else (info["fqn"], info["class"])
 
 
 def _registered_resource(package: str, token: str) -> tuple[str, str] | None:
     """The module and class of resource type ``token``, from the SDK's ``resource_modules`` registration."""
     parts = token.split(":")
-    module = parts[1] if len(parts) == 3 else ""
-    info = getattr(rpc.get_resource_module(package, module, ""), "mod_info", None)
-    return (info["fqn"], info["classes"][token]) if info and token in info.get("classes", {}) else None
+    info = _registration(rpc.get_resource_module(package, parts[1] if len(parts) == 3 else "", ""), "mod_info", token)
+    if info is not None and token not in info.get("classes", {}):
+        raise UnknownTypeError(token)
+    return None if info is None else (info["fqn"], info["classes"][token])
+
+
+def _registration(registered: object | None, attribute: str, token: str) -> dict[str, Any] | None:
+    """What the SDK's ``_utilities.register`` JSON says of one module (or its provider), as the runtime holds it.
+
+    None when the runtime holds it in a form this does not read; ``UnknownTypeError`` when nothing is registered.
+    """
+    if registered is None:
+        raise UnknownTypeError(token)
+    info = getattr(registered, attribute, None)
+    return info if isinstance(info, dict) else None
 
 
 @functools.cache
@@ -214,15 +226,13 @@ def _imported_sdk(package: str) -> bool:
     return True
 
 
-def _args_class(resource_class: type, token: str) -> type:
-    """The args class the resource's ``__init__`` hands to ``_utilities.get_resource_args_opts``."""
+def _args_class(resource_class: type) -> type | None:
+    """The args class the resource's ``__init__`` hands to ``_utilities.get_resource_args_opts``, if one."""
     init = inspect.unwrap(_init(resource_class))
     scope = vars(sys.modules[resource_class.__module__])
     found = [scope[name] for name in init.__code__.co_names
              if isinstance(scope.get(name), type) and _types.is_input_type(scope[name])]
-    if len(found) != 1:
-        raise UnknownTypeError(f"{token}: {resource_class.__name__} names {len(found)} args classes, not one")
-    return found[0]
+    return found[0] if len(found) == 1 else None
 
 
 def shape_of(hint: Any, scope: Mapping[str, Any]) -> Shape:
