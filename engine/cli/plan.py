@@ -40,8 +40,11 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
     endpoint access, encryption, retention, deletion protection and tags.
     """
     plans = context.engine(ctx).plans(*names, all=all_)
-    for warning in (warning for result in plans for warning in result.warnings):
-        output.stderr().print(f"warning: {warning}", markup=False)
+    warnings = [warning for result in plans for warning in result.warnings]
+    if warnings:
+        console = output.stderr()
+        for warning in warnings:
+            console.print(f"warning: {warning}", markup=False)
     if as_json:
         documents = [result.to_dict() for result in plans]
         output.print_json(documents if all_ or len(documents) != 1 else documents[0])
