@@ -21,6 +21,7 @@ returns is in ``terrane.engine.results``.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -59,8 +60,9 @@ from terrane.engine.verbs.link import (
     LinkRequest,
 )
 
-# What runs stacks, and the spec, load when an Engine is made: the verbs that need no project
-# (init_project, install_cli, bootstrap_*) stay as quick as the CLI's --help.
+# The spec loads when an Engine is made, what runs stacks when a verb first needs it: the verbs that need
+# no project (init_project, install_cli, bootstrap_*) stay as quick as the CLI's --help, an offline plan
+# loads nothing that runs stacks.
 if TYPE_CHECKING:
     from terrane.engine.audit import AuditReport
     from terrane.engine.drift.report import DriftReport
@@ -82,11 +84,18 @@ class Engine:
                  program: str = programs.DEFAULT):
         """``program`` names the factory of each environment's program (``package.module:factory``);
         ``on_progress`` receives the progress of every call that is given none of its own."""
-        from terrane.engine.operations.driver import Driver
         from terrane.engine.project import open_project
 
         self.project = open_project(project_dir)
-        self._driver = Driver(self.project, on_progress, program=program)
+        self._on_progress = on_progress
+        self._program = programs.check(program)
+
+    @functools.cached_property
+    def _driver(self) -> Driver:
+        """What runs stacks, loaded when a verb first needs it: an offline plan never does."""
+        from terrane.engine.operations.driver import Driver
+
+        return Driver(self.project, self._on_progress, program=self._program)
 
     def environments(self, names: Sequence[str] = (), *, all: bool = False) -> list[Environment]:
         """The named environments, each fully validated; or all of them that are valid."""
@@ -374,7 +383,7 @@ class Engine:
 
         if on_progress is None:
             return self._driver
-        return Driver(self.project, on_progress, program=self._driver.program)
+        return Driver(self.project, on_progress, program=self._program)
 
     def _run(
         self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,

@@ -46,3 +46,21 @@ class SpecError(InvalidInputError):
 
 class EngineError(TerraneError):
     """The program, the engine or a cloud failed while running."""
+
+
+class SchemaError(EngineError):
+    """A program asks a provider for inputs its schema refuses: a defect in terrane, found offline.
+
+    ``problems`` lists every refused input, one line each naming the resource and the property path.
+    """
+
+    SHOWN = 10
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[: self.SHOWN]
+        more = [f"... and {len(problems) - self.SHOWN} more"] if len(problems) > self.SHOWN else []
+        super().__init__(
+            "\n".join(["the program registers inputs its provider would refuse:", *shown, *more]),
+            hint="a defect in terrane's components or programs, not in the environment's spec: please report it",
+        )

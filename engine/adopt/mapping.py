@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from terrane.engine import wire
 from terrane.engine.adopt import aws, azure, gcp, kubernetes
 from terrane.engine.adopt.ids_file import Entry, read_entries
 from terrane.engine.adopt.rules import Rule, StateValue, same_object, shown
@@ -117,7 +118,7 @@ def _adoptable(plan: render.Plan) -> list[render.RenderedResource]:
 
 def _is_adoptable(resource: render.RenderedResource) -> bool:
     """A cloud resource of the program: neither a component nor a provider."""
-    return resource.custom and not resource.type.startswith(render.PROVIDER_TYPE_PREFIX)
+    return resource.custom and not resource.type.startswith(wire.PROVIDER_TYPE_PREFIX)
 
 
 def _claim(
@@ -212,7 +213,7 @@ def from_ids(plan: render.Plan, path: Path) -> Matches:
 def _why_not(entry: Entry, found: Sequence[render.RenderedResource], targets: Sequence[object]) -> str:
     if len(targets) > 1:
         return f"the program has {len(targets)} {entry.type} named {entry.name}: terrane does not guess which"
-    if found and entry.type.startswith(render.PROVIDER_TYPE_PREFIX):
+    if found and entry.type.startswith(wire.PROVIDER_TYPE_PREFIX):
         return f"{entry.name} is a provider, which is not imported"
     if found:
         return f"{entry.name} is a component, which is not imported: name the resources in it"

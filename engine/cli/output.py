@@ -1,23 +1,31 @@
-"""Writing to the terminal: machine output on stdout, everything else on stderr."""
+"""Writing to the terminal: machine output on stdout, everything else on stderr.
+
+rich loads with the first console asked for: ``--help`` and ``--json`` output need none.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # When stdout is a pipe or a file, lines are not cut to a made-up terminal width.
 _UNBOUNDED = 1_000
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() else _UNBOUNDED
     return Console(highlight=False, emoji=False, soft_wrap=True, width=width)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 

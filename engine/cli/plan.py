@@ -33,12 +33,18 @@ NO_ENVIRONMENTS = "no environments (add environments/<name>.yaml)"
 def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool) -> None:
     """Show what each ENV would create, with no credentials and no Pulumi CLI.
 
-    Every environment is validated before any is rendered. The plan lists each
+    Every environment is validated before any is rendered, and every resource checked against
+    its provider's schema: a value an open enum does not know is a warning. The plan lists each
     component with the resources it owns and the settings a reviewer checks:
     address ranges, zones, machine types and node counts, Kubernetes versions,
     endpoint access, encryption, retention, deletion protection and tags.
     """
     plans = context.engine(ctx).plans(*names, all=all_)
+    warnings = [warning for result in plans for warning in result.warnings]
+    if warnings:
+        console = output.stderr()
+        for warning in warnings:
+            console.print(f"warning: {warning}", markup=False)
     if as_json:
         documents = [result.to_dict() for result in plans]
         output.print_json(documents if all_ or len(documents) != 1 else documents[0])

@@ -28,7 +28,8 @@ from pulumi.runtime.settings import configure, reset_options
 from pulumi.runtime.stack import run_in_stack
 
 from terrane.engine import clouds, wire
-from terrane.engine.errors import EngineError
+from terrane.engine.errors import EngineError, SchemaError
+from terrane.engine.offline import schema
 from terrane.engine.offline.fakes import FakeCloud
 from terrane.engine.project import Project
 from terrane.engine.store import imports
@@ -39,7 +40,6 @@ from terrane.stacks.standard import INCARNATION_KEY
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 STACK_TYPE = "pulumi:pulumi:Stack"
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 PLAN_INCARNATION = "<incarnation>"
 """Stands for the stack's incarnation in a plan: offline there is no stack, and the engine sets one as it creates it."""
 
@@ -69,6 +69,10 @@ class Rendered:
 
     resources: tuple[RenderedResource, ...]
     outputs: dict[str, Any] = field(default_factory=dict)
+    schema_checked: int = 0
+    """How many registrations were checked against their provider's schema (``schema.check``)."""
+    warnings: tuple[str, ...] = ()
+    """What the schema check found doubtful but not wrong (a value an open enum does not know), each once."""
 
     def of_type(self, type_: str) -> list[RenderedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -103,6 +107,9 @@ class Plan:
     """None on a linked cluster."""
     resources: tuple[RenderedResource, ...]
     outputs: dict[str, Any]
+    schema_checked: int = 0
+    warnings: tuple[str, ...] = ()
+    """``Rendered``'s schema check figures; neither is in the JSON document."""
 
     def count_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -164,6 +171,8 @@ def plan_environment(project: Project, env: Environment) -> Plan:
         region=region,
         resources=rendered.resources,
         outputs=rendered.outputs,
+        schema_checked=rendered.schema_checked,
+        warnings=rendered.warnings,
     )
 
 
@@ -180,7 +189,8 @@ def render(
 
     ``account_id`` and ``region`` only shape the fake identifiers (ARNs, zones).
     Each call runs in its own context and event loop, so renders never share
-    runtime state.
+    runtime state. Every registration is checked against its provider's schema
+    (``schema.check``): a program its providers would refuse raises ``SchemaError``.
     """
     monitor = _RecordingMonitor(FakeCloud(account_id=account_id, region=region))
 
@@ -220,6 +230,8 @@ def render(
         raise
     except Exception as exc:
         raise EngineError(f"the program failed while rendering offline: {exc}") from exc
+    if monitor.schema_errors:
+        raise SchemaError([str(error) for error in monitor.schema_errors])
     return monitor.result()
 
 
@@ -230,6 +242,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self._registrations: list[RenderedResource] = []
         self._outputs: dict[str, Any] = {}
         self._stack_urn: str | None = None
+        self._verdicts: list[schema.Verdict] = []
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of its children's type chain.
@@ -239,8 +252,10 @@ class _RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        inputs = _plain(json_format.MessageToDict(request.object))
-        if request.type.startswith(PROVIDER_TYPE_PREFIX):
+        wire_inputs = json_format.MessageToDict(request.object)
+        verdict = schema.check(request.type, request.name, wire_inputs, custom=bool(request.custom))
+        inputs = _plain(wire_inputs)
+        if request.type.startswith(wire.PROVIDER_TYPE_PREFIX):
             inputs = _provider_settings(inputs)
         resource = RenderedResource(
             urn=response.urn,
@@ -260,6 +275,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             if request.type == STACK_TYPE:
                 self._stack_urn = response.urn
             self._registrations.append(resource)
+            self._verdicts.append(verdict)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -267,9 +283,18 @@ class _RecordingMonitor(mocks.MockMonitor):
             self._outputs = _plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
 
+    @property
+    def schema_errors(self) -> list[schema.Finding]:
+        return sorted(error for verdict in self._verdicts for error in verdict.errors)
+
     def result(self) -> Rendered:
         resources = sorted(self._registrations, key=lambda r: (r.parent is not None, r.urn))
-        return Rendered(resources=tuple(resources), outputs=dict(sorted(self._outputs.items())))
+        return Rendered(
+            resources=tuple(resources),
+            outputs=dict(sorted(self._outputs.items())),
+            schema_checked=sum(verdict.checked for verdict in self._verdicts),
+            warnings=schema.once(warning for verdict in self._verdicts for warning in verdict.warnings),
+        )
 
 
 def _provider_urn(reference: str) -> str | None:

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from terrane.engine.offline.render import PROVIDER_TYPE_PREFIX, SECRET, STACK_TYPE, UNKNOWN, Plan, RenderedResource
+from terrane.engine.offline.render import SECRET, STACK_TYPE, UNKNOWN, Plan, RenderedResource
+from terrane.engine.wire import PROVIDER_TYPE_PREFIX
 
 
 def _named(names: str, flags: int = 0) -> re.Pattern[str]:

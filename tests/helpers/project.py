@@ -12,6 +12,12 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+SAMPLE_ENVIRONMENTS = tuple(
+    (root, path.stem)
+    for root in (REPO, *sorted(pulumi_yaml.parent for pulumi_yaml in (REPO / "examples").glob("*/Pulumi.yaml")))
+    for path in sorted((root / "environments").glob("*.yaml"))
+)
+"""Every sample environment, as (its project's root, its name): the repository's and each example's."""
 
 
 @dataclass(frozen=True)
