@@ -40,15 +40,19 @@ def property_path(path: str) -> list[str | int] | None:
 
 def format_path(keys: Keys) -> str:
     """The property path of ``keys``, written as the Pulumi engine writes it (``property_path`` reads it back)."""
-    parts = []
+    path = ""
     for key in keys:
-        if isinstance(key, int):
-            parts.append(f"[{key}]")
-        elif _BARE_KEY.fullmatch(key):
-            parts.append(f".{key}" if parts else key)
-        else:
-            parts.append('["' + key.replace('"', '\\"') + '"]')
-    return "".join(parts)
+        path = join(path, key)
+    return path
+
+
+def join(path: str, key: str | int) -> str:
+    """``path`` and one more key, written as the Pulumi engine writes it."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if _BARE_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f'{path}["' + key.replace('"', '\\"') + '"]'
 
 
 def value_at(value: Any, keys: Keys) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +25,11 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from terrane.engine import wire
+from terrane.engine.drift.properties import join
 from terrane.engine.offline import shapes
 from terrane.engine.offline.shapes import ANY, EnumOf, ListOf, MapOf, Object, OneOf, Scalar, Shape, Special
 
 _ENUM_VALUES_SHOWN = 8
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True, order=True)
@@ -104,7 +103,7 @@ class _Walk:
     def properties(self, schema: shapes.InputSchema, value: Mapping[str, Any], path: str, decode: bool = False) -> None:
         """An object of ``schema``'s inputs: each known, each of its shape, none required missing."""
         for key in sorted(value):
-            where = _key_path(path, key)
+            where = join(path, key)
             if key not in schema.names:
                 close = difflib.get_close_matches(key, schema.names, n=1)
                 hint = f"; did you mean {close[0]}?" if close else ""
@@ -117,7 +116,7 @@ class _Walk:
             self.value(item, shape, where)
         for key in sorted(schema.required):
             if _reveal(value.get(key))[0] is None:
-                self.error(_key_path(path, key), f"missing: {schema.cls.__name__} requires it")
+                self.error(join(path, key), f"missing: {schema.cls.__name__} requires it")
 
     def value(self, value: Any, shape: Shape, path: str, secret: bool = False) -> None:
         """``value`` against ``shape``; an unknown (or null) passes, a secret is checked by what it wraps."""
@@ -133,10 +132,10 @@ class _Walk:
             self.enum(value, shape, path, secret)
         elif isinstance(shape, ListOf):
             for index, item in enumerate(value):
-                self.value(item, shape.item, f"{path}[{index}]", secret)
+                self.value(item, shape.item, join(path, index), secret)
         elif isinstance(shape, MapOf):
             for key in sorted(value):
-                self.value(value[key], shape.value, _key_path(path, key), secret)
+                self.value(value[key], shape.value, join(path, key), secret)
         elif isinstance(shape, Object):
             self.properties(shapes.input_schema(shape.cls), value, path)
 
@@ -244,5 +243,3 @@ _SPECIAL_KINDS: dict[Special, frozenset[str]] = {
 }
 
 
-def _key_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if _PLAIN_KEY.fullmatch(key) else f"{path}[{json.dumps(key)}]"
