@@ -105,15 +105,22 @@ esac
     assert any("waiting for another build" in stderr for _, stderr in outputs)
 
 
-def _floors_venv(tmp_path: Path, dependencies: list[str]) -> subprocess.CompletedProcess[str]:
+def _floors_venv(tmp_path: Path, dependencies: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     """tools/floors/venv, run in a project of its own whose runtime dependencies are ``dependencies``."""
     tool = tmp_path / "project" / "tools" / "floors" / "venv"
     tool.parent.mkdir(parents=True)
     shutil.copy(REPO / "tools" / "floors" / "venv", tool)
     (tmp_path / "project" / "pyproject.toml").write_text(
         f'[project]\nname = "floors"\nversion = "0"\ndependencies = {json.dumps(dependencies)}\n')
-    return subprocess.run([sys.executable, str(tool)], capture_output=True, text=True, check=False,
+    return subprocess.run([sys.executable, str(tool), *args], capture_output=True, text=True, check=False,
                           env={**os.environ, "TERRANE_TOOLS_CACHE": str(tmp_path / "cache")})
+
+
+def test_the_floors_venv_refuses_a_flag_in_one_line_and_makes_nothing(tmp_path: Path) -> None:
+    made = _floors_venv(tmp_path, ["click>=8.1"], "--bogus")
+    assert (made.returncode, made.stdout) == (3, "")
+    assert made.stderr.splitlines() == ["tools/floors/venv: takes no arguments, got --bogus"]
+    assert not (tmp_path / "cache").exists()
 
 
 def test_the_floors_venv_refuses_a_dependency_without_a_floor(tmp_path: Path) -> None:
