@@ -81,8 +81,12 @@ def test_builds_into_one_root_take_turns(script: str, tmp_path: Path) -> None:
 case "$1" in
   list) echo v0.0.0-stub ;;
   mod) if [[ "$2" == download ]]; then printf '\t"Dir": "%s",\n' "$STUB_MODULE"; fi ;;
-  build) while [[ "$1" != -o ]]; do shift; done; echo started >> "$STUB_LOG"; sleep 1
-         printf '#!/bin/sh\\necho v0.0.0-stub\\n' > "$2"; chmod +x "$2"; echo done >> "$STUB_LOG" ;;
+  build) while [[ "$1" != -o ]]; do shift; done; out="$2"; echo started >> "$STUB_LOG"; sleep 1
+         # -o DIR/ writes each main package's binary into DIR, by the package's last element.
+         if [[ "$out" == */ ]]; then targets=(); for a in "$@"; do [[ "$a" == */cmd/* ]] && targets+=("$out${a##*/}"); done
+         else targets=("$out"); fi
+         for target in "${targets[@]}"; do printf '#!/bin/sh\\necho v0.0.0-stub\\n' > "$target"; chmod +x "$target"; done
+         echo done >> "$STUB_LOG" ;;
   *) exit 0 ;;
 esac
 """)
