@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from terrane.engine.api import EnvironmentStatus
+from terrane.engine.drift.history import DriftHistory
 from terrane.engine.report import assemble_page, render_html
+from terrane.engine.store.objects import LocalStore
 from terrane.stacks.spec.environments import IgnoreRule
 
 TARGET_BYTES = 1_000_000
@@ -53,13 +55,16 @@ def main() -> None:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with tempfile.TemporaryDirectory() as scratch:
         for scenario in scenarios:
-            history = Path(scratch) / scenario / "history.jsonl"
+            root = Path(scratch) / scenario
+            history = DriftHistory(LocalStore(root))
             began = time.monotonic()
             latest = _write_history(history, args.envs, args.days, now, scenario)
+            size = sum(path.stat().st_size for path in root.rglob("*.json"))
             print(f"\n{scenario}: a history of {args.days * 24} hourly runs over {args.envs} environments, "
-                  f"{history.stat().st_size / 2**20:.0f} MiB (written in {time.monotonic() - began:.0f} s)")
+                  f"{size / 2**20:.0f} MiB (written in {time.monotonic() - began:.0f} s)")
             statuses = [_status(index, latest[_name(index)], now) for index in range(args.envs)]
-            render_html(assemble_page([], history=history.with_name("none"), now=now))  # compiles the template
+            empty = DriftHistory(LocalStore(Path(scratch) / "none"))
+            render_html(assemble_page([], history=empty, now=now))  # compiles the template
             one = _measure(statuses[:1], history, now)
             every = _measure(statuses, history, now)
             print(f"  {'':<18}{'bytes':>11}  {'build ms':>9}  {'render ms':>9}")
@@ -71,7 +76,7 @@ def main() -> None:
             print(f"  target: page < {TARGET_BYTES:,} bytes: {every[0]:,} bytes ({every[0] / TARGET_BYTES:.0%}), {verdict}")
 
 
-def _measure(statuses: list[EnvironmentStatus], history: Path, now: datetime) -> tuple[int, float, float]:
+def _measure(statuses: list[EnvironmentStatus], history: DriftHistory, now: datetime) -> tuple[int, float, float]:
     """The page's size in bytes, and the time to build it (the history read) and to render it, in ms."""
     rules = {row.environment: RULES for row in statuses}
     page, built = _timed(lambda: assemble_page(statuses, history=history, rules=rules, now=now))
@@ -98,20 +103,22 @@ def _status(index: int, latest: dict[str, Any], now: datetime) -> EnvironmentSta
                              error=None, last_drift=latest)
 
 
-def _write_history(path: Path, envs: int, days: int, now: datetime, scenario: str) -> dict[str, dict[str, Any]]:
-    """Write the year's history; return each environment's latest entry (what latest.json would hold)."""
-    path.parent.mkdir(parents=True)
+def _write_history(history: DriftHistory, envs: int, days: int, now: datetime,
+                   scenario: str) -> dict[str, dict[str, Any]]:
+    """Write the year's runs as the history keeps past days (an object a day); return each environment's latest
+    entry (what ``status`` reads)."""
     start = now - timedelta(days=days)
     states = _typical(envs, days * 24) if scenario == "typical" else _adversarial(envs, days * 24)
     latest: dict[str, dict[str, Any]] = {}
-    with open(path, "w", encoding="utf-8") as file:
-        for hour, row in enumerate(states):
-            at = (start + timedelta(hours=hour)).isoformat(timespec="seconds")
-            entries = [_entry(_name(index), state) for index, state in enumerate(row)]
-            file.write(json.dumps({"started_at": at, "finished_at": at, "environments": entries},
-                                  separators=(",", ":")) + "\n")
-            for entry in entries:
-                latest[entry["environment"]] = {**entry, "checked_at": at}
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for hour, row in enumerate(states):
+        at = (start + timedelta(hours=hour)).isoformat(timespec="seconds")
+        entries = [_entry(_name(index), state) for index, state in enumerate(row)]
+        by_day.setdefault(at[:10], []).append({"started_at": at, "finished_at": at, "environments": entries})
+        for entry in entries:
+            latest[entry["environment"]] = {**entry, "checked_at": at}
+    for day, runs in by_day.items():
+        history.store.create(f"drift/days/{day}.json", json.dumps({"keys": [], "runs": runs}).encode())
     return latest
 
 

@@ -123,6 +123,12 @@ def _pulumi_logs() -> Check:
 def _secrets_provider(backend: workspace.Backend, project: Project) -> Check:
     if backend.secrets_provider != "passphrase":
         return Check("secrets provider", "ok", backend.secrets_provider)
+    if not backend.is_local:
+        # Every machine that runs terrane on this backend must hold the same passphrase, kept and rotated by hand.
+        return Check("secrets provider", "warn", f"a passphrase, with the shared backend {backend.url}: every machine "
+                     "needs the same one, and whoever holds it decrypts every stack's secrets; set "
+                     "TERRANE_SECRETS_PROVIDER to a cloud KMS key (awskms://, azurekeyvault://, gcpkms://) that each "
+                     "machine's identity may use (docs/scaling.md#sharing-secrets)")
     if "PULUMI_CONFIG_PASSPHRASE" in backend.env:
         return Check("secrets provider", "ok", "passphrase from PULUMI_CONFIG_PASSPHRASE")
     path = Path(backend.env["PULUMI_CONFIG_PASSPHRASE_FILE"])

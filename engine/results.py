@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from terrane.engine.errors import ExitCode
-from terrane.engine.store.paths import STATE_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,16 +39,13 @@ if TYPE_CHECKING:
     from terrane.engine.store.imports import Import
 
 __all__ = [
-    "DEFAULT_PROGRAM", "DRIFT_HISTORY", "NOTIFIED", "OFFLINE_NOTE", "PROGRAM_ENV_VAR", "AccountList", "AccountSummary",
+    "DEFAULT_PROGRAM", "OFFLINE_NOTE", "PROGRAM_ENV_VAR", "AccountList", "AccountSummary",
     "Adopted", "AuditReport", "Bootstrapped", "CancelResult", "Check", "Diagnosis", "DriftOutcome", "DriftReport",
     "EnvironmentAudit", "EnvironmentCheck", "EnvironmentRow", "EnvironmentStatus", "Linked", "NotVerified",
     "OperationResult", "PageWritten", "Plan", "Progress", "RegistrySummary", "Remediation", "Removed", "Review",
     "ReviewedResource", "Severity", "StackOutput", "StatusSource", "Verification", "Verified", "check_program", "flow", "review", "summary",
 ]
 
-DRIFT_HISTORY = f"{STATE_DIR}/drift/history.jsonl"
-NOTIFIED = "notified.json"
-"""Beside the history: what ``--notify`` last delivered, per environment."""
 
 _LAZY = {
     "AccountSummary": "terrane.engine.accounts.registry", "RegistrySummary": "terrane.engine.accounts.registry",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from terrane.engine.cli import main
-from tests.helpers import floors, real_cli, real_kubernetes
+from tests.helpers import emulators, floors, real_cli, real_kubernetes
 from tests.helpers.project import Result, SampleProject
 from tests.standin import StandIn, standin_for
 
@@ -105,6 +105,31 @@ def kubernetes_root(pytestconfig: pytest.Config) -> Path:
     with capture.global_and_fixture_disabled():  # a first build takes many minutes: show it
         found = real_kubernetes.find_or_build()
     return real_cli.require(found)
+
+
+@pytest.fixture(scope="session")
+def emulators_root(pytestconfig: pytest.Config) -> Path:
+    """Where Azurite and fake-gcs-server are installed (``bin/``), by ``tools/emulators/install``."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # a first install takes a few minutes: show it
+        found = emulators.find_or_install()
+    return real_cli.require(found)
+
+
+@pytest.fixture(scope="session")
+def azurite(emulators_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulators.Emulator]:
+    """Azurite's blob service on 127.0.0.1, one per test process; tests keep to containers of their own."""
+    server = emulators.start_azurite(emulators_root, tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs(emulators_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulators.Emulator]:
+    """fake-gcs-server on 127.0.0.1, one per test process; tests keep to buckets of their own."""
+    server = emulators.start_fake_gcs(emulators_root, tmp_path_factory.mktemp("fake-gcs"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

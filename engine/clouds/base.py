@@ -157,6 +157,11 @@ class StateStore:
     """The region a backend or secrets provider URL of the cloud names, if any."""
     covers: Callable[[str, str], bool] = _same_region
     """Whether a state store in the first region is in an environment's region (the second)."""
+    emulator: frozenset[str] = frozenset()
+    """The variables that point Pulumi at a local emulator of the store, and its dummy sign-in; passed only
+    while ``emulator_host`` names a loopback address, so none reaches a stack that runs against the cloud."""
+    emulator_host: str = ""
+    """The variable holding the emulator's ``host:port``."""
 
 
 @dataclass(frozen=True)

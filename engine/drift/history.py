@@ -1,102 +1,274 @@
-"""The history of drift runs: one JSON line per run under ``.terrane/drift/history.jsonl``.
+"""The history of drift runs, kept in the shared store (``terrane.engine.store.objects``) beside the state.
 
-``append_history`` records a run; ``last_states`` reads back the latest entry
-per environment (from ``latest.json`` beside it, whatever the history's age).
-History lines and ``latest.json`` carry names, statuses and fingerprints, never
-property values. Only ``details.json`` beside them (mode 0600) holds values: each
-environment's latest check as ``terrane drift --json`` reports it (its drifted
-resources, expected and actual values, secrets ``[secret]``), one entry per
-environment, replaced by its next check; ``latest_details`` reads it.
+Every machine and shard that reaches the backend reads and writes one history,
+and no write changes an object another writer made, so writers at the same
+moment lose nothing. Under the store's ``drift/``:
+
+- ``runs/DAY/STAMP-TOKEN.json``: one object per run, written once. It holds
+  the run's line (when it ran and, per environment, its status, error, counts
+  and fingerprint), each checked environment's details (its drifted resources
+  with expected and actual values, secrets ``[secret]``), and, for a run that
+  notified, what the webhook was told (``told``).
+- ``snapshots/STAMP-TOKEN.json``: the latest state, details and ``told`` of
+  every environment, folded from the runs up to a key (``through``), so that
+  reading them costs the same whatever the history's age. A run recorded once
+  enough runs are older than a few minutes writes a new one.
+- ``days/DAY.json``: a past day's run lines in one object, for the timelines,
+  once a snapshot holds that day's runs; the run objects it folds are removed.
+  Days and runs older than ``HISTORY_DAYS`` leave; the latest states stay.
+
+Lines and the latest state carry names, statuses and fingerprints, never
+property values; only the details do, as ``terrane drift --json`` reports
+them. A project whose history predates the store (``history.jsonl``,
+``latest.json``, ``details.json`` and ``notified.json`` in
+``.terrane/drift/``) has it moved in the first time it is opened.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from terrane.engine.drift.properties import value_at
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
-from terrane.engine.files import write_atomically
+from terrane.engine.store.backends import open_store
 from terrane.engine.store.locks import Lock
+from terrane.engine.store.objects import Conflict, LocalStore, ObjectStore
+from terrane.engine.store.paths import BACKEND_ENV
 
-# Runs older than this leave the history when the next run is recorded; the latest state stays.
 HISTORY_DAYS = 90
+"""Runs older than this leave the history; each environment's latest state stays."""
+SNAPSHOT_AFTER = 10
+"""Runs beyond what the newest snapshot folds that make the next run write a new one."""
+RUNS_KEPT = timedelta(hours=1)
+"""How long a snapshot must have stood before the runs it folds may go into a day: a reader that took an
+older snapshot has read the runs long before."""
+_READERS = 8
+
+RUNS, SNAPSHOTS, DAYS = "drift/runs/", "drift/snapshots/", "drift/days/"
 
 
-def append_history(path: Path, report: DriftReport, *, keep_days: int = HISTORY_DAYS) -> None:
-    """Record this run: a JSON line in ``path`` (``.terrane/drift/history.jsonl``), and the latest state.
+@dataclass
+class Fold:
+    """What a set of runs says: each environment's latest entry, details and what the webhook was told.
 
-    Environments that are not deployed were not checked: they leave no trace,
-    and a run that checked none writes nothing. ``latest.json`` beside the
-    history holds each environment's latest entry, so that reading it costs
-    the same whatever the history's age; ``details.json`` each checked
-    environment's drifted resources with their (masked) values. Runs older than
-    ``keep_days`` are dropped from the history (at most once a day, when its
-    first line is older).
+    Runs are folded in any order: an environment's entry is its newest run's, by key (``at``), so a run written
+    late never hides a newer one.
     """
-    checked = [env for env in report.environments if env.status != "not_deployed"]
-    if not checked:
-        return
-    with history_lock(path).acquire(wait=_HISTORY_WAIT_SECONDS):
-        entry = _append(path, report, checked)
-        latest = _latest(path)
-        for item in entry["environments"]:
-            latest[item["environment"]] = {**item, "checked_at": entry["finished_at"]}
-        write_atomically(path.with_name(LATEST), json.dumps(latest, sort_keys=True, separators=(",", ":")))
-        _write_details(path.with_name(DETAILS), checked, entry["finished_at"])
-        _expire(path, keep_days)
+
+    folded: set[str] = field(default_factory=set)
+    """The runs it holds that were still in ``runs/`` when it was made."""
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    told: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What the webhook was last told of each environment a notifying run checked."""
+    at: dict[str, str] = field(default_factory=dict)
+    """The key of the run each environment's latest entry and details are from."""
+    told_at: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, run: Mapping[str, Any]) -> None:
+        if key in self.folded:
+            return
+        self.folded.add(key)
+        checked_at = run.get("finished_at")
+        details = _dicts(run.get("details"))
+        for entry in _entries(run):
+            name = entry["environment"]
+            if key >= self.at.get(name, ""):
+                self.at[name] = key
+                self.latest[name] = {**entry, "checked_at": checked_at}
+                self.details.pop(name, None)
+                if name in details:
+                    self.details[name] = {**details[name], "checked_at": checked_at}
+        for name, told in _dicts(run.get("told")).items():
+            if key >= self.told_at.get(name, ""):
+                self.told_at[name], self.told[name] = key, told
+
+    def to_json(self) -> bytes:
+        return _dumps({"folded": sorted(self.folded), "latest": self.latest, "details": self.details,
+                       "told": self.told, "at": self.at, "told_at": self.told_at})
+
+    @classmethod
+    def from_json(cls, data: bytes | None) -> Fold | None:
+        value = _loads(data)
+        if not isinstance(value, dict) or not isinstance(value.get("folded"), list):
+            return None
+        return cls(folded={key for key in value["folded"] if isinstance(key, str)},
+                   latest=_valid_entries(value.get("latest")), details=_dicts(value.get("details")),
+                   told=_dicts(value.get("told")), at=_strings(value.get("at")), told_at=_strings(value.get("told_at")))
 
 
-LATEST = "latest.json"
-DETAILS = "details.json"
-_HISTORY_WAIT_SECONDS = 60.0
+class DriftHistory:
+    """The drift history in ``store``; ``now`` is the clock (a test's own)."""
+
+    def __init__(self, store: ObjectStore, *, keep_days: int = HISTORY_DAYS,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store = store
+        self.keep_days = keep_days
+        self.now = now
+        if isinstance(store, LocalStore):
+            _move_in_legacy(store, self)
+
+    def record(self, report: DriftReport, *, told: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Record this run, and for a run that notified, what the webhook now knows of its environments (``heard``).
+
+        Environments that are not deployed were not checked: they leave no trace, and a run that checked none
+        writes nothing.
+        """
+        checked = [env for env in report.environments if env.status != "not_deployed"]
+        if not checked:
+            return
+        run: dict[str, Any] = {"started_at": report.started_at, "finished_at": report.finished_at,
+                               "environments": [_line(env) for env in checked],
+                               "details": {env.environment: _detail(env) for env in checked}}
+        if told:
+            run["told"] = dict(told)
+        self._create(RUNS + f"{self.now():%Y-%m-%d}/", _dumps(run))
+        self._tidy()
+
+    def latest(self) -> dict[str, dict[str, Any]]:
+        """Environment -> its latest entry, plus ``checked_at`` (that run's ``finished_at``)."""
+        return self.fold()[0].latest
+
+    def details(self) -> dict[str, tuple[str | None, EnvironmentDrift]]:
+        """Environment -> (``checked_at``, its latest check with values); an entry that does not read is left out."""
+        found: dict[str, tuple[str | None, EnvironmentDrift]] = {}
+        for name, entry in self.fold()[0].details.items():
+            try:
+                env = EnvironmentDrift(name, entry["status"], error=entry.get("error"),
+                                       ignored=int(entry.get("ignored") or 0),
+                                       resources=tuple(ResourceDrift.from_dict(item) for item in entry["resources"]))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+            checked_at = entry.get("checked_at")
+            found[name] = (checked_at if isinstance(checked_at, str) else None, env)
+        return found
+
+    def told(self) -> dict[str, dict[str, Any]]:
+        """Per environment, the status and fingerprint the webhook last heard of; for one no run notified of, its
+        latest state (what the team saw before notifications)."""
+        fold = self.fold()[0]
+        return {**fold.latest, **fold.told}
+
+    def fold(self) -> tuple[Fold, int]:
+        """The newest snapshot with every run it does not hold, and how many of those there were."""
+        _, fold = self._snapshot(SNAPSHOTS + "~")
+        runs = list(self.store.keys(RUNS))
+        pending = [key for key in runs if key not in fold.folded]
+        for key, run in self._read(pending):
+            fold.add(key, run)
+        fold.folded &= set(runs)
+        return fold, len(pending)
+
+    def runs(self) -> Iterator[dict[str, Any]]:
+        """Every run's line the history keeps (days, then runs), for the timelines."""
+        folded: set[str] = set()
+        for _, day in self._read(list(self.store.keys(DAYS))):
+            folded.update(key for key in day.get("keys", ()) if isinstance(key, str))
+            yield from (run for run in day.get("runs", ()) if isinstance(run, dict))
+        for _, run in self._read([key for key in self.store.keys(RUNS) if key not in folded]):
+            yield _run_line(run)
+
+    def _create(self, prefix: str, data: bytes) -> str:
+        """A new object under ``prefix``, named by the time and a random token (so, in the order written)."""
+        while True:
+            key = f"{prefix}{self.now():%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}.json"
+            try:
+                self.store.create(key, data)
+                return key
+            except Conflict:
+                continue  # the same microsecond and token: draw another
+
+    def _snapshot(self, before: str) -> tuple[str, Fold]:
+        """The newest snapshot written before the key ``before`` that reads, with its key; else an empty fold."""
+        for key in reversed(list(self.store.keys(SNAPSHOTS))):
+            if key < before and (fold := Fold.from_json(self.store.get(key))) is not None:
+                return key, fold
+        return "", Fold()
+
+    def _tidy(self) -> None:
+        """A new snapshot once enough runs are beyond the newest; past days folded into one object; old ones gone."""
+        fold, pending = self.fold()
+        if pending >= SNAPSHOT_AFTER:
+            self._create(SNAPSHOTS, fold.to_json())
+        settled, stood = self._snapshot(f"{SNAPSHOTS}{self.now() - RUNS_KEPT:%Y%m%dT%H%M%S%fZ}")
+        if settled:
+            self._fold_days(stood.folded & fold.folded)
+            for key in self.store.keys(SNAPSHOTS):
+                if key < settled:
+                    self.store.delete(key)
+        cutoff = f"{DAYS}{self.now() - timedelta(days=self.keep_days):%Y-%m-%d}"
+        for key in self.store.keys(DAYS):
+            if key < cutoff:
+                self.store.delete(key)
+
+    def _fold_days(self, folded: set[str]) -> None:
+        """Each day before today as one object, once a snapshot that has stood an hour holds its runs (``folded``,
+        those still there); then they go."""
+        today = f"{RUNS}{self.now():%Y-%m-%d}/"
+        by_day: dict[str, list[str]] = {}
+        for key in folded:
+            if key < today:
+                by_day.setdefault(key[len(RUNS):len(RUNS) + 10], []).append(key)
+        for day, keys in sorted(by_day.items()):
+            runs = [_run_line(run) for _, run in self._read(sorted(keys))]
+            try:
+                self.store.create(f"{DAYS}{day}.json", _dumps({"keys": sorted(keys), "runs": runs}))
+            except Conflict:  # folded before: what that object holds goes, the rest (written late) stays
+                stored = _loads(self.store.get(f"{DAYS}{day}.json"))
+                keys = [key for key in stored.get("keys", ()) if key in folded] if isinstance(stored, dict) else []
+            for key in keys:
+                self.store.delete(key)
+
+    def _read(self, keys: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """The objects at ``keys`` that are JSON objects, in key order; one gone meanwhile is left out."""
+        with ThreadPoolExecutor(max_workers=_READERS) as pool:
+            found = list(zip(keys, pool.map(self.store.get, keys), strict=True))
+        return [(key, value) for key, data in found if isinstance(value := _loads(data), dict)]
 
 
-def history_lock(path: Path) -> Lock:
-    return Lock(path.with_name(".history.lock"), "the drift history")
+def project_history(root: Path, environ: Mapping[str, str] = os.environ) -> DriftHistory:
+    """The project's drift history: in its backend's store when that is shared, else in ``.terrane/drift``."""
+    return DriftHistory(open_store(root, environ.get(BACKEND_ENV), environ))
 
 
-def _append(path: Path, report: DriftReport, checked: Sequence[EnvironmentDrift]) -> dict[str, Any]:
-    entry = {
-        "started_at": report.started_at,
-        "finished_at": report.finished_at,
-        "environments": [
-            {"environment": env.environment, "status": env.status, "error": env.error,
-             "drifted": len(env.resources), "ignored": env.ignored, "fingerprint": env.fingerprint}
-            for env in checked
-        ],
-    }
-    data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_APPEND and one unbuffered write: runs that finish together do not interleave within a line.
-    with open(path, "ab", buffering=0) as file:
-        if file.tell() and not _ends_with_newline(path):
-            # A run that died mid-write left half a line; start ours on a fresh one.
-            data = b"\n" + data
-        view = memoryview(data)
-        while view:
-            view = view[file.write(view):]
-    return entry
+def _run_line(run: Mapping[str, Any]) -> dict[str, Any]:
+    """A run as the timelines read it: when it ran, and each environment's line (no values)."""
+    return {key: value for key, value in run.items() if key in ("started_at", "finished_at", "environments")}
 
 
-def _latest(path: Path) -> dict[str, dict[str, Any]]:
-    """The latest-state file; rebuilt from the history when it is missing or corrupt (the next run writes it again).
+def _line(env: EnvironmentDrift) -> dict[str, Any]:
+    return {"environment": env.environment, "status": env.status, "error": env.error,
+            "drifted": len(env.resources), "ignored": env.ignored, "fingerprint": env.fingerprint}
 
-    Corrupt: not JSON (a write cut short), not an object of entries (a list), or an entry that is not one
-    ``append_history`` writes (a field missing or of the wrong type): one bad entry discredits the file.
-    """
-    latest = _read_json(path.with_name(LATEST))
-    if isinstance(latest, dict) and all(_valid(entry) and entry["environment"] == name for name, entry in latest.items()):
-        return latest
-    return _scan(path)
+
+def _detail(env: EnvironmentDrift) -> dict[str, Any]:
+    """The environment as the report has it; a value still in Pulumi's secret wire form is masked here too."""
+    return {**env.to_dict(), "resources": [_masked(resource.to_dict()) for resource in env.resources]}
+
+
+def _masked(resource: dict[str, Any]) -> dict[str, Any]:
+    return {**resource, "properties": [{**prop, "expected": value_at(prop["expected"], ()),
+                                        "actual": value_at(prop["actual"], ())} for prop in resource["properties"]]}
+
+
+def _entries(run: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """A run's well-typed environment entries; the others are skipped."""
+    entries = run.get("environments")
+    for entry in entries if isinstance(entries, list) else ():
+        if _valid({**entry, "checked_at": run.get("finished_at")} if isinstance(entry, dict) else None):
+            yield entry
 
 
 def _valid(entry: Any) -> bool:
-    """An environment's entry as ``append_history`` records it: its name, status and when it was checked as strings,
+    """An environment's entry as ``record`` writes it: its name, status and when it was checked as strings,
     its error a string or null, its counts integers (a history from before some of them has none)."""
     if not isinstance(entry, dict):
         return False
@@ -105,120 +277,73 @@ def _valid(entry: Any) -> bool:
     return strings and counts and isinstance(entry.get("error"), (str, type(None)))
 
 
-def _read_json(path: Path) -> Any:
-    """What a JSON file holds; None when it is missing or not JSON."""
+def _valid_entries(value: Any) -> dict[str, dict[str, Any]]:
+    return {name: entry for name, entry in _dicts(value).items() if _valid(entry) and entry["environment"] == name}
+
+
+def _strings(value: Any) -> dict[str, str]:
+    return {name: item for name, item in value.items() if isinstance(item, str)} if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> dict[str, dict[str, Any]]:
+    return {name: entry for name, entry in value.items() if isinstance(entry, dict)} if isinstance(value, dict) else {}
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _loads(data: bytes | None) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _entries(path: Path) -> dict[str, dict[str, Any]] | None:
-    """A file of entries per environment (``details.json``); None when missing or not JSON."""
-    entries = _read_json(path)
-    if entries is None:
-        return None
-    return {name: entry for name, entry in entries.items() if isinstance(entry, dict)} if isinstance(entries, dict) else {}
-
-
-def _write_details(path: Path, checked: Sequence[EnvironmentDrift], checked_at: str) -> None:
-    """Replace the checked environments' entries in ``details.json``; the others keep theirs.
-
-    An entry is the environment as the report has it (``EnvironmentDrift.to_dict``),
-    in sync an empty ``resources``, plus ``checked_at``. Reports mask secrets
-    already; a value still in Pulumi's secret wire form is masked here all the same.
-    """
-    details = _entries(path) or {}
-    for env in checked:
-        details[env.environment] = {**env.to_dict(), "resources": [_masked(r.to_dict()) for r in env.resources],
-                                    "checked_at": checked_at}
-    write_atomically(path, json.dumps(details, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
-                     mode=0o600)
-
-
-def _masked(resource: dict[str, Any]) -> dict[str, Any]:
-    return {**resource, "properties": [{**prop, "expected": value_at(prop["expected"], ()),
-                                        "actual": value_at(prop["actual"], ())} for prop in resource["properties"]]}
-
-
-def latest_details(path: Path) -> dict[str, tuple[str | None, EnvironmentDrift]]:
-    """Environment -> (``checked_at``, its latest check with values), from ``details.json`` beside ``path``.
-
-    Empty for a project whose last runs predate the file; an entry that cannot
-    be read is left out, so the caller falls back to what the history has.
-    """
-    found: dict[str, tuple[str | None, EnvironmentDrift]] = {}
-    for name, entry in (_entries(path.with_name(DETAILS)) or {}).items():
-        try:
-            env = EnvironmentDrift(name, entry["status"], error=entry.get("error"), ignored=int(entry.get("ignored") or 0),
-                                   resources=tuple(ResourceDrift.from_dict(item) for item in entry["resources"]))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
-        checked_at = entry.get("checked_at")
-        found[name] = (checked_at if isinstance(checked_at, str) else None, env)
-    return found
-
-
-def _expire(path: Path, keep_days: int) -> None:
-    """Drop the runs that finished more than ``keep_days`` ago, once the oldest is a day past that.
-
-    So the history is rewritten at most once a day, however often runs are recorded.
-    """
-    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
-    with open(path, encoding="utf-8", errors="replace") as file:
-        if not _older(file.readline(), cutoff - timedelta(days=1)):
-            return
-        kept = [line for line in file if line.strip() and not _older(line, cutoff)]
-    write_atomically(path, "".join(line if line.endswith("\n") else line + "\n" for line in kept))
-
-
-# A run's line starts with its times: enough to date it without parsing the whole line.
-_FINISHED = re.compile(r'"finished_at":\s*"([^"]+)"')
-
-
-def _older(line: str, cutoff: datetime) -> bool:
-    match = _FINISHED.search(line, 0, 200)
-    try:
-        finished = datetime.fromisoformat(match[1]) if match else None
+        return json.loads(data) if data is not None else None
     except ValueError:
-        finished = None
-    if finished is None:
-        return True  # a corrupt line is not worth keeping
-    return (finished if finished.tzinfo else finished.replace(tzinfo=UTC)) < cutoff
+        return None
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as file:
-        file.seek(-1, 2)
-        return file.read(1) == b"\n"
+LEGACY = ("history.jsonl", "latest.json", "details.json", "notified.json")
 
 
-def last_states(path: Path) -> dict[str, dict[str, Any]]:
-    """Environment -> its latest entry in the history, plus ``checked_at`` (that run's ``finished_at``).
+def _move_in_legacy(store: LocalStore, history: DriftHistory) -> None:
+    """A history written before the store (one ``history.jsonl``, rewritten in place) moved in, once.
 
-    An environment left out of later runs (another shard, not named) keeps its
-    previous entry. Read from ``latest.json``, whatever the history's size; a
-    project whose history predates it is read line by line until its next run.
+    Its lines become days, and its latest states, details and notification state a snapshot; then the old
+    files go. A line that does not parse is left behind, as the old reader skipped it.
     """
-    return _latest(path)
+    directory = store.root / "drift"
+    if not (directory / LEGACY[0]).exists():
+        return
+    with Lock(directory / ".history.lock", "the drift history").acquire(wait=60.0):
+        if not (directory / LEGACY[0]).exists():
+            return
+        fold = Fold()
+        days: dict[str, list[dict[str, Any]]] = {}
+        for run in _legacy_runs(directory / LEGACY[0]):
+            days.setdefault(str(run["finished_at"])[:10], []).append(run)
+            fold.add(f"{RUNS}0000-before/{len(fold.folded):09d}", run)
+        fold.latest.update(_valid_entries(_loads(_read_bytes(directory / LEGACY[1]))))
+        fold.details.update(_dicts(_loads(_read_bytes(directory / LEGACY[2]))))
+        fold.told = _dicts(_loads(_read_bytes(directory / LEGACY[3])))
+        for day, runs in days.items():
+            try:
+                store.create(f"{DAYS}{day}.before.json", _dumps({"keys": [], "runs": runs}))
+            except Conflict:
+                pass  # a move cut short made it already
+        now = history.now()
+        store.create(f"{SNAPSHOTS}{now:%Y%m%dT%H%M%S%fZ}-legacy.json", fold.to_json())
+        for name in LEGACY:
+            (directory / name).unlink(missing_ok=True)
 
 
-def _scan(path: Path) -> dict[str, dict[str, Any]]:
-    """The latest entries, from the whole history. A missing file is an empty history; a corrupt line is skipped."""
+def _legacy_runs(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            run = _loads(line.encode())
+            if isinstance(run, dict) and isinstance(run.get("finished_at"), str):
+                yield run
+
+
+def _read_bytes(path: Path) -> bytes | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            lines = file.readlines()
+        return path.read_bytes()
     except FileNotFoundError:
-        return {}
-    states: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        try:
-            run = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(run, dict) or not isinstance(run.get("environments"), list):
-            continue
-        for entry in run["environments"]:
-            if isinstance(entry, dict) and _valid(state := {**entry, "checked_at": run.get("finished_at")}):
-                states[entry["environment"]] = state
-    return states
+        return None

@@ -1,10 +1,11 @@
 """Notifications on change: a scheduled job speaks only when an environment's drift changes.
 
 ``notifications`` compares a new report with what the team was last told
-(``notified.json`` beside the history): new, changed, resolved, failing,
-rather than every hour about the same drift. ``notify`` posts those to a
-webhook (Slack-compatible ``text`` plus structured data), retrying what may
-pass; ``notify_changes`` does both and remembers what was delivered. The
+(``DriftHistory.told``): new, changed, resolved, failing, rather than every
+hour about the same drift. ``notify`` posts those to a webhook
+(Slack-compatible ``text`` plus structured data), retrying what may pass;
+``notify_changes`` does both, and ``heard`` says what the history is to
+remember the webhook was told. The
 webhook URL's path and query carry its token: they never appear in a message.
 """
 
@@ -18,13 +19,10 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.client import HTTPException
-from pathlib import Path
 from typing import Any, Literal
 
-from terrane.engine.drift.history import last_states
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.errors import EngineError, InvalidInputError
-from terrane.engine.files import write_atomically
 from terrane.engine.markdown import count, plain_text
 
 # A chat line has to stay readable.
@@ -124,41 +122,28 @@ def check_webhook_url(url: str) -> str:
     return f"{parts.scheme}://{host}{f':{port}' if port else ''}"
 
 
-def notify_changes(url: str, report: DriftReport, state: Path) -> list[Notification]:
-    """Tell the webhook what changed since it was last told, and remember what it was told.
+def notify_changes(url: str, report: DriftReport, told: Mapping[str, Mapping[str, Any]]) -> list[Notification]:
+    """Tell the webhook what changed since it was last ``told`` (``DriftHistory.told``); returns what was sent.
 
-    ``state`` (``.terrane/drift/notified.json``) holds, per environment, the
-    status and fingerprint of the last run whose notifications were delivered:
-    what the team last heard, which is not always what was last checked. When
-    delivery fails the state stays as it was, so the next run sends the news
-    again; the check itself is recorded in the history all the same.
-    Returns what was sent; raises ``EngineError`` when it could not be.
+    Raises ``EngineError`` when it could not be delivered; the check is recorded all the same, and ``heard``
+    says what the webhook knows then.
     """
-    told = _read_state(state)
     notes = notifications(report, told)
-    try:
-        notify(url, notes)
-    except EngineError:
-        _write_state(state, told)  # exists from now on, unchanged: the news stays news
-        raise
-    _write_state(state, {**told, **{env.environment: {"status": env.status, "fingerprint": env.fingerprint}
-                                    for env in report.environments if env.status != "not_deployed"}})
+    notify(url, notes)
     return notes
 
 
-def _read_state(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        # Before notified.json existed, the history was what the team had been told.
-        return last_states(path.with_name("history.jsonl"))
-    except ValueError:
-        return {}
-    return {name: entry for name, entry in data.items() if isinstance(entry, dict)} if isinstance(data, dict) else {}
+def heard(report: DriftReport, told: Mapping[str, Mapping[str, Any]], *, delivered: bool) -> dict[str, dict[str, Any]]:
+    """What the webhook knows of the run's environments: their new states once delivered, else what it knew.
 
-
-def _write_state(path: Path, states: Mapping[str, Any]) -> None:
-    write_atomically(path, json.dumps(states, sort_keys=True, separators=(",", ":")))
+    What the team last heard is not always what was last checked: when delivery fails, the next run sends the
+    news again.
+    """
+    checked = [env for env in report.environments if env.status != "not_deployed"]
+    if delivered:
+        return {env.environment: {"status": env.status, "fingerprint": env.fingerprint} for env in checked}
+    # One it never heard of is recorded as such (no status), so that its news is not taken for heard.
+    return {env.environment: dict(told.get(env.environment) or {"status": None}) for env in checked}
 
 
 # Seconds between attempts to deliver: 1 + 2 + 4 + 8, all within about a minute with each try's timeout.

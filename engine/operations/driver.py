@@ -274,7 +274,7 @@ class Driver:
         job = Job(
             str(self.project.root), env.name, operation, self.program,
             None if config is None else {key: Setting(value, secret) for key, (value, secret) in config.items()},
-            workspace.config_digest(self.project, config or {}, create=operation not in READ_ONLY),
+            workspace.config_digest(self.project, backend, config or {}, create=operation not in READ_ONLY),
             options, tuple(imports), reconcile, str(cli.root) if cli.root else None, backend.secrets_provider,
         )
         return job, workspace.allowed_environment(self.project.account_for(env), backend)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import secrets
@@ -29,7 +30,9 @@ from typing import TYPE_CHECKING
 from terrane.engine import clouds
 from terrane.engine.files import create_private
 from terrane.engine.project import Project
+from terrane.engine.store.backends import open_store
 from terrane.engine.store.environ import BASE, chosen
+from terrane.engine.store.objects import Conflict, StoreError
 from terrane.engine.store.paths import BACKEND_ENV, PASSPHRASE_FILE, SECRETS_PROVIDER_ENV, STATE_DIR
 from terrane.stacks.spec.accounts import Account
 from terrane.stacks.standard import INCARNATION_KEY
@@ -90,45 +93,89 @@ def passphrase_file(state: Path) -> Path:
     return create_private(state / PASSPHRASE_FILE)
 
 
-def config_digest(project: Project, config: Mapping[str, tuple[str, bool]], *, create: bool) -> str | None:
+def config_digest(project: Project, backend: Backend, config: Mapping[str, tuple[str, bool]], *,
+                  create: bool) -> str | None:
     """A keyed digest of the config terrane sets on a stack: ``{key: (value, secret)}``.
 
     Kept in plain in ``Pulumi.<env>.yaml`` (``DIGEST_KEY``), it says whether
     the account's config is already on the stack without decrypting its
     secrets, which takes the CLI about a third of a second per stack. The key
-    is a random ``.terrane/config-key`` (mode 0600), so the digest tells
-    nothing about a secret to anyone without it. Without that file (a fresh
-    disk, and ``create`` is False) there is no digest, and the stack's config
-    is compared value by value.
+    is a random ``config-key`` in the shared store (``.terrane/config-key``
+    beside a file backend's state, else in the backend's bucket), made once,
+    so every machine computes the same digest and none rewrites the file, and
+    the digest tells nothing about a secret to anyone without it. Without a
+    key (none made yet and ``create`` False, or a store that cannot be
+    reached) there is no digest, and the stack's config is compared value by
+    value.
     """
-    path = project.root / STATE_DIR / "config-key"
-    if not create and not path.exists():
+    try:
+        key = _config_key(project.root, backend.url, create)
+    except StoreError:
+        key = None  # the stack's config is compared value by value; Pulumi says what is wrong with the backend
+    if key is None:
         return None
-    key = create_private(path).read_bytes()
     canonical = json.dumps(sorted((name, *entry) for name, entry in config.items()))
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+_CONFIG_KEY = "config-key"
+
+
+_config_keys: dict[tuple[Path, str], bytes] = {}
+
+
+def _config_key(root: Path, backend_url: str, create: bool) -> bytes | None:
+    """The shared store's config key, read once per process; made if asked (write-once: the first maker's stands)."""
+    if (root, backend_url) not in _config_keys:
+        store = open_store(root, backend_url)
+        key = store.get(_CONFIG_KEY)
+        if key is None and create:
+            try:
+                store.create(_CONFIG_KEY, secrets.token_urlsafe(32).encode())
+            except Conflict:
+                pass  # another machine made it first: theirs stands
+            key = store.get(_CONFIG_KEY)
+        if key is None:
+            return None
+        _config_keys[root, backend_url] = key
+    return _config_keys[root, backend_url]
 
 
 def allowed_environment(account: Account, backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment the stack's Pulumi CLI (and its program) runs with: the account's cloud says which of the
     operator's credentials its sign-in method needs (``Cloud.allowed_environment``)."""
-    names = BASE | clouds.of(account).allowed_environment(account) | _backend_names(backend)
+    names = BASE | clouds.of(account).allowed_environment(account) | _backend_names(backend, environ)
     # Python dynamic providers run under the Python that runs terrane, which has the Pulumi SDK.
     return {**chosen(environ, names), **backend.env, "PULUMI_PYTHON_CMD": sys.executable}
 
 
 def backend_environment(backend: Backend, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment of a Pulumi CLI that only reads the backend (``stack ls``): no account's credentials."""
-    return {**chosen(environ, BASE | _backend_names(backend)), **backend.env}
+    return {**chosen(environ, BASE | _backend_names(backend, environ)), **backend.env}
 
 
-def _backend_names(backend: Backend) -> set[str]:
-    schemes = {**_PULUMI_CLOUD, **{scheme: names for cloud in clouds.every()
-                                   for scheme, names in cloud.state_store.schemes.items()}}
-    found: set[str] = set()
-    for url in (backend.url, backend.secrets_provider):
-        found |= schemes.get(url.split("://", 1)[0], frozenset())
+def _backend_names(backend: Backend, environ: Mapping[str, str]) -> set[str]:
+    """The variables Pulumi needs to reach the backend and secrets provider; an emulator's only on loopback."""
+    used = {url.split("://", 1)[0] for url in (backend.url, backend.secrets_provider)}
+    found: set[str] = set().union(*(_PULUMI_CLOUD.get(scheme, frozenset()) for scheme in used))
+    for cloud in clouds.every():
+        store = cloud.state_store
+        for scheme in used & set(store.schemes):
+            found |= store.schemes[scheme]
+            if store.emulator and _loopback(environ.get(store.emulator_host, "")):
+                found |= store.emulator
     return found
+
+
+def _loopback(address: str) -> bool:
+    """Whether ``host:port`` (or a URL) names this machine: 127.0.0.0/8, ::1 or localhost."""
+    host = urllib.parse.urlsplit(address if "://" in address else f"//{address}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def open_stack(
@@ -199,7 +246,8 @@ def apply_config(stack: auto.Stack, config: Mapping[str, auto.ConfigValue], *, d
         return False
     current = stack.get_all_config()
     holds = all(_holds(current, key, value) for key, value in config.items())
-    if holds and (read_only or digest is None):
+    # Values that hold are never written again: only a stack without a digest gets one (once, not read-only).
+    if holds and (read_only or digest is None or DIGEST_KEY in _settings(stack)):
         return False
     stack.set_all_config({**config, **({DIGEST_KEY: auto.ConfigValue(digest)} if digest else {})}, path=True)
     return True

@@ -22,12 +22,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from terrane.engine import markdown as md
 from terrane.engine.accounts.secrets import MASK
-from terrane.engine.drift.history import latest_details
+from terrane.engine.drift.history import DriftHistory, project_history
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.report._timeline import Timeline, timelines
@@ -131,8 +130,6 @@ def build_page(engine: StatusSource, names: Sequence[str] = (), *, run: DriftRep
     Reads the backend once (``status()``, the Engine's) and the drift history once.
     An unknown name raises ``InvalidInputError`` before anything is read.
     """
-    from terrane.engine.results import DRIFT_HISTORY
-
     if run is not None:
         names = [env.environment for env in run.environments]
     for name in names:
@@ -140,16 +137,16 @@ def build_page(engine: StatusSource, names: Sequence[str] = (), *, run: DriftRep
     statuses = engine.status()
     chosen = list(dict.fromkeys(names)) or [row.environment for row in statuses]
     deployed = [row.environment for row in statuses if row.environment in chosen and row.last_update]
-    return assemble_page(statuses, history=engine.project.root / DRIFT_HISTORY,
+    return assemble_page(statuses, history=project_history(engine.project.root),
                          rules={name: _rules(engine, name) for name in chosen}, names=chosen, run=run, now=now,
                          updates=engine.last_updates(deployed))
 
 
-def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: Path,
+def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: DriftHistory,
                   rules: Mapping[str, Sequence[IgnoreRule]] | None = None, names: Sequence[str] = (),
                   run: DriftReport | None = None, now: datetime | None = None,
                   updates: Mapping[str, UpdateRecord] | None = None) -> Page:
-    """The page from what ``build_page`` read: statuses, the history file, each environment's ignore rules and
+    """The page from what ``build_page`` read: statuses, the drift history, each environment's ignore rules and
     the newest update of its stack.
 
     ``names`` chooses (every status when empty); with ``run``, its environments' states and values win.
@@ -157,9 +154,9 @@ def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: Path,
     by_name = {row.environment: row for row in statuses}
     chosen = list(dict.fromkeys(names)) or list(by_name)
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    history_of = timelines(history, chosen, now.date())
+    history_of = timelines(history.runs(), chosen, now.date())
     checked = {env.environment: env for env in run.environments} if run else {}
-    details = latest_details(history) if len(checked) < len(chosen) else {}
+    details = history.details() if len(checked) < len(chosen) else {}
     views = [_view(by_name.get(name), name, checked.get(name), run, details.get(name), (rules or {}).get(name, ()),
                    history_of[name], now.date(), (updates or {}).get(name)) for name in chosen]
     return Page(generated_at=now.isoformat(timespec="seconds"),

@@ -11,12 +11,10 @@ counts of runs per state are exact whatever the grouping.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 MAX_MARKS = 48
@@ -81,14 +79,15 @@ class _Seen:
     last: dict[str, str] = field(default_factory=dict)
 
 
-def timelines(history: Path, names: Collection[str], today: date) -> dict[str, Timeline]:
-    """The timeline of each of ``names`` (an empty one for an environment the history does not hold).
+def timelines(runs: Iterable[Mapping[str, Any]], names: Collection[str], today: date) -> dict[str, Timeline]:
+    """The timeline of each of ``names`` from the history's ``runs`` (an empty one for an environment they
+    do not hold).
 
-    The shared span runs from the first day the history holds for any of them to ``today``.
-    A missing history is an empty one; a line that does not parse is skipped.
+    The shared span runs from the first day the runs hold for any of them to ``today``. A run whose time
+    does not parse is skipped.
     """
     seen = {name: _Seen() for name in names}
-    for finished, entry in _entries(history, seen):
+    for finished, entry in _entries(runs, seen):
         day = finished.date()
         found = seen[entry["environment"]]
         status = str(entry.get("status"))
@@ -101,23 +100,19 @@ def timelines(history: Path, names: Collection[str], today: date) -> dict[str, T
     return {name: _timeline(found, first, span) for name, found in seen.items()}
 
 
-def _entries(history: Path, wanted: Collection[str]) -> Iterator[tuple[datetime, dict[str, Any]]]:
+def _entries(runs: Iterable[Mapping[str, Any]], wanted: Collection[str]) -> Iterator[tuple[datetime, dict[str, Any]]]:
     """Each recorded check of a wanted environment, with the time its run finished."""
-    if not history.is_file():
-        return
-    with open(history, encoding="utf-8", errors="replace") as file:
-        for line in file:
-            try:
-                run = json.loads(line)
-                finished = datetime.fromisoformat(run["finished_at"])
-                entries = run["environments"]
-            except (ValueError, KeyError, TypeError):
-                continue
-            if not isinstance(entries, list):
-                continue
-            for entry in entries:
-                if isinstance(entry, dict) and entry.get("environment") in wanted:
-                    yield finished, entry
+    for run in runs:
+        try:
+            finished = datetime.fromisoformat(run["finished_at"])
+            entries = run["environments"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("environment") in wanted:
+                yield finished, entry
 
 
 def _timeline(found: _Seen, first: date, span: int) -> Timeline:

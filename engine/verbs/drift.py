@@ -7,15 +7,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
-from terrane.engine.drift.history import append_history
-from terrane.engine.drift.notify import check_webhook_url, notify_changes
+from terrane.engine.drift.history import project_history
+from terrane.engine.drift.notify import check_webhook_url, heard, notify_changes
 from terrane.engine.drift.reconcile import Reconcile
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift
 from terrane.engine.drift.rules import apply_ignore_rules, in_shard, parse_shard
 from terrane.engine.errors import EngineError
 from terrane.engine.operations.driver import Driver, OperationResult
 from terrane.engine.project import Project
-from terrane.engine.results import DRIFT_HISTORY, NOTIFIED, Remediation
+from terrane.engine.results import Remediation
 from terrane.engine.verbs.select import select
 from terrane.stacks.spec.environments import Environment
 
@@ -44,13 +44,16 @@ def check(driver: Driver, names: tuple[str, ...], *, parallel: int, shard: tuple
     checked.update({name: EnvironmentDrift(name, "error", error=reason) for name, reason in invalid.items()})
     report = DriftReport(started_at=started, finished_at=finished,
                          environments=tuple(checked[name] for name in sorted(checked)))
-    history = project.root / DRIFT_HISTORY
+    history = project_history(project.root)
+    told = None
     if notify:
+        previous = history.told()
         try:
-            notify_changes(notify, report, history.with_name(NOTIFIED))
+            notify_changes(notify, report, previous)
         except EngineError as exc:
             report = replace(report, notification_error=str(exc))
-    append_history(history, report)
+        told = heard(report, previous, delivered=report.notification_error is None)
+    history.record(report, told=told)
     return report
 
 

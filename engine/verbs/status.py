@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from terrane.engine.drift.history import last_states
+from terrane.engine.drift.history import project_history
 from terrane.engine.errors import TerraneError
 from terrane.engine.operations.driver import Driver
 from terrane.engine.project import Project
-from terrane.engine.results import DRIFT_HISTORY, EnvironmentCheck, EnvironmentRow, EnvironmentStatus
+from terrane.engine.results import EnvironmentCheck, EnvironmentRow, EnvironmentStatus
 from terrane.engine.verbs.select import select
 
 
@@ -17,7 +17,7 @@ def status(driver: Driver) -> list[EnvironmentStatus]:
     project = driver.project
     environments, invalid = select(project, (), all=True)
     stacks = driver.stacks([env.name for env in environments])
-    drift = last_states(project.root / DRIFT_HISTORY)
+    drift = project_history(project.root).latest()
     statuses = {name: EnvironmentStatus(environment=name, cloud="-", account="-", region="-", last_update=None,
                                         error=reason, last_drift=drift.get(name))
                 for name, reason in invalid.items()}

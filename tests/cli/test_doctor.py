@@ -102,3 +102,14 @@ def test_the_state_store_in_another_region_is_a_warning_not_a_failure(sample: Sa
 
 def test_a_local_backend_has_no_state_region_line(sample: SampleProject, standin: StandIn, cli) -> None:
     assert "state region" not in _checks(cli("doctor", "--json"))
+
+
+def test_a_passphrase_on_a_shared_backend_is_a_warning(sample: SampleProject, standin: StandIn, cli,
+                                                       monkeypatch) -> None:
+    monkeypatch.setenv("TERRANE_BACKEND_URL", "s3://terrane-state-abc?region=us-east-1")
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "not printed")
+    result = cli("doctor", "--json")
+    assert result.code == 0, result.stdout
+    check = _checks(result)["secrets provider"]
+    assert check["status"] == "warn" and "every machine needs the same one" in check["detail"]
+    assert "TERRANE_SECRETS_PROVIDER" in check["detail"] and "not printed" not in result.stdout

@@ -86,10 +86,11 @@ def test_report_html_shows_every_environment_and_the_values_of_the_last_check(
     assert found[(BUCKET, "")]["kind"] == "delete"
     secrets = [row for (urn, _), row in found.items() if urn == TOKEN]
     assert len(secrets) == 2 and {(row["expected"], row["actual"]) for row in secrets} == {("[secret]", "[secret]")}
-    # What the drift runs left beside the history: the latest masked values, in a private file.
-    details = sample.root / ".terrane" / "drift" / "details.json"
-    assert details.stat().st_mode & 0o777 == 0o600
-    assert not any(secret in details.read_text() for secret in (*STANDIN_SECRETS, *SENTINELS, SIG_KEY, SECRET_SIG))
+    # What the drift runs left in the history: their masked values, in private files.
+    runs = list((sample.root / ".terrane" / "drift" / "runs").rglob("*.json"))
+    assert runs and {run.stat().st_mode & 0o777 for run in runs} == {0o600}
+    assert not any(secret in run.read_text() for run in runs
+                   for secret in (*STANDIN_SECRETS, *SENTINELS, SIG_KEY, SECRET_SIG))
     row = document.by_id("env-aws-dev")
     assert row.all("td")[3].one("time").attrs["datetime"]  # the last update, from pulumi stack ls
     assert [rect.one("title").text.split(": ")[1] for rect in document.by_id("history-aws-dev").iter("rect")] == [

@@ -18,11 +18,12 @@ import pytest
 
 from terrane.engine import report
 from terrane.engine.api import EnvironmentStatus
-from terrane.engine.drift.history import append_history
+from terrane.engine.drift.history import DriftHistory
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift
 from terrane.engine.operations.pulumi_cli import UpdateRecord
 from terrane.engine.report import MAX_MARKS, STATES, Page, assemble_page, render_html, timelines
 from terrane.engine.report._render import TEMPLATE
+from terrane.engine.store.objects import LocalStore
 from terrane.engine.wire import SECRET_SIG, SIG_KEY
 from terrane.stacks.spec.environments import IgnoreRule
 from tests.helpers.dom import Element, parse
@@ -58,35 +59,36 @@ def status(name: str, cloud: str = "aws", account: str = "aws-sandbox", *, deplo
                              error=error, last_drift=last_drift)
 
 
-def record(history: Path, at: datetime, *envs: EnvironmentDrift) -> None:
+def record(history: DriftHistory, at: datetime, *envs: EnvironmentDrift) -> None:
     """A run recorded as ``terrane drift`` records it."""
     stamp = at.isoformat(timespec="seconds")
-    append_history(history, DriftReport(stamp, stamp, envs))
+    history.record(DriftReport(stamp, stamp, envs))
 
 
-def latest(history: Path) -> dict[str, dict[str, Any]]:
-    return json.loads(history.with_name("latest.json").read_text())
+def new_history(tmp_path: Path) -> DriftHistory:
+    return DriftHistory(LocalStore(tmp_path / ".terrane"))
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> Path:
+def history(tmp_path: Path) -> DriftHistory:
     """Three runs: aws-dev in sync, then drifted twice; gcp-dev in sync, then failing."""
-    path = tmp_path / ".terrane" / "drift" / "history.jsonl"
-    record(path, NOW - timedelta(days=2), EnvironmentDrift("aws-dev", "in_sync"), EnvironmentDrift("gcp-dev", "in_sync"))
-    record(path, NOW - timedelta(days=1), DRIFTED, EnvironmentDrift("gcp-dev", "error", error="AccessDenied"))
-    record(path, NOW - timedelta(hours=1), DRIFTED)
-    return path
+    history = new_history(tmp_path)
+    record(history, NOW - timedelta(days=2), EnvironmentDrift("aws-dev", "in_sync"),
+           EnvironmentDrift("gcp-dev", "in_sync"))
+    record(history, NOW - timedelta(days=1), DRIFTED, EnvironmentDrift("gcp-dev", "error", error="AccessDenied"))
+    record(history, NOW - timedelta(hours=1), DRIFTED)
+    return history
 
 
-def three(history: Path) -> list[EnvironmentStatus]:
-    states = latest(history)
+def three(history: DriftHistory) -> list[EnvironmentStatus]:
+    states = history.latest()
     return [status("aws-dev", last_drift=states["aws-dev"]),
             status("azure-dev", "azure", "azure-sandbox", deployed=False),
             status("gcp-dev", "gcp", "gcp-sandbox", last_drift=states["gcp-dev"]),
             status("gcp-prod", "gcp", "gcp-prod")]
 
 
-def page_of(statuses: list[EnvironmentStatus], history: Path, **options: Any) -> Element:
+def page_of(statuses: list[EnvironmentStatus], history: DriftHistory, **options: Any) -> Element:
     return parse(render_html(assemble_page(statuses, history=history, now=NOW, **options)))
 
 
@@ -105,7 +107,7 @@ def cells(row: Element) -> dict[str, str]:
 # --- the DOM contract -------------------------------------------------------------------------------------------
 
 
-def test_the_page_follows_the_dom_contract(history: Path) -> None:
+def test_the_page_follows_the_dom_contract(history: DriftHistory) -> None:
     document = page_of(three(history), history, rules=RULES)
     [html] = document.elements()
     assert html.tag == "html" and html.attrs["lang"] == "en"
@@ -148,7 +150,7 @@ def test_the_page_follows_the_dom_contract(history: Path) -> None:
     assert main.by_id("env-azure-dev").text.count("never deployed") == 1
 
 
-def test_drift_rows_from_a_run_have_values_and_secrets_stay_masked(history: Path) -> None:
+def test_drift_rows_from_a_run_have_values_and_secrets_stay_masked(history: DriftHistory) -> None:
     run = DriftReport("2026-11-24T09:00:00+00:00", "2026-11-24T09:01:00+00:00", (DRIFTED,))
     page = render_html(assemble_page(three(history), history=history, names=["aws-dev"], run=run, now=NOW))
     assert "hunter2-plaintext" not in page and "c2VjcmV0LWNpcGhlcnRleHQ=" not in page
@@ -169,7 +171,7 @@ def test_drift_rows_from_a_run_have_values_and_secrets_stay_masked(history: Path
     assert len(found) == 5
 
 
-def test_without_a_run_drift_shows_the_values_of_the_latest_check(history: Path) -> None:
+def test_without_a_run_drift_shows_the_values_of_the_latest_check(history: DriftHistory) -> None:
     html = render_html(assemble_page(three(history), history=history, now=NOW))
     assert "hunter2-plaintext" not in html and "c2VjcmV0LWNpcGhlcnRleHQ=" not in html
     section = parse(html).by_id("drift-aws-dev")
@@ -187,14 +189,13 @@ def test_without_a_run_drift_shows_the_values_of_the_latest_check(history: Path)
     assert "not their values" not in html
 
 
-def test_without_details_of_the_latest_check_drift_shows_the_paths_the_history_kept(history: Path) -> None:
-    """A project whose last run predates details.json, or whose entry is an older check's: paths, no values."""
-    details = history.with_name("details.json")
-    older = json.loads(details.read_text())
-    older["aws-dev"]["checked_at"] = (NOW - timedelta(days=1)).isoformat(timespec="seconds")
-    details.write_text(json.dumps(older))
-    assert "not their values" in page_of(three(history), history).by_id("drift-aws-dev").one("p", "note").text
-    details.unlink()
+def test_without_details_of_the_latest_check_drift_shows_the_paths_the_history_kept(history: DriftHistory) -> None:
+    """A history moved in from before its values were kept: the latest check's paths, no values."""
+    *_, last = history.store.keys("drift/runs/")
+    run = json.loads(history.store.get(last) or b"")
+    del run["details"]
+    history.store.delete(last)
+    history.store.create(last, json.dumps(run).encode())
     document = page_of(three(history), history)
     section = document.by_id("drift-aws-dev")
     found = {(row.attrs["data-urn"], row.attrs["data-path"]): cells(row)
@@ -208,7 +209,7 @@ def test_without_details_of_the_latest_check_drift_shows_the_paths_the_history_k
     assert "alice" not in render_html(assemble_page(three(history), history=history, now=NOW))
 
 
-def test_ignored_changes_show_reason_and_expiry(history: Path) -> None:
+def test_ignored_changes_show_reason_and_expiry(history: DriftHistory) -> None:
     section = page_of(three(history), history, rules=RULES).by_id("drift-aws-dev")
     table = section.one("table", "ignored")
     found = [cells(row) for row in table.one("tbody").iter("tr")]
@@ -227,7 +228,7 @@ HOSTILE = '<script>alert("x")</script>'
 
 def test_every_value_shows_as_text(tmp_path: Path) -> None:
     name = f"x{HOSTILE}"  # a file name can hold anything; an invalid environment is still listed
-    history = tmp_path / "history.jsonl"
+    history = new_history(tmp_path)
     env = EnvironmentDrift(name, "drifted", resources=(ResourceDrift(
         f"urn:pulumi:x::terrane::aws:s3/bucketV2:BucketV2::{HOSTILE}", "aws:s3/bucketV2:BucketV2", "update",
         (PropertyDrift(f'tags["{HOSTILE}"]', "update", HOSTILE, f"<img src=x onerror=alert(1)>{HOSTILE}"),)),))
@@ -254,7 +255,7 @@ def test_every_value_shows_as_text(tmp_path: Path) -> None:
     assert unquote(href.removeprefix("#")) == section.attrs["id"]
 
 
-def test_the_page_is_self_contained_and_its_script_is_quiet(history: Path) -> None:
+def test_the_page_is_self_contained_and_its_script_is_quiet(history: DriftHistory) -> None:
     html = render_html(assemble_page(three(history), history=history, now=NOW))
     document = parse(html)
     assert document.all("link") == [] and not any("src" in element.attrs for element in document.iter())
@@ -268,7 +269,7 @@ def test_the_page_is_self_contained_and_its_script_is_quiet(history: Path) -> No
 # --- filters and anchors ---------------------------------------------------------------------------------------
 
 
-def test_filters_offer_each_value_present_with_a_label(history: Path) -> None:
+def test_filters_offer_each_value_present_with_a_label(history: DriftHistory) -> None:
     document = page_of(three(history), history)
     form = document.by_id("filters")
     assert form.tag == "form"
@@ -284,7 +285,7 @@ def test_filters_offer_each_value_present_with_a_label(history: Path) -> None:
     assert [value for value, _ in options["filter-state"][1:]] == [state for state in STATES if state != "in_sync"]
 
 
-def test_anchors_are_stable_and_every_link_has_its_target(history: Path) -> None:
+def test_anchors_are_stable_and_every_link_has_its_target(history: DriftHistory) -> None:
     document = page_of(three(history), history)
     ids = [element.attrs["id"] for element in document.iter() if "id" in element.attrs]
     assert len(ids) == len(set(ids))
@@ -296,7 +297,7 @@ def test_anchors_are_stable_and_every_link_has_its_target(history: Path) -> None
     assert sections(alone).keys() == {"drift-aws-dev"} and "drift-aws-dev" in ids
 
 
-def test_the_environments_are_grouped_by_cloud_and_account(history: Path) -> None:
+def test_the_environments_are_grouped_by_cloud_and_account(history: DriftHistory) -> None:
     table = page_of(three(history), history).by_id("environments")
     groups = [(body.one("tr", "group").text, [row.attrs["id"] for row in body.iter("tr", "environment")])
               for body in table.iter("tbody")]
@@ -314,7 +315,7 @@ def marks(figure: Element) -> list[tuple[str, str, str | None]]:
     return sorted(found, key=lambda mark: int(mark[2] or 0))
 
 
-def test_the_timeline_has_a_mark_per_day_in_its_worst_state(history: Path) -> None:
+def test_the_timeline_has_a_mark_per_day_in_its_worst_state(history: DriftHistory) -> None:
     document = page_of(three(history), history)
 
     def day(ago: int) -> str:
@@ -331,25 +332,28 @@ def test_the_timeline_has_a_mark_per_day_in_its_worst_state(history: Path) -> No
         ("drifted", "2"), ("in sync", "1")]
 
 
-def write_runs(path: Path, runs: list[tuple[datetime, dict[str, str]]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as file:
-        for at, states in runs:
-            stamp = at.isoformat(timespec="seconds")
-            file.write(json.dumps({"started_at": stamp, "finished_at": stamp, "environments": [
-                {"environment": name, "status": state} for name, state in states.items()]}) + "\n")
+def write_runs(history: DriftHistory, runs: list[tuple[datetime, dict[str, str]]]) -> None:
+    """Runs as the history keeps its past days: one object a day."""
+    days: dict[str, list[dict[str, Any]]] = {}
+    for at, states in runs:
+        stamp = at.isoformat(timespec="seconds")
+        days.setdefault(stamp[:10], []).append({"started_at": stamp, "finished_at": stamp, "environments": [
+            {"environment": name, "status": state} for name, state in states.items()]})
+    for day, lines in days.items():
+        history.store.create(f"drift/days/{day}.json", json.dumps({"keys": [], "runs": lines}).encode())
 
 
 def test_a_day_takes_its_worst_state_and_a_day_without_runs_breaks_a_mark(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
+    history = new_history(tmp_path)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     write_runs(history, [(start + timedelta(hours=hour), {"a": state}) for hour, state in
                          [(0, "in_sync"), (1, "drifted"), (2, "in_sync"),             # day 0: drifted
                           (24, "drifted"), (30, "error"),                            # day 1: error
                           (48, "in_sync"), (72, "in_sync"),                          # days 2-3: in sync
                           (120, "in_sync")]])                                        # day 5, after a gap
-    history.open("a").write("not json\n{\"finished_at\": \"yesterday\"}\n")
-    [timeline] = timelines(history, ["a"], date(2026, 11, 6)).values()
+    history.store.create("drift/days/2026-11-04.before.json", b"not json")
+    history.store.create("drift/runs/2026-11-05/x.json", b'{"finished_at": "yesterday", "environments": []}')
+    [timeline] = timelines(history.runs(), ["a"], date(2026, 11, 6)).values()
     assert [(mark.start, mark.days, mark.state, mark.label) for mark in timeline.marks] == [
         (0, 1, "drifted", "2026-11-01"), (1, 1, "error", "2026-11-02"),
         (2, 2, "in_sync", "2026-11-03/2026-11-04"), (5, 1, "in_sync", "2026-11-06")]
@@ -358,11 +362,11 @@ def test_a_day_takes_its_worst_state_and_a_day_without_runs_breaks_a_mark(tmp_pa
 
 
 def test_a_state_that_changes_every_day_is_grouped_into_longer_periods(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
+    history = new_history(tmp_path)
     start = datetime(2025, 11, 24, 12, tzinfo=UTC)
     cycle = ("in_sync", "drifted", "error")
     write_runs(history, [(start + timedelta(days=day), {"a": cycle[day % 3], "b": "in_sync"}) for day in range(365)])
-    found = timelines(history, ["a", "b", "c"], date(2026, 11, 24))
+    found = timelines(history.runs(), ["a", "b", "c"], date(2026, 11, 24))
     assert len(found["a"].marks) <= MAX_MARKS and found["a"].period > 1
     assert found["a"].total_runs == 365 and {entry.runs for entry in found["a"].runs} == {121, 122}
     assert [(mark.start, mark.days, mark.state) for mark in found["b"].marks] == [(0, 365, "in_sync")]
@@ -371,7 +375,7 @@ def test_a_state_that_changes_every_day_is_grouped_into_longer_periods(tmp_path:
 
 
 def test_a_page_stays_small_however_long_and_busy_the_history(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
+    history = new_history(tmp_path)
     start = datetime(2025, 11, 24, 12, tzinfo=UTC)
     names = [f"env{index:02d}" for index in range(20)]
     cycle = ("in_sync", "drifted", "error")
@@ -414,7 +418,7 @@ def test_text_and_marks_have_enough_contrast() -> None:
         assert contrast(colours[f"mark-{state}"], colours["head"]) >= 3, state  # graphics: WCAG 1.4.11
 
 
-def test_the_last_update_says_what_it_was_how_it_ended_and_who_ran_it(history: Path) -> None:
+def test_the_last_update_says_what_it_was_how_it_ended_and_who_ran_it(history: DriftHistory) -> None:
     updates = {"aws-dev": UpdateRecord("update", "failed", "Ada <script>"), "gcp-dev": UpdateRecord("destroy",
                                                                                                   "succeeded", None)}
     found = rows(page_of(three(history), history, updates=updates))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from terrane.engine.drift.history import project_history
 from tests.helpers.project import SENTINELS, SampleProject
 from tests.helpers.testcloud import TestCloud
 
@@ -46,8 +47,8 @@ def test_in_sync_twice_without_false_positives(deployed: TestCloud, cli, project
         assert (code, env["status"], env["resources"]) == (0, "in_sync", [])
     # A drift check with an unchanged account rewrites no config; each run is one line of history.
     assert (project.root / "Pulumi.aws-dev.yaml").read_bytes() == stack_file
-    history = (project.root / ".terrane" / "drift" / "history.jsonl").read_text().splitlines()
-    assert [json.loads(line)["environments"][0]["status"] for line in history] == ["in_sync", "in_sync"]
+    runs = project_history(project.root, {}).runs()
+    assert [run["environments"][0]["status"] for run in runs] == ["in_sync", "in_sync"]
 
 
 def test_every_kind_of_drift_in_one_report(deployed: TestCloud, cli, tmp_path: Path) -> None:

@@ -57,4 +57,7 @@ def _covers(state: str, region: str) -> bool:
     return region == state or region.startswith(f"{state}-")
 
 
-STATE_STORE = StateStore(schemes={"gs": AMBIENT, "gcpkms": AMBIENT}, region_of=_state_region, covers=_covers)
+# A fake GCS server (tests): where it listens, and the token Pulumi's gs:// backend then signs in with.
+STATE_STORE = StateStore(schemes={"gs": AMBIENT, "gcpkms": AMBIENT}, region_of=_state_region, covers=_covers,
+                         emulator=frozenset({"STORAGE_EMULATOR_HOST", "GOOGLE_OAUTH_ACCESS_TOKEN"}),
+                         emulator_host="STORAGE_EMULATOR_HOST")

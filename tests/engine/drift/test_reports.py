@@ -6,7 +6,6 @@ import json
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,11 @@ from typing import Any
 import pytest
 
 from terrane.engine.drift import notify as notify_module
-from terrane.engine.drift.history import HISTORY_DAYS, append_history, last_states, latest_details
+from terrane.engine.drift.history import DriftHistory
 from terrane.engine.drift.notify import Notification, notifications, notify
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, PropertyDrift, ResourceDrift, junit, markdown
 from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.store.objects import LocalStore
 from terrane.engine.wire import SECRET_SIG, SIG_KEY
 
 VPC_URN = "urn:pulumi:aws-dev::terrane::terrane:aws:Network$aws:ec2/vpc:Vpc::aws-dev-vpc"
@@ -155,56 +155,29 @@ def _no_waiting_between_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- History ------------------------------------------------------------------------------------
 
-KEEP = 100_000  # days: these runs are dated in the past, and are not meant to expire here
+def _history(tmp_path: Path) -> DriftHistory:
+    return DriftHistory(LocalStore(tmp_path / ".terrane"))
 
 
-def test_the_latest_state_is_read_without_the_history(tmp_path: Path) -> None:
-    history = tmp_path / "drift" / "history.jsonl"
-    append_history(history, report(AWS_DRIFTED, GCP_IN_SYNC), keep_days=KEEP)
-    append_history(history, report(EnvironmentDrift("aws-dev", "in_sync"), finished="2026-03-01T07:01:30+00:00"),
-                   keep_days=KEEP)
-    history.unlink()  # whatever its size, the history is not read
-    states = last_states(history)
-    assert (states["aws-dev"]["status"], states["gcp-dev"]["status"]) == ("in_sync", "in_sync")
-    assert sorted(path.name for path in history.parent.iterdir()) == [".history.lock", "details.json", "latest.json"]
-
-
-def test_runs_older_than_the_policy_leave_the_history_but_not_the_latest_state(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
-    now = datetime.now(UTC)
-    old = report(GCP_IN_SYNC, finished=(now - timedelta(days=HISTORY_DAYS + 2)).isoformat())
-    append_history(history, old)
-    append_history(history, report(AWS_DRIFTED, finished=now.isoformat()))
-    [line] = history.read_text().splitlines()
-    assert json.loads(line)["environments"][0]["environment"] == "aws-dev"
-    assert last_states(history)["gcp-dev"]["status"] == "in_sync"
-
-
-def test_a_history_from_before_latest_json_is_read_line_by_line(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
-    history.write_text(json.dumps({"finished_at": "2026-03-01T06:01:30+00:00", "environments": [
-        {"environment": "aws-dev", "status": "drifted"}]}) + "\n")
-    assert last_states(history)["aws-dev"]["status"] == "drifted"
-
-
-def test_history_appends_one_line_per_run_and_keeps_the_latest_state_per_environment(tmp_path: Path) -> None:
-    history = tmp_path / ".terrane" / "drift" / "history.jsonl"
+def test_each_run_keeps_its_line_and_the_latest_state_per_environment(tmp_path: Path) -> None:
+    history = _history(tmp_path)
     first = report(AWS_DRIFTED, GCP_IN_SYNC, finished="2026-03-01T06:01:30+00:00")
     second = report(EnvironmentDrift("aws-dev", "in_sync"), AZURE_ERROR, finished="2026-03-01T07:01:30+00:00")
 
-    assert last_states(history) == {}
-    append_history(history, first, keep_days=KEEP)
-    append_history(history, second, keep_days=KEEP)
+    assert history.latest() == {}
+    history.record(first)
+    history.record(second)
 
-    lines = history.read_text().splitlines()
-    assert len(lines) == 2
-    run = json.loads(lines[0])
-    assert run["started_at"] == first.started_at and run["finished_at"] == first.finished_at
-    assert run["environments"][0] == {"environment": "aws-dev", "status": "drifted", "error": None, "drifted": 3,
-                                      "ignored": 2, "fingerprint": AWS_DRIFTED.fingerprint}
-    assert not any(value in history.read_text() for value in VALUES)
+    runs = list(history.runs())
+    assert len(runs) == 2
+    assert runs[0] == {"started_at": first.started_at, "finished_at": first.finished_at, "environments": [
+        {"environment": "aws-dev", "status": "drifted", "error": None, "drifted": 3, "ignored": 2,
+         "fingerprint": [*AWS_DRIFTED.fingerprint]},
+        {"environment": "gcp-dev", "status": "in_sync", "error": None, "drifted": 0, "ignored": 1,
+         "fingerprint": [*GCP_IN_SYNC.fingerprint]}]}
+    assert not any(value in json.dumps(runs) for value in VALUES)  # the lines carry paths, never values
 
-    states = last_states(history)
+    states = history.latest()
     assert set(states) == {"aws-dev", "gcp-dev", "azure-dev"}
     assert states["aws-dev"]["status"] == "in_sync"
     assert states["aws-dev"]["checked_at"] == "2026-03-01T07:01:30+00:00"
@@ -221,68 +194,53 @@ WIRE_SECRET = ResourceDrift(SECRET_URN, SECRET.type, "update", (
                   {SIG_KEY: SECRET_SIG, "plaintext": f'"{SENTINEL}"'}),))
 
 
-def test_details_keep_each_environments_latest_values_masked_in_a_private_file(tmp_path: Path) -> None:
-    history = tmp_path / ".terrane" / "drift" / "history.jsonl"
+def test_details_keep_each_environments_latest_values_masked_in_private_files(tmp_path: Path) -> None:
+    history = _history(tmp_path)
     leaky = EnvironmentDrift("aws-dev", "drifted", resources=(VPC, BUCKET, SECRET, WIRE_SECRET), ignored=2)
-    append_history(history, report(leaky, GCP_IN_SYNC, AZURE_ERROR), keep_days=KEEP)
-    details = history.with_name("details.json")
-    assert details.stat().st_mode & 0o777 == 0o600
-    text = details.read_text()
+    history.record(report(leaky, GCP_IN_SYNC, AZURE_ERROR))
+    [run] = (tmp_path / ".terrane" / "drift" / "runs").rglob("*.json")
+    assert run.stat().st_mode & 0o777 == 0o600
+    text = run.read_text()
     assert SENTINEL not in text and SECRET_SIG not in text
-    assert not any(value in history.read_text() + history.with_name("latest.json").read_text() for value in VALUES)
 
-    entries = json.loads(text)
-    # As ``terrane drift --json`` has each environment, plus when it was checked.
-    assert entries["aws-dev"] == {**AWS_DRIFTED.to_dict(), "resources": [
+    found = history.details()
+    # As ``terrane drift --json`` has each environment.
+    assert found["aws-dev"][1].to_dict() == {**AWS_DRIFTED.to_dict(), "resources": [
         *AWS_DRIFTED.to_dict()["resources"],
         {"urn": SECRET_URN, "type": SECRET.type, "change": "update", "properties": [
-            {"path": "credentials", "kind": "update", "expected": {"password": "[secret]"}, "actual": "[secret]"}]}],
-        "checked_at": "2026-03-01T06:01:30+00:00"}
-    assert entries["gcp-dev"]["resources"] == [] and entries["gcp-dev"]["status"] == "in_sync"
-    assert entries["azure-dev"]["status"] == "error"
-    checked_at, aws = latest_details(history)["aws-dev"]
-    assert checked_at == "2026-03-01T06:01:30+00:00" and aws.resources[:3] == AWS_DRIFTED.resources
+            {"path": "credentials", "kind": "update", "expected": {"password": "[secret]"}, "actual": "[secret]"}]}]}
+    assert found["gcp-dev"][1].resources == () and found["gcp-dev"][1].status == "in_sync"
+    assert found["azure-dev"][1].status == "error"
+    assert found["aws-dev"][0] == "2026-03-01T06:01:30+00:00"
 
 
-def test_details_are_merged_per_environment(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
-    append_history(history, report(AWS_DRIFTED, GCP_IN_SYNC), keep_days=KEEP)
+def test_details_are_kept_per_environment(tmp_path: Path) -> None:
+    history = _history(tmp_path)
+    history.record(report(AWS_DRIFTED, GCP_IN_SYNC))
     later = "2026-03-01T07:01:30+00:00"
-    append_history(history, report(EnvironmentDrift("aws-dev", "in_sync"), EnvironmentDrift("gcp-prod", "not_deployed"),
-                                   finished=later), keep_days=KEEP)
-    found = latest_details(history)
+    history.record(report(EnvironmentDrift("aws-dev", "in_sync"), EnvironmentDrift("gcp-prod", "not_deployed"),
+                          finished=later))
+    found = history.details()
     assert set(found) == {"aws-dev", "gcp-dev"}  # not deployed: not checked, no entry
     assert found["aws-dev"] == (later, EnvironmentDrift("aws-dev", "in_sync"))  # found in sync: no resources
     assert found["gcp-dev"] == ("2026-03-01T06:01:30+00:00", GCP_IN_SYNC)  # not checked this run: kept
-    assert not any(value in history.with_name("details.json").read_text() for value in VALUES)  # alice went with it
-    assert last_states(history)["aws-dev"]["checked_at"] == found["aws-dev"][0]  # the same check as latest.json
+    assert history.latest()["aws-dev"]["checked_at"] == found["aws-dev"][0]  # the same check as the latest state
 
 
-def test_unreadable_details_are_left_out(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
-    assert latest_details(history) == {}
-    details = history.with_name("details.json")
-    details.write_text(json.dumps({"aws-dev": {"status": "drifted", "resources": [{"urn": "x"}]}, "gcp-dev": 3,
-                                   "azure-dev": {"status": "in_sync", "resources": []}}))
-    assert set(latest_details(history)) == {"azure-dev"}
-    details.write_text("not json")
-    assert latest_details(history) == {}
-    append_history(history, report(GCP_IN_SYNC), keep_days=KEEP)  # a corrupt file is replaced, not a failure
-    assert set(latest_details(history)) == {"gcp-dev"}
-
-
-def test_history_survives_corrupt_and_truncated_lines(tmp_path: Path) -> None:
-    history = tmp_path / "history.jsonl"
-    append_history(history, report(AWS_DRIFTED), keep_days=KEEP)
-    with history.open("a") as file:
-        file.write("not json\n[1, 2]\n{\"environments\": [{\"status\": \"drifted\"}, 3]}\n")
-        file.write('{"started_at": "2026-03-01T07:00:00+00:00", "environments": [{"environment": "aws-d')  # a crash
-    append_history(history, report(GCP_IN_SYNC), keep_days=KEEP)
-
-    states = last_states(history)
-    assert states["aws-dev"]["status"] == "drifted"
-    assert states["gcp-dev"]["status"] == "in_sync"
-    assert json.loads(history.read_text().splitlines()[-1])["environments"][0]["environment"] == "gcp-dev"
+def test_runs_and_details_that_do_not_read_are_left_out(tmp_path: Path) -> None:
+    history = _history(tmp_path)
+    history.record(report(AWS_DRIFTED))
+    store = history.store
+    store.create("drift/runs/2026-03-01/20260301T070000000000Z-a.json", b"not json")
+    store.create("drift/runs/2026-03-01/20260301T070000000000Z-b.json", b"[1, 2]")
+    store.create("drift/runs/2026-03-01/20260301T070000000000Z-c.json", json.dumps({
+        "finished_at": "2026-03-01T07:00:00+00:00", "environments": [{"status": "drifted"}, 3],
+        "details": {"gcp-dev": {"status": "drifted", "resources": [{"urn": "x"}]}}}).encode())
+    store.create("drift/runs/2026-03-01/20260301T070000000000Z-d.json", b'{"started_at": "2026-03-01T07:00')  # a crash
+    history.record(report(GCP_IN_SYNC, finished="2026-03-01T08:01:30+00:00"))
+    assert {name: entry["status"] for name, entry in history.latest().items()} == {
+        "aws-dev": "drifted", "gcp-dev": "in_sync"}
+    assert set(history.details()) == {"aws-dev", "gcp-dev"}
 
 
 # --- Notifications ------------------------------------------------------------------------------
@@ -298,11 +256,11 @@ AWS_SAME_DRIFT_OTHER_VALUES = EnvironmentDrift("aws-dev", "drifted", ignored=5, 
 
 
 def _previous(tmp_path: Path, *before: EnvironmentDrift) -> dict[str, dict[str, Any]]:
-    """The previous state as the CLI reads it: through the history file."""
-    history = tmp_path / "history.jsonl"
+    """The previous state as the CLI reads it: through the history."""
+    history = _history(tmp_path)
     if before:
-        append_history(history, report(*before), keep_days=KEEP)
-    return last_states(history)
+        history.record(report(*before))
+    return history.told()
 
 
 @pytest.mark.parametrize(("before", "now", "kind"), [
@@ -358,12 +316,12 @@ def test_notification_texts_name_resources_and_paths_never_values(tmp_path: Path
 
 
 def test_the_same_report_twice_notifies_once(tmp_path: Path) -> None:
-    history = tmp_path / ".terrane" / "drift" / "history.jsonl"
+    history = _history(tmp_path)
     run = report(AWS_DRIFTED, GCP_IN_SYNC, AZURE_ERROR)
     seen: list[list[Notification]] = []
     for _ in range(2):
-        previous = last_states(history)
-        append_history(history, run, keep_days=KEEP)
+        previous = history.told()
+        history.record(run)
         seen.append(notifications(run, previous))
 
     assert [(note.environment, note.kind) for note in seen[0]] == [("aws-dev", "new"), ("azure-dev", "failing")]

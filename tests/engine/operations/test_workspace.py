@@ -8,6 +8,7 @@ import stat
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 import yaml
 from pulumi import automation as auto
@@ -193,12 +194,14 @@ def test_config_is_written_only_when_it_differs(current: dict, writes: bool) -> 
 
 def test_a_matching_digest_spares_reading_the_config(sample: SampleProject) -> None:
     project = open_project(sample.root)
+    backend = workspace.backend(project, environ={})
     entries = {key: (value.value, value.secret) for key, value in WANTED.items()}
-    assert workspace.config_digest(project, entries, create=False) is None
-    digest = workspace.config_digest(project, entries, create=True)
+    assert workspace.config_digest(project, backend, entries, create=False) is None
+    digest = workspace.config_digest(project, backend, entries, create=True)
     assert digest and stat.S_IMODE((sample.root / ".terrane" / "config-key").stat().st_mode) == 0o600
-    assert "ext-1" not in digest and workspace.config_digest(project, entries, create=False) == digest
-    assert workspace.config_digest(project, {**entries, "aws:region": ("eu-west-1", False)}, create=False) != digest
+    assert "ext-1" not in digest and workspace.config_digest(project, backend, entries, create=False) == digest
+    other = {**entries, "aws:region": ("eu-west-1", False)}
+    assert workspace.config_digest(project, backend, other, create=False) != digest
 
     # The digest in the file matches: nothing is read or written.
     stack = _Stack(SAME, file={workspace.DIGEST_KEY: digest})
@@ -211,6 +214,26 @@ def test_a_matching_digest_spares_reading_the_config(sample: SampleProject) -> N
     (written,) = stack.written
     assert {key: (value.value, value.secret) for key, value in written.items()} == {
         **entries, workspace.DIGEST_KEY: (digest, False)}
+    # Another machine's digest (a key of its own) over values that hold: the file stays as it is.
+    stack = _Stack(SAME, file={workspace.DIGEST_KEY: "another machine's"})
+    assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is False  # type: ignore[arg-type]
+    assert stack.written == []
+
+
+def test_every_machine_on_a_shared_backend_has_one_config_key(aws: str, tmp_path: Path) -> None:
+    """Two checkouts of a project on one S3 backend compute the same digest: neither rewrites the other's file."""
+    boto3.client("s3", endpoint_url=aws).create_bucket(Bucket="state")
+    url = f"s3://state/team?region=us-east-1&endpoint={aws.removeprefix('http://')}&disableSSL=true&s3ForcePathStyle=true"
+    digests = []
+    for checkout in ("a", "b"):
+        root = tmp_path / checkout
+        root.mkdir()
+        (root / "Pulumi.yaml").write_text("name: terrane\nruntime: python\n")
+        project = Project(root)
+        backend = workspace.backend(project, environ={"TERRANE_BACKEND_URL": url, "PULUMI_CONFIG_PASSPHRASE": "x"})
+        digests.append(workspace.config_digest(project, backend, {"aws:region": ("us-east-1", False)}, create=True))
+        assert not (root / ".terrane" / "config-key").exists()  # in the bucket, not on the machine
+    assert digests[0] is not None and digests[0] == digests[1]
 
 
 def test_reading_the_backend_sees_no_accounts_credentials(sample: SampleProject) -> None:
@@ -253,7 +276,7 @@ def test_a_new_stack_gets_an_incarnation_and_keeps_it_until_renewed(on_real_cli:
     # Opening the stack again and setting the account's config leave it alone; the digest ignores it.
     stack = open_stack(create=True)
     entries = {key: (value.value, value.secret) for key, value in WANTED.items()}
-    digest = workspace.config_digest(on_real_cli, entries, create=True)
+    digest = workspace.config_digest(on_real_cli, workspace.backend(on_real_cli, environ={}), entries, create=True)
     assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is True
     assert _incarnation(on_real_cli) == first
 
