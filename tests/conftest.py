@@ -14,6 +14,7 @@ import pytest
 
 from terrane.engine.cli import main
 from tests.helpers import emulators, floors, real_cli, real_kubernetes
+from tests.helpers import webhook as webhooks
 from tests.helpers.project import Result, SampleProject
 from tests.standin import StandIn, standin_for
 
@@ -48,6 +49,13 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, webhooks.Hooks]]:
+    """A chat webhook on 127.0.0.1: its URL, and what it received."""
+    with webhooks.serving() as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

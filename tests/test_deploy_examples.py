@@ -7,6 +7,7 @@ import shlex
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def fake_terrane(directory: Path, exit_code: int) -> Path:
     """A ``terrane`` that records its arguments, writes the reports it is asked for and exits ``exit_code``."""
     script = directory / "terrane"
     script.write_text(f"""#!/bin/sh
-printf '%s\\n' "$@" > "{directory}/argv"
+printf '%s\\n' "$@" -- >> "{directory}/argv"
 while [ $# -gt 0 ]; do
   case "$1" in
     --markdown|--junit) echo report > "$2"; shift ;;
@@ -96,10 +97,11 @@ def test_manifests_have_what_the_api_requires(path: Path) -> None:
     mounts = {mount["mountPath"]: volumes[mount["name"]] for mount in drift["volumeMounts"]}
     assert "emptyDir" in mounts["/tmp"]
     assert env["HOME"]["value"] in mounts and "emptyDir" in mounts[env["HOME"]["value"]]
-    # The history --notify compares with survives the pod.
-    history = mounts[f"{env['TERRANE_PROJECT']['value']}/.terrane/drift"]
+    # What outlives the pod is on a claim: the history --notify compares with (the CronJob's, on a volume), or
+    # the page of every shard (the Indexed Job's, whose history is in the backend).
+    kept = "/work/page" if path == INDEXED else f"{env['TERRANE_PROJECT']['value']}/.terrane/drift"
     claims = {doc["metadata"]["name"] for doc in docs if doc["kind"] == "PersistentVolumeClaim"}
-    assert history["persistentVolumeClaim"]["claimName"] in claims
+    assert mounts[kept]["persistentVolumeClaim"]["claimName"] in claims
     # Every $(VAR) Kubernetes expands is defined in the container's env.
     expanded = " ".join([*drift.get("args", []), *(m.get("subPathExpr", "") for m in drift["volumeMounts"])])
     assert set(re.findall(r"\$\((\w+)\)", expanded)) <= set(env)
@@ -128,14 +130,14 @@ def test_indexed_job_shards_match_its_completions() -> None:
     [drift] = job["template"]["spec"]["containers"]
     shell, flag, script = drift["command"]
     assert (shell, flag) == ("/bin/sh", "-c")
-    assert script.startswith("exec terrane drift "), "exec: terrane's exit code is the pod's"
+    assert script.startswith("terrane drift ") and 'exit "$code"' in script, "the check's exit code is the pod's"
     [shards] = re.findall(r'--shard "\$\{JOB_COMPLETION_INDEX\}/(\d+)"', script)
     assert job["completions"] == job["parallelism"] == int(shards)
     # A shard that finds drift must not stop the others, as a Job-wide backoffLimit would.
     assert job["backoffLimitPerIndex"] == 0
     assert "backoffLimit" not in job
-    history = next(m for m in drift["volumeMounts"] if m["mountPath"].endswith("/.terrane/drift"))
-    assert "$(SHARD_INDEX)" in history["subPathExpr"]
+    # One page for every shard, from the history they share in the backend.
+    assert "terrane report --html /work/page/report.html" in script
 
 
 def test_indexed_job_command_runs_the_shard_of_its_index(tmp_path: Path) -> None:
@@ -143,10 +145,31 @@ def test_indexed_job_command_runs_the_shard_of_its_index(tmp_path: Path) -> None
     fake_terrane(tmp_path, exit_code=2)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "JOB_COMPLETION_INDEX": "3", "TERRANE_DRIFT_WEBHOOK": "https://hook"}
     completed = subprocess.run(drift["command"], env=env, capture_output=True, text=True, check=False)
-    assert completed.returncode == 2
-    argv = (tmp_path / "argv").read_text().split("\n")
-    assert argv[argv.index("--shard") + 1] == "3/4"
-    assert argv[argv.index("--notify") + 1] == "https://hook"
+    assert completed.returncode == 2  # the check's, not the page's
+    check, page = [call.split("\n") for call in (tmp_path / "argv").read_text().split("--\n") if call]
+    assert check[check.index("--shard") + 1] == "3/4"
+    assert check[check.index("--notify") + 1] == "https://hook"
+    assert page[:2] == ["report", "--html"]
+
+
+def test_indexed_job_passes_sigterm_on_to_the_check(tmp_path: Path) -> None:
+    """Evicted, the pod's shell gets SIGTERM: terrane gets it too (to cancel cleanly), and the shell waits for it."""
+    [drift] = only(load_all(INDEXED), "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    (tmp_path / "terrane").write_text(f"""#!/bin/sh
+[ "$1" = report ] && exit 0
+trap 'echo cancelled > "{tmp_path}/cancelled"; exit 1' TERM
+echo started > "{tmp_path}/started"
+while :; do sleep 0.1; done
+""")
+    (tmp_path / "terrane").chmod(0o755)
+    shell = subprocess.Popen(drift["command"], env={"PATH": f"{tmp_path}:/usr/bin:/bin", "JOB_COMPLETION_INDEX": "0"})
+    for _ in range(100):
+        if (tmp_path / "started").exists():
+            break
+        time.sleep(0.05)
+    shell.terminate()
+    assert shell.wait(10) == 1  # terrane's own exit code after cancelling
+    assert (tmp_path / "cancelled").exists()
 
 
 # --- GitHub Actions -------------------------------------------------------------------------------

@@ -8,9 +8,6 @@ among several, ignore rules that expire, shards, notifications and calls observe
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.etree import ElementTree
 
@@ -81,42 +78,6 @@ def test_shards_partition_the_environments(deployed: StandIn, cli) -> None:
     assert sorted(seen) == ["aws-dev", "azure-dev", "gcp-dev"]
     assert cli("drift", "--shard", "3/3").code == 3
     assert cli("drift", "--notify", "file:///etc/passwd").code == 3
-
-
-class _Hooks:
-    """What the webhook received; it answers ``failing`` with HTTP ``status`` ``failures`` times first."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.attempts = 0
-        self.failures = 0
-        self.status = 503
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, _Hooks]]:
-    hooks = _Hooks()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            hooks.attempts += 1
-            if hooks.failures:
-                hooks.failures -= 1
-                self.send_response(hooks.status)
-            else:
-                hooks.bodies.append(body)
-                self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/T0KEN", hooks
-    server.shutdown()
 
 
 def test_notifications_only_when_the_drift_state_changes(deployed: StandIn, cli, webhook) -> None:

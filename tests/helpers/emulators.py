@@ -39,7 +39,7 @@ def find_or_install() -> Path | str:
     """The emulators' root (holding ``bin/``), or why there is none."""
     if os.environ.get(ROOT_ENV):
         root = Path(os.environ[ROOT_ENV])
-        missing = [name for name in ("azurite", "fake-gcs-server") if not (root / "bin" / name).exists()]
+        missing = [name for name in ("azurite-blob", "fake-gcs-server") if not (root / "bin" / name).exists()]
         return f"{ROOT_ENV}={root} has no bin/{missing[0]}" if missing else root
     if shutil.which("go") and shutil.which("npm"):
         print(f"terrane tests: {INSTALL.relative_to(REPO)} (cached after the first install)", file=sys.stderr,
@@ -93,7 +93,7 @@ def start_azurite(root: Path, directory: Path) -> Emulator:
     port = _free_port()
     log = directory / "azurite.log"
     process = subprocess.Popen(
-        [str(root / "bin" / "azurite"), "blob", "--blobHost", "127.0.0.1", "--blobPort", str(port),
+        [str(root / "bin" / "azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", str(port),
          "--location", str(directory), "--skipApiVersionCheck", "--loose", "--silent"],
         stdout=log.open("wb"), stderr=subprocess.STDOUT,
         env={**os.environ, "AZURITE_ACCOUNTS": f"{AZURE_ACCOUNT}:{AZURE_KEY}"})
