@@ -6,6 +6,7 @@ What they build on lives in ``tests.helpers``; tests import from there, never fr
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return SLOW_FIRST.index(top) if top in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)  # stable: within a rank, the files and their tests keep their order
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker per core, and one more. Most of the slow tests wait on a real CLI, API server or
+    browser for much of their time, which the extra worker fills (two cores here: 8 min 40 s with three
+    workers, against 9 min 44 s with two)."""
+    return (os.cpu_count() or 1) + 1
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.helpers.testcloud import TestCloud
 
 PROGRAM = "tests.helpers.behaviours:program"
 # Examples of the property test: each is an up and a drift check of a new stack on the real CLI.
-EXAMPLES = examples(ci=25, locally=6)
+EXAMPLES = examples(ci=25, locally=3)
 _STACKS = itertools.count()
 
 DOCUMENT = {"zone": "a", "spec": {"nodes": {"min": 1, "max": 3}, "labels": {"team": "x", "kubernetes.io/role": "in"}},

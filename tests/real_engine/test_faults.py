@@ -105,16 +105,16 @@ def test_a_state_gone_is_missing_not_undeployed(project: SampleProject, cloud: T
     assert cli("drift", "aws-dev").code == 0
 
 
-@pytest.mark.parametrize("snapshot", [b'[["aws-dev", "in_sync"]]', b'{"folded": [], "latest": {"aws-dev": 2}}',
-                                      b'{"folded": ["x"], "lat'], ids=["a list", "wrong types", "cut short"])
-def test_a_malformed_drift_snapshot_is_passed_over(project: SampleProject, cloud: TestCloud, cli,
-                                                   snapshot: bytes) -> None:
+def test_malformed_drift_snapshots_are_passed_over(project: SampleProject, cloud: TestCloud, cli) -> None:
     assert cli("up", "aws-dev", "--yes").code == 0
     cloud.delete("aws-dev", "bucket")
     assert cli("drift", "aws-dev").code == 2
-    newest = project.root / ".terrane" / "drift" / "snapshots" / "99991231T000000000000Z-bad.json"
-    newest.parent.mkdir(exist_ok=True)
-    newest.write_bytes(snapshot)
+    snapshots = project.root / ".terrane" / "drift" / "snapshots"
+    snapshots.mkdir(exist_ok=True)
+    # The newest three: a list, entries of the wrong types, and one cut short.
+    for day, snapshot in enumerate((b'[["aws-dev", "in_sync"]]', b'{"folded": [], "latest": {"aws-dev": 2}}',
+                                    b'{"folded": ["x"], "lat'), start=1):
+        (snapshots / f"9999123{day}T000000000000Z-bad.json").write_bytes(snapshot)
 
     code, rows = _json(cli, "status")
     assert code == 0 and rows["aws-dev"]["last_drift"]["status"] == "drifted"
