@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from terrane.engine.drift.detect import drifted_resources
 from terrane.engine.drift.report import PropertyDrift, ResourceDrift
 from tests import recorded
+from tests.helpers.ci import examples
 from tests.helpers.mutations import Mutated, mutated
 
 URN = "urn:pulumi:aws-dev::terrane::pulumi-python:dynamic:Resource::thing"
@@ -43,7 +44,7 @@ def _found(old: dict[str, Any], new: dict[str, Any], **diff: Any) -> ResourceDri
     return resource
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=300, locally=100), deadline=None)
 @given(mutated())
 def test_outputs_only_reads_report_exactly_the_mutations(example: Mutated) -> None:
     # A provider whose read returns outputs only: the inputs stay as applied.
@@ -52,7 +53,7 @@ def test_outputs_only_reads_report_exactly_the_mutations(example: Mutated) -> No
     assert resource.reason is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(ci=300, locally=100), deadline=None)
 @given(mutated())
 def test_reads_of_inputs_and_outputs_report_each_mutation_once(example: Mutated) -> None:
     resource = _found(_state(example.before, example.before), _state(example.after, example.after))
