@@ -269,10 +269,13 @@ class Engine:
 
         return status(self._driver)
 
-    def last_updates(self, names: Sequence[str]) -> dict[str, UpdateRecord]:
-        """The newest update of each deployed environment of ``names``: its kind, result and who ran it, where the
-        stack's history says (one Pulumi CLI call per environment, a few at a time)."""
-        return self._driver.last_updates(names)
+    def last_updates(self, names: Sequence[str], *,
+                     listed: Mapping[str, str] | None = None) -> dict[str, UpdateRecord]:
+        """The newest update of each deployed environment of ``names``: its kind, result and who ran it, from
+        terrane's record of it in the shared store where that is the update that last wrote the state (``listed``:
+        when each state was last written, as ``status`` has it), else from the stack's history (one Pulumi CLI
+        call per environment, a few at a time)."""
+        return self._driver.last_updates(names, listed=listed)
 
     def report(self, *names: str, all: bool = False, html: Path) -> PageWritten:
         """Write the environments page of ``names`` (every environment when none is named) to ``html``.

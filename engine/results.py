@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from terrane.engine.errors import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from terrane.engine.accounts.registry import AccountSummary, RegistrySummary
     from terrane.engine.adopt.mapping import Unmatched
@@ -95,7 +95,8 @@ class StatusSource(Protocol):
 
     def status(self) -> list[EnvironmentStatus]: ...
 
-    def last_updates(self, names: Sequence[str]) -> dict[str, UpdateRecord]: ...
+    def last_updates(self, names: Sequence[str], *,
+                     listed: Mapping[str, str] | None = None) -> dict[str, UpdateRecord]: ...
 
 
 @dataclass(frozen=True)

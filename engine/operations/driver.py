@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from terrane.engine import clouds
@@ -42,16 +42,20 @@ from terrane.engine.operations.protocol import (
     PlannedStep,
     ProtocolError,
     ResourceEvent,
+    Result,
     Setting,
     StackOutput,
+    Update,
     message_from_json,
     to_json,
 )
 from terrane.engine.operations.pulumi_logs import cap as cap_pulumi_logs
 from terrane.engine.project import Project
 from terrane.engine.store import imports as adopt_imports
-from terrane.engine.store import locks
+from terrane.engine.store import locks, updates
+from terrane.engine.store.backends import open_store
 from terrane.engine.store.environ import base_environment
+from terrane.engine.store.objects import StoreError
 from terrane.engine.store.paths import STATE_DIR
 from terrane.stacks.spec.environments import Environment
 
@@ -235,17 +239,16 @@ class Driver:
         for each of ``names`` whose state does not read or is missing, a summary with its error (``inventory``)."""
         return inventory.stacks(pulumi_cli.locate(), self.project, workspace.backend(self.project, create=False), names)
 
-    def last_updates(self, names: Sequence[str], parallel: int = 4) -> dict[str, pulumi_cli.UpdateRecord]:
-        """The newest update of each of ``names``' stacks (what it was, how it ended, who ran it where the history
-        says): one ``pulumi stack history`` each, ``parallel`` at a time; a stack whose history cannot say is left out.
-        """
+    def last_updates(self, names: Sequence[str], parallel: int = 4, *,
+                     listed: Mapping[str, str] | None = None) -> dict[str, pulumi_cli.UpdateRecord]:
+        """The newest update of each of ``names``' stacks (``inventory.last_updates``); ``listed``: when each state
+        was last written, else one ``pulumi stack ls`` says."""
         backend = workspace.backend(self.project, create=False)
         if backend.holds_no_stack or not names:
             return {}
-        cli, env = pulumi_cli.locate(), workspace.backend_environment(backend)
-        with ThreadPoolExecutor(max_workers=parallel) as pool:
-            found = pool.map(lambda name: pulumi_cli.last_update(cli, self.project.root, env, name), names)
-            return {name: record for name, record in zip(names, found, strict=True) if record is not None}
+        if listed is None:
+            listed = {name: stack.last_update for name, stack in self.stacks(names).items() if stack.last_update}
+        return inventory.last_updates(pulumi_cli.locate(), self.project, backend, names, listed, parallel)
 
     def _config(self, operation: Operation, env: Environment) -> _Config:
         """The account's provider config, ``{key: (value, secret)}``, with its references resolved; {} if not needed."""
@@ -350,7 +353,18 @@ class Driver:
             detail = "".join(stderr).strip().splitlines()
             return OperationResult(name, job.operation, "failed", duration=duration,
                                    error=f"the worker stopped unexpectedly: {detail[-1] if detail else process.returncode}")
+        if isinstance(outcome, Result) and outcome.update:
+            self._record_update(name, outcome.update)
         return _result(name, job.operation, outcome, duration)
+
+    def _record_update(self, name: str, update: Update) -> None:
+        """Keep the update in the shared store, for the page; one that cannot be kept is asked of Pulumi later."""
+        try:
+            updates.record(open_store(self.project.root, workspace.backend(self.project, create=False).url), name,
+                           asdict(update))
+        except StoreError as exc:
+            self.on_progress(Progress(name, "warning", message=f"the update is not recorded in the shared store "
+                                                               f"({exc}); the page will ask Pulumi's history"))
 
     def _listen(self, name: str, lines: Iterable[str]) -> Outcome | None:
         """The worker's outcome, its progress passed on as it comes; None if it ended without one.

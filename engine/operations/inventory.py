@@ -18,6 +18,9 @@ from terrane.engine.operations import pulumi_cli, pulumi_logs, workspace
 from terrane.engine.operations.pulumi_cli import StackSummary
 from terrane.engine.operations.state_files import StackFiles, local_directory
 from terrane.engine.project import Project
+from terrane.engine.store import updates
+from terrane.engine.store.backends import open_store
+from terrane.engine.store.objects import StoreError
 
 _PARALLEL_READS = 4
 
@@ -87,3 +90,26 @@ def _located(project: Project, backend: workspace.Backend, summary: StackSummary
 def _files(project: Project, backend_url: str, name: str) -> StackFiles | None:
     root = local_directory(backend_url)
     return StackFiles(root, project.pulumi_project, name) if root else None
+
+
+def last_updates(cli: pulumi_cli.PulumiCli, project: Project, backend: workspace.Backend, names: Sequence[str],
+                 listed: Mapping[str, str], parallel: int) -> dict[str, pulumi_cli.UpdateRecord]:
+    """The newest update of each of ``names``' stacks (what it was, how it ended, who ran it where the history
+    says): terrane's record of it in the shared store, read with one listing, where that record is the update
+    that last wrote the state (``listed``: when each was last written); else one ``pulumi stack history``
+    each, ``parallel`` at a time. A stack whose history cannot say is left out."""
+    try:
+        recorded = updates.newest(open_store(project.root, backend.url), names)
+    except StoreError:
+        recorded = {}
+    found = {name: pulumi_cli.UpdateRecord(kind=record["kind"], result=record["result"], by=record.get("by"),
+                                           started=record.get("started"))
+             for name, record in recorded.items() if name in listed and updates.matches(record, listed[name])}
+    asked = [name for name in names if name not in found]
+    env = workspace.backend_environment(backend)
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for name, record in zip(asked, pool.map(lambda name: pulumi_cli.last_update(cli, project.root, env, name),
+                                                asked), strict=True):
+            if record is not None:
+                found[name] = record
+    return {name: found[name] for name in names if name in found}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
@@ -182,6 +183,32 @@ class PlannedStep:
 
 
 @dataclass(frozen=True)
+class Update:
+    """The update an up, refresh or destroy made, as its stack's history records it (Pulumi's update summary)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
+    kind: str
+    result: str
+    by: str | None = None
+    """The git author of the checkout that ran it, as Pulumi records it; None when not in git."""
+    started: str | None = None
+    finished: str | None = None
+
+    @classmethod
+    def of(cls, summary: Any) -> Update:
+        """What Pulumi's update summary (``UpResult.summary``: its history's newest entry) says of the update."""
+        environment = summary.environment or {}
+
+        def iso(moment: datetime | None) -> str | None:  # the summary's times are naive, in UTC
+            return moment.replace(tzinfo=UTC).isoformat() if moment else None
+
+        return cls(kind=str(summary.kind), result=str(summary.result),
+                   by=environment.get("git.author") or environment.get("git.committer"),
+                   started=iso(summary.start_time), finished=iso(summary.end_time))
+
+
+@dataclass(frozen=True)
 class Result:
     """The operation succeeded: what it changed, would change, found drifted, or the stack's outputs."""
 
@@ -196,6 +223,8 @@ class Result:
     """The operation's own time, without the worker's start; None: the driver measures it."""
     deployed: bool = True
     """False: the environment has no stack, so a drift check found nothing to check."""
+    update: Update | None = None
+    """The update it made (up, refresh, destroy), for the shared store's record of it."""
     type: Literal["result"] = "result"
 
 

@@ -41,6 +41,7 @@ from terrane.engine.operations.protocol import (
     ResourceEvent,
     Result,
     StackOutput,
+    Update,
     job_from_json,
     to_json,
 )
@@ -155,7 +156,8 @@ def _run(job: Job, emit: Emit) -> Result:
     if job.operation == "refresh":
         done = stack.refresh(on_event=progress, clear_pending_creates=job.options.clear_pending_creates,
                              run_program=True)
-        return Result(changes=dict(done.summary.resource_changes or {}), duration=_since(started))
+        return Result(changes=dict(done.summary.resource_changes or {}), duration=_since(started),
+                      update=Update.of(done.summary))
     return _destroy(stack, progress, started)
 
 
@@ -199,7 +201,7 @@ def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: fl
     if job.imports:
         adopt_imports.clear(project.root, job.environment)
     return Result(changes=dict(done.summary.resource_changes or {}), outputs=_outputs(done.outputs),
-                  duration=_since(started))
+                  duration=_since(started), update=Update.of(done.summary))
 
 
 def _destroy(stack: Any, progress: _Progress, started: float) -> Result:
@@ -210,7 +212,8 @@ def _destroy(stack: Any, progress: _Progress, started: float) -> Result:
     # Its program's steps (each resource registered as it is, a provider brought to the current
     # config) come before the deletes, and are gone with them: what a destroy did is what it deleted.
     changes = {op: count for op, count in (done.summary.resource_changes or {}).items() if op == "delete"}
-    return Result(changes=changes, duration=_since(started))
+    return Result(changes=changes, duration=_since(started), update=Update.of(done.summary))
+
 
 
 def _since(started: float) -> float:

@@ -10,10 +10,11 @@ environment's latest check. Where that file has no entry for the latest check
 (a project whose last run predates it), the page shows the resources and
 property paths the history's fingerprint keeps, and says that their values are
 not recorded. Last update is what ``terrane status`` reads in one backend call
-(when the state was last written, how many resources it holds) and, from each
-stack's history (one Pulumi process per deployed environment, a few at a
-time), what its newest update was, how it ended and who ran it where the
-history says.
+(when the state was last written, how many resources it holds) and what its
+newest update was, how it ended and who ran it: terrane's record of the
+update in the shared store, read with one listing, where that update last
+wrote the state; else the stack's history (one Pulumi process per such
+environment, a few at a time).
 """
 
 from __future__ import annotations
@@ -136,10 +137,11 @@ def build_page(engine: StatusSource, names: Sequence[str] = (), *, run: DriftRep
         engine.project.environment_file(name)  # raises for an unknown environment
     statuses = engine.status()
     chosen = list(dict.fromkeys(names)) or [row.environment for row in statuses]
-    deployed = [row.environment for row in statuses if row.environment in chosen and row.last_update]
+    written = {row.environment: str(row.last_update["time"]) for row in statuses
+               if row.environment in chosen and row.last_update}
     return assemble_page(statuses, history=project_history(engine.project.root),
                          rules={name: _rules(engine, name) for name in chosen}, names=chosen, run=run, now=now,
-                         updates=engine.last_updates(deployed))
+                         updates=engine.last_updates(list(written), listed=written))
 
 
 def assemble_page(statuses: Sequence[EnvironmentStatus], *, history: DriftHistory,

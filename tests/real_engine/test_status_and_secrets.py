@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from terrane.engine.store.backends import open_store
+from tests.helpers.dom import parse
 from tests.helpers.project import SENTINELS, SampleProject
 from tests.helpers.testcloud import TestCloud
 
@@ -92,3 +94,22 @@ def test_no_secret_in_any_output_report_or_file(project: SampleProject, cloud: T
         assert not any(secret in text for text in said), secret
         leaked = [path for path in files if secret.encode() in path.read_bytes()]
         assert leaked == [], secret
+
+
+def test_the_page_reads_last_updates_from_the_store_and_asks_pulumi_only_for_the_rest(
+        project: SampleProject, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """terrane's record of each update it made is read with one listing; a stack whose newest update it did not
+    record (made by something else) is asked of its Pulumi history, as before."""
+    for name in ("aws-dev", "gcp-dev"):
+        assert cli("up", name, "--yes").code == 0
+    store = open_store(project.root, None)
+    for key in list(store.keys("updates/gcp-dev/")):
+        store.delete(key)
+    started = _processes_started(monkeypatch)
+    assert cli("report", "--html", tmp_path / "page.html").code == 0
+    histories = [argv for argv in started if argv[1:3] == ["stack", "history"]]
+    assert [argv[argv.index("--stack") + 1] for argv in histories] == ["gcp-dev"]
+    document = parse((tmp_path / "page.html").read_text())
+    # Both say what the last update was, the same way: one from the store, one from Pulumi's history.
+    said = {name: document.by_id(f"env-{name}").all("td")[3].one("span", "muted").text for name in ("aws-dev", "gcp-dev")}
+    assert said["aws-dev"].startswith("update succeeded") and said["aws-dev"] == said["gcp-dev"]
