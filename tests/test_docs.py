@@ -41,8 +41,8 @@ README = REPO / "README.md"
 PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
 README_LINE_BUDGET = 80
 
-PLAN_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q --no-compile -e . && .venv/bin/terrane plan aws-dev"
-TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q --no-compile -e '.[test]' && .venv/bin/pytest -q"
+PLAN_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/terrane plan aws-dev"
+TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/pytest -q"
 
 # Examples that need a cloud account or the Pulumi CLI, by page: shown, never run.
 NO_RUN = {
