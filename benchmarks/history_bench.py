@@ -8,8 +8,8 @@ environment in ten drifted), each the way ``terrane drift`` records it (with
 its snapshots, days and expiry), and then times:
 
 - reading the latest states (``DriftHistory.latest``, what ``status`` does)
-  after the year, against the same after one run: the ratio is the target (no
-  slower than an empty history);
+  after the whole history, against the same after its first day: the ratio is
+  the target (no slower however old the history);
 - reading every run kept (``DriftHistory.runs``, what the page's timelines read);
 - recording one more run.
 
@@ -52,8 +52,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         clock = Clock(datetime.now(UTC) - timedelta(days=args.days))
-        empty = DriftHistory(LocalStore(Path(scratch) / "empty"), now=clock)
-        empty.record(_run(clock.now, args.envs))
+        day = DriftHistory(LocalStore(Path(scratch) / "day"), now=clock)
+        for hour in range(24):
+            day.record(_run(clock.now + timedelta(hours=hour), args.envs))
         full = DriftHistory(LocalStore(Path(scratch) / "full"), now=clock)
         started = time.monotonic()
         for _ in range(args.days * 24):
@@ -68,13 +69,13 @@ def main() -> None:
         began = time.monotonic()
         full.record(_run(clock.now, args.envs))
         recorded = time.monotonic() - began
-        read_empty = _median(empty.latest, args.runs)
+        read_day = _median(day.latest, args.runs)
         read_full = _median(full.latest, args.runs)
         every_run = _median(lambda: sum(1 for _ in full.runs()), 1)
         print(f"recording one more run: {recorded * 1000:.0f} ms")
-        print(f"latest states, after one run:      {read_empty * 1000:8.2f} ms")
-        print(f"latest states, after a year:       {read_full * 1000:8.2f} ms   "
-              f"{read_full / read_empty:.2f}x the first (target: no slower, 1.00x within noise)")
+        print(f"latest states, after a day:        {read_day * 1000:8.2f} ms")
+        print(f"latest states, after {args.days} days:{'':<{max(0, 8 - len(str(args.days)))}}{read_full * 1000:8.2f} ms   "
+              f"{read_full / read_day:.2f}x the first day (target: no slower, 1.00x within noise)")
         print(f"every run kept (the timelines):    {every_run * 1000:8.0f} ms")
 
 

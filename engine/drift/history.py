@@ -200,7 +200,7 @@ class DriftHistory:
             self._create(SNAPSHOTS, fold.to_json())
         settled, stood = self._snapshot(f"{SNAPSHOTS}{self.now() - RUNS_KEPT:%Y%m%dT%H%M%S%fZ}")
         if settled:
-            self._fold_days(stood.folded & fold.folded)
+            self._fold_days(fold.folded, stood.folded)
             for key in self.store.keys(SNAPSHOTS):
                 if key < settled:
                     self.store.delete(key)
@@ -209,21 +209,23 @@ class DriftHistory:
             if key < cutoff:
                 self.store.delete(key)
 
-    def _fold_days(self, folded: set[str]) -> None:
-        """Each day before today as one object, once a snapshot that has stood an hour holds its runs (``folded``,
-        those still there); then they go."""
+    def _fold_days(self, present: set[str], settled: set[str]) -> None:
+        """Each day before today as one object, once a snapshot that has stood an hour holds all its runs that are
+        ``present`` (``settled``); then they go."""
         today = f"{RUNS}{self.now():%Y-%m-%d}/"
         by_day: dict[str, list[str]] = {}
-        for key in folded:
+        for key in present:
             if key < today:
                 by_day.setdefault(key[len(RUNS):len(RUNS) + 10], []).append(key)
         for day, keys in sorted(by_day.items()):
+            if not settled.issuperset(keys):
+                continue  # the day's last runs are not in a settled snapshot yet: a later run folds it whole
             runs = [_run_line(run) for _, run in self._read(sorted(keys))]
             try:
                 self.store.create(f"{DAYS}{day}.json", _dumps({"keys": sorted(keys), "runs": runs}))
             except Conflict:  # folded before: what that object holds goes, the rest (written late) stays
                 stored = _loads(self.store.get(f"{DAYS}{day}.json"))
-                keys = [key for key in stored.get("keys", ()) if key in folded] if isinstance(stored, dict) else []
+                keys = [key for key in stored.get("keys", ()) if key in present] if isinstance(stored, dict) else []
             for key in keys:
                 self.store.delete(key)
 
