@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from terrane.engine.drift.properties import value_at
 from terrane.engine.drift.report import DriftReport, EnvironmentDrift, ResourceDrift
 from terrane.engine.store.backends import open_store
 from terrane.engine.store.locks import Lock
-from terrane.engine.store.objects import Conflict, LocalStore, ObjectStore
+from terrane.engine.store.objects import Conflict, LocalStore, ObjectStore, create_new
 from terrane.engine.store.paths import BACKEND_ENV
 
 HISTORY_DAYS = 90
@@ -130,7 +129,7 @@ class DriftHistory:
                                "details": {env.environment: _detail(env) for env in checked}}
         if told:
             run["told"] = dict(told)
-        self._create(RUNS + f"{self.now():%Y-%m-%d}/", _dumps(run))
+        create_new(self.store, RUNS + f"{self.now():%Y-%m-%d}/", _dumps(run), self.now())
         self._tidy()
 
     def latest(self) -> dict[str, dict[str, Any]]:
@@ -176,16 +175,6 @@ class DriftHistory:
         for _, run in self._read([key for key in self.store.keys(RUNS) if key not in folded]):
             yield _run_line(run)
 
-    def _create(self, prefix: str, data: bytes) -> str:
-        """A new object under ``prefix``, named by the time and a random token (so, in the order written)."""
-        while True:
-            key = f"{prefix}{self.now():%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}.json"
-            try:
-                self.store.create(key, data)
-                return key
-            except Conflict:
-                continue  # the same microsecond and token: draw another
-
     def _snapshot(self, before: str) -> tuple[str, Fold]:
         """The newest snapshot written before the key ``before`` that reads, with its key; else an empty fold."""
         for key in reversed(list(self.store.keys(SNAPSHOTS))):
@@ -197,7 +186,7 @@ class DriftHistory:
         """A new snapshot once enough runs are beyond the newest; past days folded into one object; old ones gone."""
         fold, pending = self.fold()
         if pending >= SNAPSHOT_AFTER:
-            self._create(SNAPSHOTS, fold.to_json())
+            create_new(self.store, SNAPSHOTS, fold.to_json(), self.now())
         settled, stood = self._snapshot(f"{SNAPSHOTS}{self.now() - RUNS_KEPT:%Y%m%dT%H%M%S%fZ}")
         if settled:
             self._fold_days(fold.folded, stood.folded)
@@ -322,9 +311,9 @@ def _move_in_legacy(store: LocalStore, history: DriftHistory) -> None:
         for run in _legacy_runs(directory / LEGACY[0]):
             days.setdefault(str(run["finished_at"])[:10], []).append(run)
             fold.add(f"{RUNS}0000-before/{len(fold.folded):09d}", run)
-        fold.latest.update(_valid_entries(_loads(_read_bytes(directory / LEGACY[1]))))
-        fold.details.update(_dicts(_loads(_read_bytes(directory / LEGACY[2]))))
-        fold.told = _dicts(_loads(_read_bytes(directory / LEGACY[3])))
+        fold.latest.update(_valid_entries(_loads(store.get(f"drift/{LEGACY[1]}"))))
+        fold.details.update(_dicts(_loads(store.get(f"drift/{LEGACY[2]}"))))
+        fold.told = _dicts(_loads(store.get(f"drift/{LEGACY[3]}")))
         for day, runs in days.items():
             try:
                 store.create(f"{DAYS}{day}.before.json", _dumps({"keys": [], "runs": runs}))
@@ -342,10 +331,3 @@ def _legacy_runs(path: Path) -> Iterator[dict[str, Any]]:
             run = _loads(line.encode())
             if isinstance(run, dict) and isinstance(run.get("finished_at"), str):
                 yield run
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None

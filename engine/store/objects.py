@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -102,3 +103,15 @@ def prefixed(path: str) -> str:
     """The key prefix of terrane's shared files under a backend URL's path (``/team`` -> ``team/.terrane/``)."""
     prefix = path.strip("/")
     return f"{prefix}/{STATE_DIR}/" if prefix else f"{STATE_DIR}/"
+
+
+def create_new(store: ObjectStore, prefix: str, data: bytes, now: datetime) -> str:
+    """A new object under ``prefix``, named by ``now`` and a random token, so keys sort in the order written;
+    returns its key."""
+    while True:
+        key = f"{prefix}{now:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}.json"
+        try:
+            store.create(key, data)
+            return key
+        except Conflict:
+            continue  # the same microsecond and token: draw another

@@ -11,13 +11,12 @@ is asked as before.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from terrane.engine.store.objects import Conflict, ObjectStore
+from terrane.engine.store.objects import ObjectStore, create_new
 
 PREFIX = "updates/"
 FIELDS = ("kind", "result", "by", "started", "finished")
@@ -27,14 +26,8 @@ the checkout that ran it (as Pulumi's history has it), and when it started and e
 
 def record(store: ObjectStore, environment: str, update: Mapping[str, Any]) -> None:
     """Keep ``update`` as the environment's newest; the ones before it go."""
-    now = datetime.now(UTC)
-    while True:
-        key = f"{PREFIX}{environment}/{now:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}.json"
-        try:
-            store.create(key, json.dumps({name: update.get(name) for name in FIELDS}).encode())
-            break
-        except Conflict:
-            continue
+    key = create_new(store, f"{PREFIX}{environment}/", json.dumps({name: update.get(name) for name in FIELDS}).encode(),
+                     datetime.now(UTC))
     for older in store.keys(f"{PREFIX}{environment}/"):
         if older < key:
             store.delete(older)
