@@ -81,9 +81,16 @@ __all__ = [
 
 class Engine:
     def __init__(self, project_dir: str | os.PathLike[str] | None = None, *, on_progress: OnProgress | None = None,
-                 program: str = programs.DEFAULT):
+                 program: str = programs.DEFAULT, start_workers: bool = False):
         """``program`` names the factory of each environment's program (``package.module:factory``);
-        ``on_progress`` receives the progress of every call that is given none of its own."""
+        ``on_progress`` receives the progress of every call that is given none of its own. ``start_workers``
+        starts, before anything else, the process the next run forks its workers from, so that its imports
+        overlap this process's own: for a caller about to run stacks, as the CLI is."""
+        if start_workers:
+            from terrane.engine.operations import forkserver
+            from terrane.engine.store.environ import base_environment
+
+            forkserver.start_early(base_environment())
         from terrane.engine.project import open_project
 
         self.project = open_project(project_dir)

@@ -35,7 +35,7 @@ def adopt(ctx: click.Context, name: str, tfstate: Path | None, ids: Path | None,
     """
     from terrane.engine.cli.progress import ProgressView
 
-    engine = context.engine(ctx)
+    engine = context.engine(ctx, runs_stacks=True)
     with ProgressView("preview") as view:
         adopted = engine.adopt(name, tfstate=tfstate, ids=ids, on_progress=view)
     if as_json:

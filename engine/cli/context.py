@@ -19,9 +19,10 @@ class Globals:
     program: str
 
 
-def engine(ctx: click.Context) -> Engine:
+def engine(ctx: click.Context, *, runs_stacks: bool = False) -> Engine:
+    """The engine of the project the options name; ``runs_stacks``: the command runs workers, start them now."""
     from terrane.engine.api import Engine
 
     options = ctx.find_object(Globals)
     assert options is not None, "the terrane group sets its global options before any command runs"
-    return Engine(options.project_dir, program=options.program)
+    return Engine(options.project_dir, program=options.program, start_workers=runs_stacks)

@@ -56,7 +56,7 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
             if remediate:
                 view.start(remediate)
 
-        outcome = context.engine(ctx).drift_job(
+        outcome = context.engine(ctx, runs_stacks=True).drift_job(
             *names, all=all_, parallel=parallel, shard=shard, notify=notify, remediate=remediate,
             markdown=markdown, junit=junit, html=html, on_progress=view, on_checked=checked)
     if outcome.remediation:

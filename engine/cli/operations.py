@@ -89,7 +89,7 @@ def destroy(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: in
 @click.pass_context
 def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) -> None:
     """Print ENV's stack outputs; secrets show as [secret]."""
-    values = {key: value.shown(show_secrets) for key, value in context.engine(ctx).outputs(name).items()}
+    values = {key: value.shown(show_secrets) for key, value in context.engine(ctx, runs_stacks=True).outputs(name).items()}
     if as_json:
         output.print_json(values)
         return
@@ -105,7 +105,7 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
     """Run ``operation``; with ``confirm``, first show its preview and ask, as ``pulumi up`` does."""
     from terrane.engine.cli.progress import ProgressView, changes, summary
 
-    engine = context.engine(ctx)
+    engine = context.engine(ctx, runs_stacks=True)
     if confirm:
         if not sys.stdin.isatty():
             raise InvalidInputError(f"{operation} changes infrastructure: pass --yes to run it without a terminal")

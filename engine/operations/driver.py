@@ -389,9 +389,9 @@ class Driver:
     @contextmanager
     def _fork_server(self, cli: pulumi_cli.PulumiCli) -> Iterator[None]:
         """The fork server the run's workers are forked from, while the run lasts."""
-        self._forkserver = ForkServer(self.project.root, base_environment(),
-                                      (*forkserver.PRELOAD, programs.module_of(self.program)),
-                                      str(cli.root) if cli.root else None)
+        self._forkserver = forkserver.take(base_environment())
+        self._forkserver.preload(self.project.root, (programs.module_of(self.program),),
+                                 str(cli.root) if cli.root else None)
         try:
             yield
         finally:

@@ -10,17 +10,26 @@ reaches it only through the driver) and the driver's pipes as stdin, stdout
 and stderr. Everything else a worker does is what ``python -m terrane.engine.operations.worker``
 does, including cancelling when its stdin closes because the driver is gone.
 
-The driver talks to the server over a ``SOCK_SEQPACKET`` socket, in the messages of
-``engine.operations.protocol``: a ``Preload``, then a ``Fork`` per worker, the worker's
-pipes passed beside it as file descriptors. Each worker has a
+The server imports what every worker needs (``PRELOAD``) as soon as it starts.
+The driver talks to it over a ``SOCK_SEQPACKET`` socket, in the messages of
+``engine.operations.protocol``: a ``Preload`` (the project, its program's module
+and the CLI), then a ``Fork`` per worker, the worker's pipes passed beside it as
+file descriptors. Each worker has a
 status pipe too: the worker writes its pid there once it is in its own
 session, and the server its exit status when it ends. The server is
 single-threaded (forking a threaded process is unsafe) and exits when the
 driver's end of the socket closes.
+
+A caller about to run stacks, the CLI, may ``start_early``: the server the
+next run takes then imports while the caller does its own imports and checks
+its input, rather than after. That is why this module imports the protocol,
+and so terrane's spec models, only where it is used: starting a server must
+cost the caller nothing but a ``fork`` and ``exec``.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import os
@@ -38,13 +47,13 @@ from typing import IO, Self
 
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.operations.programs import search_project
-from terrane.engine.operations.protocol import Fork, Preload, fork_from_json, preload_from_json, to_json
 
 START_METHOD_ENV = "TERRANE_START_METHOD"
 START_METHODS = ("forkserver", "spawn")
 """How workers start: forked from the fork server (the default), or each a new interpreter."""
 
-# What every worker imports before it runs anything: the Automation API and terrane's engine.
+# What every worker imports before it runs anything, and the server as it starts: the Automation API and terrane's
+# engine. The program's module comes with the ``Preload``: it is the project's code, run only once the input holds.
 PRELOAD = ("pulumi.automation", "terrane.engine.operations.worker", "terrane.engine.project", "terrane.engine.operations.workspace",
            "terrane.engine.operations.programs", "terrane.engine.drift.detect", "terrane.engine.clouds")
 _MESSAGE_LIMIT = 1 << 20
@@ -70,24 +79,32 @@ def spawn_worker(env: Mapping[str, str], cwd: Path) -> subprocess.Popen[str]:
 
 
 class ForkServer:
-    """The driver's handle on a fork server: ``spawn`` starts a worker."""
+    """The driver's handle on a fork server: ``preload`` once, then ``spawn`` starts a worker."""
 
-    def __init__(self, cwd: Path, environ: Mapping[str, str], preload: Iterable[str], pulumi_root: str | None) -> None:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = dict(environ)
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self._process = subprocess.Popen(
                 [sys.executable, "-P", "-m", "terrane.engine.operations.forkserver", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), env=dict(environ), cwd=cwd,
+                pass_fds=(theirs.fileno(),), env=self.environ,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 # Its own session: a Ctrl-C at the terminal is the driver's to pass on, not the server's.
                 start_new_session=True,
             )
-        self._socket.send(to_json(Preload(tuple(dict.fromkeys(preload)), pulumi_root)).encode())
         self._lock = threading.Lock()
         self._forked = False
 
+    def preload(self, project_root: Path, modules: Iterable[str], pulumi_root: str | None) -> None:
+        """What the server imports beside ``PRELOAD`` (from ``project_root``), and the CLI it asks ``pulumi version``."""
+        from terrane.engine.operations.protocol import Preload, to_json
+
+        self._socket.send(to_json(Preload(tuple(dict.fromkeys(modules)), pulumi_root, str(project_root))).encode())
+
     def spawn(self, environ: Mapping[str, str], cwd: Path) -> Forked:
         """A worker with exactly ``environ``, in ``cwd``, its stdin, stdout and stderr pipes to this process."""
+        from terrane.engine.operations.protocol import Fork, to_json
+
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
@@ -155,12 +172,59 @@ class Forked:
         self.wait()
 
 
+_early: ForkServer | None = None
+_early_lock = threading.Lock()
+
+
+def start_early(environ: Mapping[str, str]) -> None:
+    """Start the fork server the next run in this process takes (``take``), unless workers are spawned.
+
+    One not taken is stopped when the process exits.
+    """
+    global _early
+    with suppress(InvalidInputError), _early_lock:  # a start method that is wrong: the run says so
+        if _early is None and start_method() == "forkserver":
+            _early = ForkServer(environ)
+
+
+def take(environ: Mapping[str, str]) -> ForkServer:
+    """The server ``start_early`` started, if it has exactly ``environ``; else a new one."""
+    server = _take_early()
+    if server is not None and server.environ == dict(environ):
+        return server
+    if server is not None:
+        server.close()
+    return ForkServer(environ)
+
+
+@atexit.register
+def _stop_early() -> None:
+    if (server := _take_early()) is not None:
+        server.close()
+
+
+def _take_early() -> ForkServer | None:
+    global _early
+    with _early_lock:
+        server, _early = _early, None
+    return server
+
+
 def serve(control: socket.socket) -> None:
     """Preload, then fork a worker per message until the driver closes its end."""
-    request = preload_from_json(control.recv(_MESSAGE_LIMIT))
-    search_project(os.getcwd())
-    for name in request.modules:
+    for name in PRELOAD:
         # A module that fails to import here fails in the worker too, which reports it.
+        with suppress(Exception):
+            importlib.import_module(name)
+    message = control.recv(_MESSAGE_LIMIT)
+    if not message:  # started early, and the run never came
+        return
+    from terrane.engine.operations.protocol import fork_from_json, preload_from_json
+
+    request = preload_from_json(message)
+    os.chdir(request.project_root)  # where the program is imported from, as a spawned worker would
+    search_project(request.project_root)
+    for name in request.modules:
         with suppress(Exception):
             importlib.import_module(name)
     with suppress(Exception):

@@ -245,13 +245,15 @@ Message = ResourceEvent | Diagnostic | Result | Failure
 
 @dataclass(frozen=True)
 class Preload:
-    """The driver's first message to a fork server: what it imports once for every worker, and which CLI it asks
-    ``pulumi version`` once (``engine.operations.forkserver``)."""
+    """The driver's first message to a fork server: what it imports once for every worker beside what it imports
+    as it starts, from which project, and which CLI it asks ``pulumi version`` once (``engine.operations.forkserver``).
+    """
 
     __pydantic_config__: ClassVar[ConfigDict] = _STRICT
 
     modules: tuple[str, ...]
     pulumi_root: str | None
+    project_root: str
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from terrane.engine.operations import programs
-from terrane.engine.operations.forkserver import PRELOAD, ForkServer
+from terrane.engine.operations import forkserver, programs
+from terrane.engine.operations.forkserver import ForkServer
 from terrane.engine.operations.protocol import Failure, Job, message_from_json, to_json
 from tests.helpers.processes import parents
 
@@ -19,7 +22,8 @@ AMBIENT_SECRET = "operator-ambient-secret-5c1d"
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ForkServer]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AMBIENT_SECRET)
-    started = ForkServer(tmp_path, {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}, PRELOAD, None)
+    started = ForkServer({"PATH": os.environ["PATH"], "HOME": str(tmp_path)})
+    started.preload(tmp_path, (), None)
     yield started
     started.close()
 
@@ -71,3 +75,50 @@ def test_a_closed_server_starts_no_worker_and_exits(server: ForkServer, tmp_path
     assert server._process.poll() is not None
     with pytest.raises(OSError):
         server.spawn({"PATH": os.environ["PATH"]}, tmp_path)
+
+
+def test_the_run_takes_the_server_started_early_for_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TERRANE_START_METHOD", raising=False)
+    environ = {"PATH": os.environ["PATH"]}
+    forkserver.start_early(environ)
+    early = forkserver._early
+    assert early is not None
+    taken = forkserver.take(environ)
+    try:
+        assert taken is early and forkserver._early is None
+    finally:
+        taken.close()
+
+
+def test_a_server_started_early_for_another_environment_is_stopped_and_a_new_one_started(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TERRANE_START_METHOD", raising=False)
+    forkserver.start_early({"PATH": os.environ["PATH"], "TERRANE_MARK": "before"})
+    early = forkserver._early
+    assert early is not None
+    taken = forkserver.take({"PATH": os.environ["PATH"]})
+    try:
+        assert taken is not early and early._process.poll() is not None
+    finally:
+        taken.close()
+
+
+def test_no_server_is_started_early_when_workers_are_spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERRANE_START_METHOD", "spawn")
+    forkserver.start_early({"PATH": os.environ["PATH"]})
+    assert forkserver._early is None
+
+
+@pytest.mark.parametrize("wait", [0, 3], ids=["while-importing", "imported"])
+def test_a_server_started_early_and_never_taken_ends_with_its_process_and_says_nothing(wait: int) -> None:
+    """A command that stops at bad input started one: it must not outlive it, nor print on its stderr."""
+    script = (f"import os, sys, time; from terrane.engine.operations import forkserver; "
+              f"forkserver.start_early(dict(os.environ)); print(forkserver._early._process.pid, flush=True); "
+              f"time.sleep({wait})")
+    ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    pid = int(ended.stdout)
+    assert ended.stderr == ""
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]:
+        assert time.monotonic() < deadline, "the fork server outlived the process that started it"
+        time.sleep(0.05)

@@ -93,7 +93,7 @@ def test_every_message_reads_back_as_it_was_sent(message: Any) -> None:
     assert message_from_json(line) == message
 
 
-@given(st.builds(Preload, _tuples(texts), st.none() | texts), st.builds(Fork, st.dictionaries(texts, texts), texts))
+@given(st.builds(Preload, _tuples(texts), st.none() | texts, texts), st.builds(Fork, st.dictionaries(texts, texts), texts))
 def test_what_a_fork_server_is_told_reads_back_as_it_was_sent(preload: Preload, fork: Fork) -> None:
     assert preload_from_json(to_json(preload).encode()) == preload
     assert fork_from_json(to_json(fork).encode()) == fork
