@@ -212,10 +212,7 @@ def _take_early() -> ForkServer | None:
 
 def serve(control: socket.socket) -> None:
     """Preload, then fork a worker per message until the driver closes its end."""
-    for name in PRELOAD:
-        # A module that fails to import here fails in the worker too, which reports it.
-        with suppress(Exception):
-            importlib.import_module(name)
+    _import_each(PRELOAD)
     message = control.recv(_MESSAGE_LIMIT)
     if not message:  # started early, and the run never came
         return
@@ -224,9 +221,7 @@ def serve(control: socket.socket) -> None:
     request = preload_from_json(message)
     os.chdir(request.project_root)  # where the program is imported from, as a spawned worker would
     search_project(request.project_root)
-    for name in request.modules:
-        with suppress(Exception):
-            importlib.import_module(name)
+    _import_each(request.modules)
     with suppress(Exception):
         from terrane.engine.operations.workspace import pulumi_command
 
@@ -255,6 +250,13 @@ def serve(control: socket.socket) -> None:
             else:
                 os.read(wake_r, 512)
                 _reap(statuses)
+
+
+def _import_each(names: Iterable[str]) -> None:
+    for name in names:
+        # A module that fails to import here fails in the worker too, which reports it.
+        with suppress(Exception):
+            importlib.import_module(name)
 
 
 def _reap(statuses: dict[int, int]) -> None:
