@@ -25,7 +25,7 @@ import pytest
 
 from terrane.engine.store.azblob import azblob_store
 from tests.helpers.project import REPO
-from tests.helpers.real_cli import one_build_at_a_time
+from tests.helpers.real_cli import run_tool
 
 ROOT_ENV = "TERRANE_EMULATORS_ROOT"
 INSTALL = REPO / "tools" / "emulators" / "install"
@@ -44,8 +44,7 @@ def find_or_install() -> Path | str:
     if shutil.which("go") and shutil.which("npm"):
         print(f"terrane tests: {INSTALL.relative_to(REPO)} (cached after the first install)", file=sys.stderr,
               flush=True)
-        with one_build_at_a_time():
-            done = subprocess.run([str(INSTALL)], check=False, stdout=subprocess.PIPE, text=True)
+        done = run_tool(INSTALL)
         if done.returncode == 0:
             return Path(done.stdout.strip().splitlines()[-1])
         return f"{INSTALL.relative_to(REPO)} failed with exit code {done.returncode}"

@@ -32,8 +32,7 @@ def find_or_build() -> Path | str:
         return root if (root / "bin" / "pulumi").is_file() else f"{ROOT_ENV}={root} has no bin/pulumi"
     if shutil.which("go"):
         print(f"terrane tests: {BUILD.relative_to(REPO)} (cached after the first build)", file=sys.stderr, flush=True)
-        with one_build_at_a_time():
-            built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
+        built = run_tool(BUILD)
         if built.returncode == 0:
             return Path(built.stdout.strip().splitlines()[-1])
         return f"{BUILD.relative_to(REPO)} failed with exit code {built.returncode}"
@@ -41,6 +40,18 @@ def find_or_build() -> Path | str:
     if found:
         return Path(found).resolve().parent.parent
     return f"needs the real Pulumi CLI: install Go and run {BUILD.relative_to(REPO)}, or set {ROOT_ENV}"
+
+
+# The environment this test process started with. A tool's cache is the machine's (under HOME): a test that gave
+# itself a HOME of its own, and first needed a tool, would otherwise build it again inside its temporary directory.
+_STARTED_WITH = dict(os.environ)
+
+
+def run_tool(script: Path) -> subprocess.CompletedProcess[str]:
+    """A ``tools/*/build`` or ``install``, with the environment the tests started with; other test processes
+    (xdist's workers, other runs) wait, then find it done. Its last line on stdout is the root it made."""
+    with one_build_at_a_time():
+        return subprocess.run([str(script)], check=False, stdout=subprocess.PIPE, text=True, env=_STARTED_WITH)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from tests.helpers.real_cli import one_build_at_a_time
+from tests.helpers.real_cli import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "tools" / "kubernetes" / "build"
@@ -45,8 +45,7 @@ def find_or_build() -> Path | str:
     if not shutil.which("go"):
         return f"needs a real kube-apiserver and pulumi-kubernetes provider: install Go and run {BUILD.relative_to(REPO)}"
     print(f"terrane tests: {BUILD.relative_to(REPO)} (cached after the first build)", file=sys.stderr, flush=True)
-    with one_build_at_a_time():
-        built = subprocess.run([str(BUILD)], check=False, stdout=subprocess.PIPE, text=True)
+    built = run_tool(BUILD)
     if built.returncode != 0:
         return f"{BUILD.relative_to(REPO)} failed with exit code {built.returncode}"
     return Path(built.stdout.strip().splitlines()[-1])
