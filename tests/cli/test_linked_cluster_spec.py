@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.helpers.project import REPO, SampleProject
+from tests.helpers.project import REPO, SampleProject, copy_tracked
 
 ENV = "environments/local.yaml"
 
@@ -18,7 +17,7 @@ ENV = "environments/local.yaml"
 @pytest.fixture
 def linked(tmp_path: Path) -> Path:
     root = tmp_path / "project"
-    shutil.copytree(REPO / "examples" / "local-cluster", root)
+    copy_tracked(REPO / "examples" / "local-cluster", root)
     return root
 
 

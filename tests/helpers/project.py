@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +13,30 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def tracked(root: Path, *patterns: str) -> list[Path]:
+    """The files under ``root`` that git tracks (those matching ``patterns``, if given), relative to it.
+
+    Never what a user's own runs leave in the checkout: the README's flows write
+    ``.terrane/`` and ``Pulumi.<env>.yaml`` into the projects they run, and a
+    user may add an environment of their own.
+    """
+    listed = subprocess.run(["git", "ls-files", "-z", "--", *(patterns or ["."])], cwd=root, capture_output=True,
+                            check=True).stdout.decode()
+    return [Path(name) for name in listed.split("\0") if name]
+
+
+def copy_tracked(source: Path, target: Path) -> Path:
+    """A copy of ``source`` at ``target``, of the files git tracks and nothing else."""
+    for relative in tracked(source):
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / relative, target / relative)
+    return target
+
+
 SAMPLE_ENVIRONMENTS = tuple(
-    (root, path.stem)
-    for root in (REPO, *sorted(pulumi_yaml.parent for pulumi_yaml in (REPO / "examples").glob("*/Pulumi.yaml")))
-    for path in sorted((root / "environments").glob("*.yaml"))
+    (REPO / path.parent.parent, path.stem) for path in tracked(REPO, "environments/*.yaml", "examples/*/environments/*.yaml")
 )
 """Every sample environment, as (its project's root, its name): the repository's and each example's."""
 
@@ -38,9 +59,9 @@ class SampleProject:
     @classmethod
     def copy_to(cls, root: Path) -> SampleProject:
         root.mkdir()
-        for name in ("Pulumi.yaml", "accounts.yaml"):
-            shutil.copy(REPO / name, root / name)
-        shutil.copytree(REPO / "environments", root / "environments")
+        for relative in tracked(REPO, "Pulumi.yaml", "accounts.yaml", "environments"):
+            (root / relative).parent.mkdir(exist_ok=True)
+            shutil.copy(REPO / relative, root / relative)
         return cls(root)
 
     def env_path(self, name: str) -> Path:

@@ -11,13 +11,12 @@ pulumi-kubernetes provider, found on PATH.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.project import REPO
+from tests.helpers.project import REPO, copy_tracked
 from tests.helpers.real_kubernetes import ApiServer, Clusters
 
 EXAMPLE = REPO / "examples" / "local-cluster"
@@ -58,7 +57,7 @@ def project(pulumi_root: Path, kubernetes_root: Path, home: Path, tmp_path: Path
             monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the example project, the current one for ``terrane``, with the real CLI and provider."""
     root = tmp_path / "project"
-    shutil.copytree(EXAMPLE, root)
+    copy_tracked(EXAMPLE, root)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TERRANE_PULUMI_ROOT", str(pulumi_root))
     monkeypatch.setenv("PATH", f"{kubernetes_root / 'bin'}{os.pathsep}{os.environ['PATH']}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from terrane.engine.accounts.secrets import Secret
 from terrane.engine.clouds import provider_config
 from terrane.engine.operations.workspace import allowed_environment, backend, open_stack
 from terrane.engine.project import open_project
+from tests.helpers.project import SampleProject
 from tests.helpers.testcloud import TestCloud, cloud_of, program
 from tests.recorded import HERE
 
@@ -36,11 +36,7 @@ def main() -> None:
     root = Path(os.environ["TERRANE_PULUMI_ROOT"])
     cli = subprocess.run([root / "bin" / "pulumi", "version"], capture_output=True, text=True, check=True).stdout.strip()
     with tempfile.TemporaryDirectory() as scratch:
-        project_dir = Path(scratch) / "project"
-        project_dir.mkdir()
-        for name in ("Pulumi.yaml", "accounts.yaml"):
-            shutil.copy(REPO / name, project_dir / name)
-        shutil.copytree(REPO / "environments", project_dir / "environments")
+        project_dir = SampleProject.copy_to(Path(scratch) / "project").root
         os.environ.update({"TERRANE_AWS_EXTERNAL_ID": EXTERNAL_ID, "PULUMI_HOME": f"{scratch}/home",
                            "PULUMI_SKIP_UPDATE_CHECK": "true", "PYTHONPATH": str(REPO)})
         os.chdir(project_dir)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from terrane.engine.errors import ExitCode, InvalidInputError
 from terrane.engine.offline.render import SECRET, UNKNOWN, Plan, plan
 from terrane.engine.project import open_project
 from terrane.engine.tfstate import StateResource, read_state
-from tests.helpers.project import REPO
+from tests.helpers.project import REPO, copy_tracked
 
 FIXTURES = REPO / "tests" / "fixtures" / "tfstate"
 SUB = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-azure-dev"
@@ -33,7 +32,7 @@ def plans() -> dict[str, Plan]:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     """examples/local-cluster: environment ``local`` on a linked cluster (``cloud: kubernetes``), no kubeconfig read."""
     root = tmp_path_factory.mktemp("local") / "project"
-    shutil.copytree(REPO / "examples" / "local-cluster", root)
+    copy_tracked(REPO / "examples" / "local-cluster", root)
     return plan(open_project(root), "local")
 
 
