@@ -1,10 +1,14 @@
 """A plan as a reviewer reads it: each component, its resources, and the settings worth checking.
 
-Settings are chosen by property name, at any depth of a resource's inputs, never
-per resource type: a resource of any provider shows its address ranges, zones,
-machine types and node counts, Kubernetes versions, endpoint access, encryption,
-retention, deletion protection and tags. Values are the plan's own, so secrets
-are already ``[secret]``; ``flow`` writes one as YAML on a single line.
+Settings are chosen two ways. First by resource type (``BY_TYPE``): who is given
+access (who becomes cluster admin, who a role or an IAM grant is for), traffic
+rules (security groups, network security groups, network policies), where routes
+send traffic and what flow logs record; these show even when empty, since an
+empty rule list is itself what a reviewer checks. Then by property name, at any
+depth of any resource's inputs (``REVIEWED``): address ranges, zones, machine
+types and node counts, Kubernetes versions, endpoint access, encryption,
+retention, deletion protection, roles and tags. Values are the plan's own, so
+secrets are already ``[secret]``; ``flow`` writes one as YAML on a single line.
 """
 
 from __future__ import annotations
@@ -60,6 +64,61 @@ Each is matched against a property's path with list indices left out
 (``scalingConfig.minSize``, ``agentPoolProfiles.vmSize``); the first that
 matches shows the property whole, and nothing under it is matched again.
 """
+
+
+_ABSENT: Any = object()
+
+
+def _shown(*paths: str) -> dict[str, Any]:
+    """Properties shown when the plan sets them (even to an empty value); left out when absent."""
+    return dict.fromkeys(paths, _ABSENT)
+
+
+_IAM_MEMBER = _shown("member", "role")
+
+BY_TYPE: Mapping[str, Mapping[str, Any]] = {
+    # Who becomes cluster admin. EKS: the access entry's principal, with the policy associated to it (the cluster's
+    # accessConfig says whether its creator is admin as well). AKS: Entra ID groups (aadProfile) and role
+    # assignments; local accounts off. GKE gives Kubernetes access by project IAM, which terrane does not grant:
+    # its plan holds only the IAM members below, and no client certificate (masterAuth).
+    "aws:eks/accessEntry:AccessEntry": _shown("principalArn", "type", "kubernetesGroups"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _shown("principalArn", "policyArn", "accessScope"),
+    "aws:eks/cluster:Cluster": _shown("accessConfig"),
+    "azure-native:containerservice:ManagedCluster": _shown(
+        "aadProfile", "enableRBAC", "networkProfile.networkPolicy", "networkProfile.outboundType"),
+    "gcp:container/cluster:Cluster": _shown("masterAuth", "datapathProvider"),
+    # Who else is given what: whom a role trusts, whom a role assignment or an IAM grant is for.
+    "aws:iam/role:Role": _shown("assumeRolePolicy"),
+    "azure-native:authorization:RoleAssignment": _shown("principalId", "principalType", "roleDefinitionId", "scope"),
+    "azure-native:managedidentity:FederatedIdentityCredential": _shown("subject", "issuer"),
+    "gcp:projects/iAMMember:IAMMember": _IAM_MEMBER,
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _IAM_MEMBER,
+    "gcp:secretmanager/secretIamMember:SecretIamMember": _IAM_MEMBER,
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _IAM_MEMBER,
+    # Traffic rules: an empty list is a rule too (the default security group admits nothing).
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _shown("ingress", "egress"),
+    "azure-native:network:NetworkSecurityGroup": {"securityRules": []},  # absent: Azure's default rules only
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": _shown(
+        "spec.podSelector", "spec.policyTypes", "spec.ingress", "spec.egress"),
+    "aws:eks/addon:Addon": _shown("addonName", "configurationValues"),
+    # Where traffic goes: each route's destination and target, a subnet's way out, the NAT's.
+    "aws:ec2/route:Route": _shown(
+        "destinationCidrBlock", "destinationIpv6CidrBlock", "gatewayId", "natGatewayId", "transitGatewayId",
+        "vpcPeeringConnectionId", "vpcEndpointId", "networkInterfaceId", "egressOnlyGatewayId"),
+    "azure-native:network:Subnet": _shown("defaultOutboundAccess", "natGateway", "routeTable", "networkSecurityGroup"),
+    "azure-native:network:NatGateway": _shown("publicIpAddresses"),
+    "gcp:compute/network:Network": _shown("autoCreateSubnetworks", "routingMode", "deleteDefaultRoutesOnCreate"),
+    "gcp:compute/router:Router": _shown("network"),
+    "gcp:compute/routerNat:RouterNat": _shown(
+        "router", "natIpAllocateOption", "sourceSubnetworkIpRangesToNat", "subnetworks", "logConfig"),
+    # What flow logs record, and where.
+    "aws:ec2/flowLog:FlowLog": _shown("trafficType", "logDestinationType", "logDestination",
+                                      "maxAggregationInterval"),
+    "azure-native:network:FlowLog": _shown("enabled", "targetResourceId", "format", "storageId"),
+    "gcp:compute/subnetwork:Subnetwork": _shown("privateIpGoogleAccess", "logConfig"),
+}
+"""What a reviewer checks on each resource of a type, first and in this order, by path in its inputs (dots
+between keys). Each maps to what its absence means: ``_ABSENT`` leaves it out, any other value is shown."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +186,7 @@ def review(plan: Plan) -> Review:
         return parent
 
     def shown(resource: RenderedResource) -> ReviewedResource:
-        return ReviewedResource(resource.name, resource.type, settings(resource.inputs, plan.region),
+        return ReviewedResource(resource.name, resource.type, settings(resource.type, resource.inputs, plan.region),
                                 resource.import_id)
 
     stack = next(resource for resource in plan.resources if resource.type == STACK_TYPE)
@@ -164,14 +223,35 @@ def review(plan: Plan) -> Review:
     )
 
 
-def settings(inputs: Mapping[str, Any], region: str | None) -> tuple[Setting, ...]:
-    """The ``REVIEWED`` settings among ``inputs``, leaving out empty ones and locations that are ``region``."""
+def settings(type_: str, inputs: Mapping[str, Any], region: str | None) -> tuple[Setting, ...]:
+    """The ``BY_TYPE`` settings of a resource of ``type_``, then the ``REVIEWED`` ones among ``inputs``, leaving
+    out empty ones and locations that are ``region``."""
+    chosen = BY_TYPE.get(type_, {})
+    first = tuple(Setting(path, _document(value)) for path, absent in chosen.items()
+                  if (value := _at(inputs, path, absent)) is not _ABSENT and value is not None)
+    return first + _by_name(inputs, region, skip=set(chosen))
+
+
+def _at(inputs: Mapping[str, Any], path: str, absent: Any) -> Any:
+    """The value at ``path`` (keys between dots), or ``absent``."""
+    value: Any = inputs
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or key not in value:
+            return absent
+        value = value[key]
+    return value
+
+
+def _by_name(inputs: Mapping[str, Any], region: str | None, *, skip: set[str]) -> tuple[Setting, ...]:
+    """The ``REVIEWED`` settings among ``inputs``, but for those at a path in ``skip`` (shown already)."""
     found: list[tuple[int, str, Any]] = []
 
     def visit(value: Any, path: str, names: str) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 child, child_names = (f"{path}.{key}", f"{names}.{key}") if path else (key, key)
+                if child in skip:
+                    continue
                 rank = next((rank for rank, pattern in enumerate(REVIEWED) if pattern.search(child_names)), None)
                 if rank is None:
                     visit(item, child, child_names)
