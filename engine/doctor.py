@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from terrane.engine import clouds
+from terrane.engine import markdown as md
 from terrane.engine.accounts.secrets import resolve
 from terrane.engine.errors import TerraneError
 from terrane.engine.operations import pulumi_cli, pulumi_logs, state_files, workspace
@@ -116,7 +117,7 @@ def _pulumi_logs() -> Check:
     where = pulumi_logs.directory()
     files, total = pulumi_logs.usage(where)
     size = state_files.size_text
-    return Check("pulumi logs", "ok", f"{files} files, {size(total)} in {where} (terrane keeps the newest "
+    return Check("pulumi logs", "ok", f"{md.count(files, 'file')}, {size(total)} in {where} (terrane keeps the newest "
                                       f"{pulumi_logs.MAX_FILES}, {size(pulumi_logs.MAX_BYTES)} at most)")
 
 
@@ -161,8 +162,10 @@ def _references(check: str, linked: Account | Registry) -> Check:
             resolve(reference, region=region)
     except TerraneError as exc:
         return Check(check, "fail", str(exc))
-    listed = ", ".join(str(reference) for reference in references) or "no secret references"
-    return Check(check, "ok", f"{linked.cloud}, {method}: {listed} resolve")
+    if not references:
+        return Check(check, "ok", f"{linked.cloud}, {method}: no secret references to resolve")
+    listed = ", ".join(str(reference) for reference in references)
+    return Check(check, "ok", f"{linked.cloud}, {method}: {listed} {'resolves' if len(references) == 1 else 'resolve'}")
 
 
 def _find_references(node: Spec) -> list[EnvRef | FileRef | AwsSecretRef]:

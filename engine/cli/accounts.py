@@ -227,16 +227,16 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         output.print_json(listed.to_dict())
         return
-    from rich.table import Table
+    from terrane.engine.cli.tables import PlainTable
 
-    table = Table("ACCOUNT", "CLOUD", "ID", "REGION", "AUTH", "ENVIRONMENTS", box=None, pad_edge=False)
+    table = PlainTable("ACCOUNT", "CLOUD", "ID", "REGION", "AUTH", "ENVIRONMENTS")
     for row in listed.accounts:
         table.add_row(row.name, row.cloud, row.account_id, row.region or "-", row.auth,
                       ", ".join(row.environments) or "-")
     console = output.stdout()
     console.print(table if listed.accounts else "no accounts (link one with: terrane accounts link)")
     if listed.registries:
-        table = Table("REGISTRY", "CLOUD", "KIND", "WHERE", "AUTH", "ENVIRONMENTS", box=None, pad_edge=False)
+        table = PlainTable("REGISTRY", "CLOUD", "KIND", "WHERE", "AUTH", "ENVIRONMENTS")
         for registry in listed.registries:
             table.add_row(registry.name, registry.cloud, registry.kind, ", ".join(registry.where), registry.auth,
                           ", ".join(registry.environments) or "-")

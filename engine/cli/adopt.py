@@ -53,16 +53,16 @@ def adopt(ctx: click.Context, name: str, tfstate: Path | None, ids: Path | None,
 
 
 def _show(adopted: Adopted) -> None:
-    from rich.table import Table
+    from terrane.engine.cli.tables import PlainTable
 
     console = output.stdout()
     if adopted.imports:
-        table = Table("RESOURCE", "TYPE", "ADOPTS", "FROM", box=None, pad_edge=False)
+        table = PlainTable("RESOURCE", "TYPE", "ADOPTS", "FROM")
         for item in adopted.imports:
             table.add_row(item.name, item.type, item.id, item.source)
         console.print(table)
     if adopted.unmatched:
-        table = Table("LEFT ALONE", "TYPE", "ID", "WHY", box=None, pad_edge=False, title_justify="left")
+        table = PlainTable("LEFT ALONE", "TYPE", "ID", "WHY", title_justify="left")
         for unmatched in adopted.unmatched:
             table.add_row(unmatched.source, unmatched.type, unmatched.id, unmatched.reason)
         console.print(table)

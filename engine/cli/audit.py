@@ -50,7 +50,7 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
     err.print(OFFLINE_NOTE, markup=False)
     failing = report.failing(fail_on)
     if failing:
-        err.print(f"{len(failing)} finding(s) at or above {fail_on} (--fail-on {fail_on})", markup=False)
+        err.print(f"{output.count(len(failing), 'finding')} at or above {fail_on} (--fail-on {fail_on})", markup=False)
     return report.exit_code(fail_on)
 
 

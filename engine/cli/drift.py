@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -73,19 +74,18 @@ def drift(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: bool,
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> int:
     """One view of every environment: cloud, account, region, last update, resources, drift."""
-    from rich.table import Table
+    from terrane.engine.cli.tables import PlainTable
 
     rows = context.engine(ctx).status()
     if as_json:
         output.print_json({"schema_version": 1, "environments": [row.to_dict() for row in rows]})
     else:
-        table = Table("ENVIRONMENT", "CLOUD", "ACCOUNT", "REGION", "LAST UPDATE", "RESOURCES", "DRIFT",
-                      box=None, pad_edge=False)
+        table = PlainTable("ENVIRONMENT", "CLOUD", "ACCOUNT", "REGION", "LAST UPDATE", "RESOURCES", "DRIFT")
         for row in rows:
             update = row.last_update or {}
             when = "error (below)" if row.error else _local_time(update.get("time")) or "never deployed"
             drift = row.last_drift
-            checked = f"{drift['status']} ({drift['checked_at']})" if drift else "never checked"
+            checked = f"{drift['status']} ({_local_time(drift['checked_at'])})" if drift else "never checked"
             table.add_row(row.environment, row.cloud, row.account, row.region, when,
                           "-" if update.get("resources") is None else str(update["resources"]), checked)
         output.stdout().print(table)
@@ -111,16 +111,27 @@ def _print_report(report: DriftReport) -> None:
             console.print(f"{env.environment}: not deployed (no stack; nothing to check)", markup=False)
             continue
         console.print(f"{env.environment}: {env.status.replace('_', ' ')} "
-                      f"({len(env.resources)} resource(s) drifted{ignored})", markup=False)
+                      f"({output.count(len(env.resources), 'resource')} drifted{ignored})", markup=False)
         for resource in env.resources:
             reason = f" ({resource.reason})" if resource.reason else ""
             console.print(f"  {resource.change} {resource.type} {resource.name}{reason}", markup=False)
             for prop in resource.properties:
                 console.print(f"    {prop.path} ({prop.kind}): expected {prop.expected!r}, actual {prop.actual!r}",
                               markup=False)
-    drifted = sum(1 for env in report.environments if env.status == "drifted")
-    failed = sum(1 for env in report.environments if env.status == "error")
-    console.print(f"{len(report.environments)} environment(s) checked: {drifted} drifted, {failed} could not be checked.")
+    console.print(_summary(report), markup=False)
+
+
+def _summary(report: DriftReport) -> str:
+    """What the run found, counting only what is true: an environment with no stack was not checked."""
+    states = Counter(env.status for env in report.environments)
+    absent = states["not_deployed"]
+    if not report.environments:
+        return "no environment was checked."
+    if absent == len(report.environments):
+        return f"no environment is deployed: {absent} not deployed, nothing was checked."
+    checked = output.count(len(report.environments) - absent, "deployed environment")
+    found = f"{states['in_sync']} in sync, {states['drifted']} drifted, {states['error']} could not be checked"
+    return f"{checked} checked: {found}" + (f"; {absent} not deployed." if absent else ".")
 
 
 def _print_remediation(remediation: Remediation) -> None:

@@ -22,9 +22,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         output.print_json({"schema_version": 1, "environments": [row.to_dict() for row in rows]})
         return
-    from rich.table import Table
+    from terrane.engine.cli.tables import PlainTable
 
-    table = Table("ENVIRONMENT", "ACCOUNT", "CLOUD", "REGION", "STATUS", box=None, pad_edge=False)
+    table = PlainTable("ENVIRONMENT", "ACCOUNT", "CLOUD", "REGION", "STATUS")
     for row in rows:
         status = "valid" if row.valid else f"invalid: {row.error}"
         table.add_row(row.name, row.account or "-", row.cloud or "-", row.region or "-", status)

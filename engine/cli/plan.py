@@ -63,13 +63,12 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
 
 
 def _show(console: Console, reviewed: Review) -> None:
-    from rich.table import Table
-
+    from terrane.engine.cli.tables import PlainTable
     from terrane.engine.results import flow
 
     console.print(_tree(reviewed))
     console.print()
-    counts = Table("RESOURCE TYPE", "COUNT", box=None, pad_edge=False)
+    counts = PlainTable("RESOURCE TYPE", "COUNT")
     for type_, number in reviewed.count_by_type().items():
         counts.add_row(type_, str(number))
     console.print(counts)

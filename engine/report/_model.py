@@ -11,10 +11,16 @@ environment's latest check. Where that file has no entry for the latest check
 property paths the history's fingerprint keeps, and says that their values are
 not recorded. Last update is what ``terrane status`` reads in one backend call
 (when the state was last written, how many resources it holds) and what its
-newest update was, how it ended and who ran it: terrane's record of the
-update in the shared store, read with one listing, where that update last
-wrote the state; else the stack's history (one Pulumi process per such
-environment, a few at a time).
+newest update was, how it ended and the git author of the checkout it ran in:
+terrane's record of the update in the shared store, read with one listing,
+where that update last wrote the state; else the stack's history (one Pulumi
+process per such environment, a few at a time).
+
+Who ran an update is not what Pulumi records: an update's history keeps the
+author of the HEAD commit of the checkout it ran in (``git.author``, else
+``git.committer``), and no backend's history (``pulumi stack history --json``)
+names the user who ran it. So the page says what the name is: "git author of
+the checkout: NAME".
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ STATES = ("in_sync", "drifted", "error", "not_deployed", "unchecked")
 """Drift states, in the order the filter offers them; ``unchecked``: no drift run has checked the environment."""
 STATE_WORDS = {"in_sync": "in sync", "drifted": "drifted", "error": "could not be checked",
                "not_deployed": "not deployed", "unchecked": "never checked"}
+GIT_AUTHOR = "git author of the checkout:"
+"""What an update's ``by`` is: the author of the HEAD commit of the checkout it ran in, as Pulumi records it."""
 # A table cell has to stay readable (and the page small); a policy document drifting is still one row.
 MAX_VALUE_CHARS = 200
 
@@ -91,7 +99,8 @@ class EnvironmentView:
     last_update: str | None
     """When the stack's state was last written (ISO 8601); None: no stack, or not known."""
     last_run: UpdateRecord | None
-    """What the newest update of the stack's history was, how it ended and who ran it; None: not known."""
+    """What the newest update of the stack's history was, how it ended and its checkout's git author; None: not
+    known."""
     resources: int | None
     checked_at: str | None
     drifted: int
@@ -99,6 +108,12 @@ class EnvironmentView:
     drift: DriftDetails | None
     ignore_rules: tuple[IgnoredView, ...]
     timeline: Timeline
+
+    @property
+    def attributed_to(self) -> str | None:
+        """Whom the newest update is attributed to, saying what that is; None when its history names no one."""
+        by = self.last_run.by if self.last_run else None
+        return f"{GIT_AUTHOR} {by}" if by else None
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def test_json_is_the_schema_version_1_document(cli) -> None:
 def test_fail_on_low_turns_the_samples_low_finding_into_exit_2(cli) -> None:
     result = cli("--project", REPO, "audit", "aws-dev", "--fail-on", "low")
     assert result.code == 2
-    assert "1 finding(s) at or above low (--fail-on low)" in result.stderr
+    assert "1 finding at or above low (--fail-on low)" in result.stderr
     assert "    LOW secrets.recovery_days: a deleted secret can be recovered for less than 30 days" in result.stdout
 
 
@@ -170,7 +170,7 @@ def test_a_public_endpoint_open_to_all_exits_2(sample: SampleProject, cli, name:
     assert result.code == 2, result.stderr
     assert "    HIGH cluster.authorized_cidrs: the public API server accepts connections from any address" in (
         result.stdout)
-    assert "1 finding(s) at or above high (--fail-on high)" in result.stderr
+    assert "1 finding at or above high (--fail-on high)" in result.stderr
     document = json.loads(cli("--project", sample.root, "audit", name, "--json").stdout)
     severities = {f["rule"]: f["severity"] for f in document["environments"][0]["findings"]}
     assert (severities["endpoint-open-to-all"], severities["public-endpoint"]) == ("high", "medium")

@@ -28,7 +28,7 @@ def test_a_ready_machine(sample: SampleProject, standin: StandIn, cli) -> None:
     assert {checks[f"account {name}"]["status"] for name in ("aws-sandbox", "azure-sandbox", "gcp-sandbox")} == {"ok"}
     assert checks["registry azure-images"] == {
         "name": "registry azure-images", "status": "ok",
-        "detail": "azure, service_principal: env:ACR_READER_SECRET resolve"}
+        "detail": "azure, service_principal: env:ACR_READER_SECRET resolves"}
     assert {checks[f"registry {name}"]["status"] for name in ("aws-images", "gcp-images")} == {"ok"}
     assert checks["plugin aws"]["status"] == "ok"
     assert checks["plugin gcp"]["status"] == "warn"

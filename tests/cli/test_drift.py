@@ -161,7 +161,7 @@ def test_junit_and_markdown_reports(deployed: StandIn, cli, tmp_path) -> None:
     junit, markdown = tmp_path / "drift.xml", tmp_path / "drift.md"
     result = cli("drift", "--all", "--junit", junit, "--markdown", markdown, "--parallel", "3")
     assert result.code == 1
-    assert "aws-dev: drifted (3 resource(s) drifted)" in result.stdout
+    assert "aws-dev: drifted (3 resources drifted)" in result.stdout
     assert "spec.nodes.max (update): expected 3, actual 9" in result.stdout
     assert "azure-dev: could not be checked: expired credentials" in result.stdout
     suite = ElementTree.parse(junit).getroot()

@@ -418,11 +418,11 @@ def test_text_and_marks_have_enough_contrast() -> None:
         assert contrast(colours[f"mark-{state}"], colours["head"]) >= 3, state  # graphics: WCAG 1.4.11
 
 
-def test_the_last_update_says_what_it_was_how_it_ended_and_who_ran_it(history: DriftHistory) -> None:
+def test_the_last_update_says_what_it_was_how_it_ended_and_whose_checkout_it_ran_in(history: DriftHistory) -> None:
     updates = {"aws-dev": UpdateRecord("update", "failed", "Ada <script>"), "gcp-dev": UpdateRecord("destroy",
                                                                                                   "succeeded", None)}
     found = rows(page_of(three(history), history, updates=updates))
     aws, gcp = (" ".join(row.text.split()) for row in (found["env-aws-dev"], found["env-gcp-dev"]))
-    assert "update failed by Ada <script>" in aws  # as text: the page escapes it
-    assert "destroy succeeded" in gcp and " by " not in gcp
+    assert "update failed; git author of the checkout: Ada <script>" in aws  # as text: the page escapes it
+    assert "destroy succeeded" in gcp and "git author" not in gcp
     assert not {"succeeded", "failed"} & set(found["env-gcp-prod"].text.split())  # its history said nothing

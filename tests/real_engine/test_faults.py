@@ -221,5 +221,5 @@ def test_doctor_reports_the_free_space_of_the_state(two_deployed: Path, cli) -> 
     checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
     assert checks["state disk"]["status"] == "ok"
     assert checks["state disk"]["detail"].endswith(f"free on the filesystem of {two_deployed}")
-    assert re.match(rf"\d+ files, [\d.]+ MB in {re.escape(str(pulumi_logs.directory()))} \(terrane keeps the newest ",
+    assert re.match(rf"\d+ files?, [\d.]+ MB in {re.escape(str(pulumi_logs.directory()))} \(terrane keeps the newest ",
                     checks["pulumi logs"]["detail"])
