@@ -35,7 +35,8 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
 
     Every environment is validated before any is rendered, and every resource checked against
     its provider's schema: a value an open enum does not know is a warning. The plan lists each
-    component with the resources it owns and the settings a reviewer checks:
+    component with the resources it owns and the settings a reviewer checks: who becomes
+    cluster admin and who is granted what, traffic rules, routes, flow logs, then
     address ranges, zones, machine types and node counts, Kubernetes versions,
     endpoint access, encryption, retention, deletion protection and tags.
     """
