@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from terrane.engine.operations.driver import Driver, OnProgress, OperationResult
     from terrane.engine.operations.protocol import Operation, StackOutput
     from terrane.engine.operations.pulumi_cli import UpdateRecord
+    from terrane.engine.operations.stack_state import StackState
     from terrane.stacks.spec.environments import Environment
 
 __all__ = [
@@ -149,29 +150,44 @@ class Engine:
 
     # Stacks: each call may pass ``on_progress``, which receives each ``Progress`` while its stacks run.
 
-    def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-                destroy: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
+    # ``targets``, URNs or names of resources of the one environment named, limit a verb to them (``verbs.target``).
+
+    def preview(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0, destroy: bool = False,
+                targets: Sequence[str] = (), target_dependents: bool = False,
+                on_progress: OnProgress | None = None) -> list[OperationResult]:
         """What ``up`` (or with ``destroy``, what ``destroy``) would change; each result lists it in ``planned``."""
         return self._run("preview", names, all, parallel, wait, {"destroy": True} if destroy else None,
-                         destroying=destroy, on_progress=on_progress)
+                         destroying=destroy, targets=(targets, target_dependents), on_progress=on_progress)
 
-    def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-           accept_pending: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
+    def up(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0, accept_pending: bool = False,
+           targets: Sequence[str] = (), target_dependents: bool = False,
+           on_progress: OnProgress | None = None) -> list[OperationResult]:
         """Bring each environment to its program. Creates a killed run left pending stop it (the result says which
         and how to clear them) unless ``accept_pending``: they may exist in the cloud, and up would make them again.
         """
         return self._run("up", names, all, parallel, wait, {"accept_pending": True} if accept_pending else None,
-                         on_progress=on_progress)
+                         targets=(targets, target_dependents), on_progress=on_progress)
 
     def refresh(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-                clear_pending_creates: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
+                clear_pending_creates: bool = False, targets: Sequence[str] = (), target_dependents: bool = False,
+                on_progress: OnProgress | None = None) -> list[OperationResult]:
         """Read the cloud into the state; ``clear_pending_creates`` drops creates an interrupted run left pending."""
         options = {"clear_pending_creates": True} if clear_pending_creates else {}
-        return self._run("refresh", names, all, parallel, wait, options, on_progress=on_progress)
+        return self._run("refresh", names, all, parallel, wait, options, targets=(targets, target_dependents),
+                         on_progress=on_progress)
 
-    def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0,
-                on_progress: OnProgress | None = None) -> list[OperationResult]:
-        return self._run("destroy", names, all, parallel, wait, destroying=True, on_progress=on_progress)
+    def destroy(self, *names: str, all: bool = False, parallel: int = 1, wait: float = 0, targets: Sequence[str] = (),
+                target_dependents: bool = False, on_progress: OnProgress | None = None) -> list[OperationResult]:
+        return self._run("destroy", names, all, parallel, wait, destroying=True,
+                         targets=(targets, target_dependents), on_progress=on_progress)
+
+    def state(self, name: str) -> StackState:
+        """What ``name``'s stack holds, resource by resource (none when it has no stack yet), read from the backend
+        without credentials; a state that does not read, or is missing, raises ``EngineError``."""
+        from terrane.engine.operations import stack_state
+
+        self.project.environment_file(name)  # an unknown environment is invalid input
+        return stack_state.read(self.project, name)
 
     def outputs(self, name: str) -> dict[str, StackOutput]:
         [result] = self._driver.run("outputs", self.environments([name]))
@@ -397,16 +413,20 @@ class Engine:
 
     def _run(
         self, operation: Operation, names: Sequence[str], all: bool, parallel: int, wait: float,
-        options: Mapping[str, bool] | None = None, *, destroying: bool = False, on_progress: OnProgress | None = None,
+        options: Mapping[str, bool] | None = None, *, destroying: bool = False,
+        targets: tuple[Sequence[str], bool] = ((), False), on_progress: OnProgress | None = None,
     ) -> list[OperationResult]:
-        """``destroying``: refuse, before anything runs, when a chosen environment is protected."""
+        """``destroying``: refuse, before anything runs, when a chosen environment is protected; ``targets`` and
+        whether their dependents go too: looked up in the stack first (``verbs.target``)."""
         from terrane.engine.verbs.select import select
+        from terrane.engine.verbs.target import targeting
 
         environments, invalid = select(self.project, names, all)
         if destroying:
             self._refuse_protected(environments)
+        chosen = {**(options or {}), **targeting(self.project, environments, all, *targets)}
         results = self._with(on_progress).run(operation, environments, parallel=parallel, wait_seconds=wait,
-                                              options=options, keep_going=all)
+                                              options=chosen, keep_going=all)
         return _with_invalid(operation, results, invalid)
 
     def _refuse_protected(self, environments: Sequence[Environment]) -> None:

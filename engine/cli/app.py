@@ -6,7 +6,20 @@ from pathlib import Path
 
 import click
 
-from terrane.engine.cli import accounts, adopt, audit, cancel, doctor, drift, envs, init, operations, plan, report
+from terrane.engine.cli import (
+    accounts,
+    adopt,
+    audit,
+    cancel,
+    doctor,
+    drift,
+    envs,
+    init,
+    operations,
+    plan,
+    report,
+    state,
+)
 from terrane.engine.cli.context import Globals
 from terrane.engine.results import DEFAULT_PROGRAM, PROGRAM_ENV_VAR, check_program
 
@@ -43,6 +56,6 @@ cli.add_command(envs.group)
 cli.add_command(plan.command)
 cli.add_command(audit.command)
 for command in (operations.preview, operations.up, operations.refresh, operations.destroy, operations.outputs,
-                cancel.command, drift.drift, drift.status, report.report, adopt.adopt, doctor.doctor,
+                cancel.command, drift.drift, drift.status, report.report, adopt.adopt, state.group, doctor.doctor,
                 doctor.install_cli):
     cli.add_command(command)

@@ -25,6 +25,11 @@ def _operation_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--wait", "wait", default=0.0, type=click.FloatRange(min=0), metavar="SECONDS",
                      help="Retry a locked stack with backoff for up to SECONDS."),
         click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout."),
+        click.option("--target", "targets", multiple=True, metavar="URN|NAME",
+                     help="Only this resource of the one environment named (repeatable): its URN, its name, or "
+                          "TYPE::NAME where names repeat, as terrane state ENV list shows them."),
+        click.option("--target-dependents", is_flag=True,
+                     help="With --target: the resources that depend on the targets too."),
     ]):
         function = option(function)
     return function
@@ -38,9 +43,9 @@ _yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for con
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending.")
 @click.pass_context
 def preview(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
-            detailed_exitcode: bool) -> int:
+            targets: tuple[str, ...], target_dependents: bool, detailed_exitcode: bool) -> int:
     """Show what up would change in each environment."""
-    results = _run(ctx, "preview", names, all_, parallel, wait, as_json)
+    results = _run(ctx, "preview", names, all_, parallel, wait, as_json, targeting=_targeting(targets, target_dependents))
     code = _exit_code(results)
     if code == ExitCode.OK and detailed_exitcode and any(result.pending_changes for result in results):
         return ExitCode.CHANGES
@@ -54,10 +59,11 @@ def preview(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: in
               help="Go ahead although a killed run left creates pending (they may exist in the cloud already).")
 @click.pass_context
 def up(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
-       yes: bool, accept_pending: bool) -> int:
+       targets: tuple[str, ...], target_dependents: bool, yes: bool, accept_pending: bool) -> int:
     """Create or update each environment's resources."""
     return _exit_code(_run(ctx, "up", names, all_, parallel, wait, as_json, confirm=not yes,
-                           options={"accept_pending": True} if accept_pending else {}))
+                           options={"accept_pending": True} if accept_pending else {},
+                           targeting=_targeting(targets, target_dependents)))
 
 
 @click.command("refresh")
@@ -66,10 +72,11 @@ def up(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wa
 @click.option("--clear-pending-creates", is_flag=True,
               help="Drop from the state the creates a killed run left unfinished (check the cloud first).")
 def refresh(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
-            clear_pending_creates: bool) -> int:
+            targets: tuple[str, ...], target_dependents: bool, clear_pending_creates: bool) -> int:
     """Read each environment's resources from the cloud into its state."""
     return _exit_code(_run(ctx, "refresh", names, all_, parallel, wait, as_json,
-                           options={"clear_pending_creates": True} if clear_pending_creates else {}))
+                           options={"clear_pending_creates": True} if clear_pending_creates else {},
+                           targeting=_targeting(targets, target_dependents)))
 
 
 @click.command("destroy")
@@ -77,9 +84,10 @@ def refresh(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: in
 @_yes_option
 @click.pass_context
 def destroy(ctx: click.Context, names: tuple[str, ...], all_: bool, parallel: int, wait: float, as_json: bool,
-            yes: bool) -> int:
-    """Delete every resource of each environment (refused for protect: true)."""
-    return _exit_code(_run(ctx, "destroy", names, all_, parallel, wait, as_json, confirm=not yes))
+            targets: tuple[str, ...], target_dependents: bool, yes: bool) -> int:
+    """Delete every resource of each environment, or with --target those named (refused for protect: true)."""
+    return _exit_code(_run(ctx, "destroy", names, all_, parallel, wait, as_json, confirm=not yes,
+                           targeting=_targeting(targets, target_dependents)))
 
 
 @click.command("outputs")
@@ -100,8 +108,14 @@ def outputs(ctx: click.Context, name: str, as_json: bool, show_secrets: bool) ->
         console.print(f"{key}: {json.dumps(value) if not isinstance(value, str) else value}", markup=False)
 
 
+def _targeting(targets: tuple[str, ...], dependents: bool) -> dict[str, Any]:
+    """``--target`` and ``--target-dependents`` as the Engine's verbs take them."""
+    return {"targets": targets, "target_dependents": dependents}
+
+
 def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool, parallel: int, wait: float,
-         as_json: bool, *, confirm: bool = False, options: dict[str, bool] | None = None) -> list[OperationResult]:
+         as_json: bool, *, confirm: bool = False, options: dict[str, bool] | None = None,
+         targeting: dict[str, Any]) -> list[OperationResult]:
     """Run ``operation``; with ``confirm``, first show its preview and ask, as ``pulumi up`` does."""
     from terrane.engine.cli.progress import ProgressView, changes, summary
 
@@ -111,7 +125,7 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
             raise InvalidInputError(f"{operation} changes infrastructure: pass --yes to run it without a terminal")
         with ProgressView("preview") as view:
             previews = engine.preview(*names, all=all_, parallel=parallel, wait=wait, destroy=operation == "destroy",
-                                      on_progress=view)
+                                      on_progress=view, **targeting)
         err = output.stderr()
         err.print(changes(previews))
         err.print(summary(previews))
@@ -127,7 +141,7 @@ def _run(ctx: click.Context, operation: str, names: tuple[str, ...], all_: bool,
             raise TerraneError("aborted: nothing was changed")
     with ProgressView(operation) as view:
         results = getattr(engine, operation)(*names, all=all_, parallel=parallel, wait=wait, on_progress=view,
-                                             **(options or {}))
+                                             **(options or {}), **targeting)
     if as_json:
         output.print_json({"schema_version": 1, "operation": operation,
                            "results": [result.to_dict() for result in results]})

@@ -33,6 +33,9 @@ Operation = Literal["preview", "up", "refresh", "destroy", "drift", "outputs"]
 READ_ONLY: tuple[Operation, ...] = ("outputs", "drift")
 """Operations that only read a stack: they never create one."""
 
+TARGETED: tuple[Operation, ...] = ("preview", "up", "refresh", "destroy")
+"""Operations that take targets: only the resources named change."""
+
 # Every message is read as it is written: no unknown field, no value of another type taken for its own.
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -55,12 +58,17 @@ class Options:
     """``preview``: the preview of a ``destroy``."""
     accept_pending: bool = False
     """``up``: go ahead over the creates a killed run left pending, rather than stop."""
+    target: tuple[str, ...] = ()
+    """Only these resources (URNs the stack holds), as ``pulumi up --target``."""
+    target_dependents: bool = False
+    """With ``target``: the resources that depend on them too, as ``--target-dependents``."""
 
     FOR: ClassVar[Mapping[str, tuple[Operation, ...]]] = {
-        "refresh": ("up",), "clear_pending_creates": ("refresh",), "destroy": ("preview",), "accept_pending": ("up",)}
+        "refresh": ("up",), "clear_pending_creates": ("refresh",), "destroy": ("preview",), "accept_pending": ("up",),
+        "target": TARGETED, "target_dependents": TARGETED}
 
     @classmethod
-    def of(cls, given: Mapping[str, bool]) -> Options:
+    def of(cls, given: Mapping[str, Any]) -> Options:
         """The options ``given`` by name; a name that is not an option is refused."""
         known = [option.name for option in fields(cls)]
         unknown = sorted(set(given) - set(known))
@@ -74,6 +82,12 @@ class Options:
                  if getattr(self, option.name) and operation not in self.FOR[option.name]]
         if stray:
             raise ProtocolError(f"{operation} takes no option {', '.join(stray)}")
+        if self.target_dependents and not self.target:
+            raise ProtocolError("target_dependents takes a target")
+
+    def targeting(self) -> dict[str, Any]:
+        """``target`` and ``target_dependents`` as the Automation API's keyword arguments; none when not targeted."""
+        return {"target": list(self.target), "target_dependents": self.target_dependents} if self.target else {}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from terrane.engine.errors import EngineError
 
@@ -101,22 +102,40 @@ def read_stack(cli: PulumiCli, project_root: Path, env: Mapping[str, str], stack
     state does not read, the others still do. None: there is no such stack; a summary with ``error``: its
     state does not read, as Pulumi says."""
     try:
-        exported = subprocess.run([str(cli.executable), "stack", "export", "--stack", stack], cwd=project_root,
-                                  env=dict(env), capture_output=True, text=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return StackSummary(stack, None, None, error=f"could not read its state: {exc}")
-    if exported.returncode != 0:
-        said = [line.removeprefix("error: ") for line in exported.stderr.splitlines() if line.strip()]
-        if any(line.startswith(f"no stack named '{stack}'") for line in said):
-            return None
-        return StackSummary(stack, None, None, error=said[-1] if said else f"pulumi stack export: exit {exported.returncode}")
+        deployment = export(cli, project_root, env, stack)
+    except EngineError as exc:
+        return StackSummary(stack, None, None, error=str(exc))
+    if deployment is None:
+        return None
     try:
-        deployment = json.loads(exported.stdout).get("deployment") or {}
         stamp = (deployment.get("manifest") or {}).get("time")
         resources = deployment.get("resources")
         return StackSummary(stack, _utc(stamp), len(resources or ()) if deployment else None)
     except (ValueError, AttributeError, TypeError) as exc:
         return StackSummary(stack, None, None, error=f"unexpected answer from pulumi stack export ({exc})")
+
+
+def export(cli: PulumiCli, project_root: Path, env: Mapping[str, str], stack: str) -> dict[str, Any] | None:
+    """``stack``'s deployment as ``pulumi stack export`` prints it, its secrets still encrypted (nothing is
+    decrypted, nothing written); None: there is no such stack. ``EngineError``: its state does not read, as Pulumi
+    says."""
+    try:
+        exported = subprocess.run([str(cli.executable), "stack", "export", "--stack", stack], cwd=project_root,
+                                  env=dict(env), capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"could not read its state: {exc}") from exc
+    if exported.returncode != 0:
+        said = [line.removeprefix("error: ") for line in exported.stderr.splitlines() if line.strip()]
+        if any(line.startswith(f"no stack named '{stack}'") for line in said):
+            return None
+        raise EngineError(said[-1] if said else f"pulumi stack export: exit {exported.returncode}")
+    try:
+        deployment = json.loads(exported.stdout).get("deployment") or {}
+    except (ValueError, AttributeError) as exc:
+        raise EngineError(f"unexpected answer from pulumi stack export ({exc})") from exc
+    if not isinstance(deployment, dict):
+        raise EngineError("unexpected answer from pulumi stack export (its deployment is not an object)")
+    return deployment
 
 
 def _utc(stamp: str | None) -> str | None:

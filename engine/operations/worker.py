@@ -146,8 +146,8 @@ def _run(job: Job, emit: Emit) -> Result:
     if job.operation == "preview":
         planned = _Planned(progress)
         # A preview of a destroy runs the program too: its providers then take the account's current config.
-        preview = (stack.preview_destroy(on_event=planned, run_program=True) if job.options.destroy
-                   else stack.preview(on_event=planned))
+        preview = (stack.preview_destroy(on_event=planned, run_program=True, **job.options.targeting())
+                   if job.options.destroy else stack.preview(on_event=planned, **job.options.targeting()))
         return Result(changes=dict(preview.change_summary), planned=planned.steps(stack), duration=_since(started))
     if job.operation == "up":
         return _up(job, project, stack, progress, started)
@@ -155,10 +155,10 @@ def _run(job: Job, emit: Emit) -> Result:
     # rotated credential, a linked cluster's new address), not the config the state kept from the last up.
     if job.operation == "refresh":
         done = stack.refresh(on_event=progress, clear_pending_creates=job.options.clear_pending_creates,
-                             run_program=True)
+                             run_program=True, **job.options.targeting())
         return Result(changes=dict(done.summary.resource_changes or {}), duration=_since(started),
                       update=Update.of(done.summary))
-    return _destroy(stack, progress, started)
+    return _destroy(job, stack, progress, started)
 
 
 def _open_stack(job: Job, project: Project) -> Any:
@@ -193,27 +193,28 @@ def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: fl
         # The engine follows an import with whatever brings the object to the program, a replacement
         # too: what adopt checked is checked again, in case the spec or the cloud changed since.
         planned = _Planned(progress)
-        stack.preview(on_event=planned, refresh=job.options.refresh)
+        stack.preview(on_event=planned, refresh=job.options.refresh, **job.options.targeting())
         refused = adopt_imports.refusals(job.imports, [step.to_dict() for step in planned.steps(stack)])
         if refused:
             raise EngineError("\n".join(refused), hint=f"fix {adopt_imports.relative_path(job.environment)} or the spec")
-    done = stack.up(on_event=progress, refresh=job.options.refresh, replace=list(job.reconcile.replace) or None)
+    done = stack.up(on_event=progress, refresh=job.options.refresh, replace=list(job.reconcile.replace) or None,
+                    **job.options.targeting())
     if job.imports:
         adopt_imports.clear(project.root, job.environment)
     return Result(changes=dict(done.summary.resource_changes or {}), outputs=_outputs(done.outputs),
                   duration=_since(started), update=Update.of(done.summary))
 
 
-def _destroy(stack: Any, progress: _Progress, started: float) -> Result:
+def _destroy(job: Job, stack: Any, progress: _Progress, started: float) -> Result:
     from terrane.engine.operations.workspace import renew_incarnation
 
-    done = stack.destroy(on_event=progress, run_program=True)
-    renew_incarnation(stack)
+    done = stack.destroy(on_event=progress, run_program=True, **job.options.targeting())
+    if not job.options.target:  # an emptied stack starts a new incarnation; a targeted one keeps the rest as it is
+        renew_incarnation(stack)
     # Its program's steps (each resource registered as it is, a provider brought to the current
     # config) come before the deletes, and are gone with them: what a destroy did is what it deleted.
     changes = {op: count for op, count in (done.summary.resource_changes or {}).items() if op == "delete"}
     return Result(changes=changes, duration=_since(started), update=Update.of(done.summary))
-
 
 
 def _since(started: float) -> float:

@@ -49,10 +49,16 @@ def _tuples(elements: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ..
     return st.lists(elements, max_size=3).map(tuple)
 
 
+# An option's values, when it is not a flag.
+_VALUES: dict[str, st.SearchStrategy[Any]] = {"target": st.lists(texts, min_size=1, max_size=3).map(tuple)}
+
+
 def _options(operation: Operation) -> st.SearchStrategy[Options]:
-    """Options that ``operation`` takes, each set or not."""
-    fitting = {name: st.booleans() for name, operations in Options.FOR.items() if operation in operations}
-    return st.fixed_dictionaries({}, optional=fitting).map(Options.of)
+    """Options that ``operation`` takes, each set or not (``target_dependents`` only beside a target)."""
+    fitting = {name: _VALUES.get(name, st.booleans()) for name, operations in Options.FOR.items()
+               if operation in operations}
+    return (st.fixed_dictionaries({}, optional=fitting)
+            .filter(lambda given: "target" in given or not given.get("target_dependents")).map(Options.of))
 
 
 def _job(operation: Operation) -> st.SearchStrategy[Job]:
