@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import click
 
 from terrane.engine.cli import context, output
 from terrane.engine.errors import ExitCode
-
-_COLUMNS = ("TYPE", "NAME", "ID", "PROTECTED")
 
 
 class _EnvironmentFirst(click.Group):
@@ -45,16 +41,14 @@ def list_(ctx: click.Context, as_json: bool) -> int:
         output.stderr().print(f"{name} has no stack yet: nothing is deployed (terrane up {name} makes it)",
                               markup=False)
         return ExitCode.OK
-    rows = [(resource.type, f"{resource.name}{' (pending delete)' if resource.pending_delete else ''}",
-             resource.id or "-", "yes" if resource.protected else "no") for resource in state.resources]
-    console = output.stdout()
-    for line in _table(rows):
-        console.print(line, markup=False)
+    from rich.text import Text
+
+    from terrane.engine.cli.tables import PlainTable
+
+    table = PlainTable("TYPE", "NAME", "ID", "PROTECTED")
+    for resource in state.resources:  # as text: a name is never read as markup
+        pending = " (pending delete)" if resource.pending_delete else ""
+        table.add_row(*map(Text, (resource.type, f"{resource.name}{pending}", resource.id or "-",
+                                  "yes" if resource.protected else "no")))
+    output.stdout().print(table)
     return ExitCode.OK
-
-
-def _table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """``rows`` under ``_COLUMNS``, each column as wide as its widest cell, two spaces apart, no trailing space."""
-    every = [_COLUMNS, *rows]
-    widths = [max(len(row[column]) for row in every) for column in range(len(_COLUMNS))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in every]

@@ -68,3 +68,10 @@ def test_bad_input_is_one_line_and_exit_3(standin: StandIn, cli, args: tuple[str
     done = cli(*args)
     assert done.code == 3 and message in done.stderr.splitlines()[0]
     assert not standin.calls()
+
+
+def test_names_show_as_they_are(standin: StandIn, cli) -> None:
+    standin.scenario("aws-dev", resources=[{"type": "aws:ec2/vpc:Vpc", "name": "net[bold]"}])
+    assert cli("up", "aws-dev", "--yes").code == 0
+    listed = cli("state", "aws-dev", "list")
+    assert listed.stdout.splitlines()[-1] == "aws:ec2/vpc:Vpc      net[bold]        -   no"
