@@ -85,7 +85,8 @@ def status(ctx: click.Context, as_json: bool) -> int:
             update = row.last_update or {}
             when = "error (below)" if row.error else _local_time(update.get("time")) or "never deployed"
             drift = row.last_drift
-            checked = f"{drift['status']} ({_local_time(drift['checked_at'])})" if drift else "never checked"
+            checked = (f"{drift['status']} ({_local_time(drift['checked_at'])})" if drift
+                       else "-" if not update.get("resources") else "never checked")
             table.add_row(row.environment, row.cloud, row.account, row.region, when,
                           "-" if update.get("resources") is None else str(update["resources"]), checked)
         output.stdout().print(table)

@@ -102,6 +102,14 @@ class ProgressView:
 
     def _apply(self, state: _Environment, progress: Progress) -> str | None:
         what = f"{progress.resource_type} {progress.name}"
+        if progress.op == "gone" and progress.phase == "done":
+            return f"gone from the cloud already: {what}"
+        if self.operation == "destroy" and progress.op in _UNCHANGED:
+            # A destroy reads each resource back first, then runs the program to configure the providers with the
+            # account's current credentials: neither deletes anything, and only the deletes are counted.
+            if progress.phase == "start":
+                state.current = f"{_ING.get(progress.op or '', progress.op)} {what}"
+            return None
         if progress.urn:
             state.seen.add(progress.urn)
         if self.operation == "drift" and progress.phase == "done":

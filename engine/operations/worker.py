@@ -132,7 +132,7 @@ def _run(job: Job, emit: Emit) -> Result:
     from terrane.engine.project import open_project
 
     project = open_project(job.project)
-    stack = _open_stack(job, project)
+    stack, created = _open_stack(job, project)
     if job.operation == "outputs":
         return Result(outputs=_outputs(stack.outputs()))
     # The account's current credentials, so a changed account or rotated secret is what the operation uses.
@@ -146,8 +146,13 @@ def _run(job: Job, emit: Emit) -> Result:
     if job.operation == "preview":
         planned = _Planned(progress)
         # A preview of a destroy runs the program too: its providers then take the account's current config.
-        preview = (stack.preview_destroy(on_event=planned, run_program=True, **job.options.targeting())
-                   if job.options.destroy else stack.preview(on_event=planned, **job.options.targeting()))
+        try:
+            preview = (stack.preview_destroy(on_event=planned, run_program=True, **job.options.targeting())
+                       if job.options.destroy else stack.preview(on_event=planned, **job.options.targeting()))
+        except auto.CommandError:
+            if created:  # a preview that failed (a missing plugin, a failing program) leaves no stack made for it
+                stack.workspace.remove_stack(stack.name)
+            raise
         return Result(changes=dict(preview.change_summary), planned=planned.steps(stack), duration=_since(started))
     if job.operation == "up":
         return _up(job, project, stack, progress, started)
@@ -161,8 +166,9 @@ def _run(job: Job, emit: Emit) -> Result:
     return _destroy(job, stack, progress, started)
 
 
-def _open_stack(job: Job, project: Project) -> Any:
-    """The environment's stack, its program adopting ``job.imports`` and marking what ``job.reconcile`` names."""
+def _open_stack(job: Job, project: Project) -> tuple[Any, bool]:
+    """The environment's stack, its program adopting ``job.imports`` and marking what ``job.reconcile`` names, and
+    whether it was made for this job."""
     from terrane.engine.drift.reconcile import reconciling
     from terrane.engine.operations import programs
     from terrane.engine.operations.inventory import config_file
@@ -208,7 +214,7 @@ def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: fl
 def _destroy(job: Job, stack: Any, progress: _Progress, started: float) -> Result:
     from terrane.engine.operations.workspace import renew_incarnation
 
-    done = stack.destroy(on_event=progress, run_program=True, **job.options.targeting())
+    done = stack.destroy(on_event=progress, run_program=True, refresh=True, **job.options.targeting())
     if not job.options.target:  # an emptied stack starts a new incarnation; a targeted one keeps the rest as it is
         renew_incarnation(stack)
     # Its program's steps (each resource registered as it is, a provider brought to the current
@@ -249,6 +255,8 @@ class _Progress:
     def __init__(self, emit: Emit, environment: str) -> None:
         self.emit = emit
         self.environment = environment
+        self._refreshing: set[str] = set()
+        """Resources whose refresh step started: its end says whether the cloud still has them."""
 
     def __call__(self, event: Any) -> None:
         if event.resource_pre_event:
@@ -273,7 +281,14 @@ class _Progress:
     def _step(self, phase: Literal["start", "done", "failed"], metadata: Any) -> None:
         from terrane.engine.drift.detect import step_op
 
-        self.resource(phase, step_op(metadata), metadata.urn, metadata.type)
+        op = step_op(metadata)
+        if op == "refresh" and phase == "start":
+            self._refreshing.add(metadata.urn)
+        elif metadata.urn in self._refreshing and phase != "start":
+            # A refresh step ends as what it found: a resource deleted out of band is gone, not refreshed.
+            self._refreshing.discard(metadata.urn)
+            op = "gone" if op == "delete" or metadata.new is None else "refresh"
+        self.resource(phase, op, metadata.urn, metadata.type)
 
     def resource(self, phase: Literal["start", "done", "failed"], op: str, urn: str, resource_type: str) -> None:
         self.emit(ResourceEvent(phase, op, urn, resource_type))

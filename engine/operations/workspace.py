@@ -186,8 +186,8 @@ def open_stack(
     secrets_provider: str,
     pulumi_root: str | None = None,
     create: bool = True,
-) -> auto.Stack:
-    """The environment's stack, with the project directory as its work dir.
+) -> tuple[auto.Stack, bool]:
+    """The environment's stack, with the project directory as its work dir, and whether this call made it.
 
     The backend and passphrase come from this process's environment, which the
     driver built with ``backend`` and ``allowed_environment``. A stack that
@@ -201,13 +201,14 @@ def open_stack(
         pulumi_command=pulumi_command(pulumi_root),
     )
     try:
-        return auto.select_stack(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
+        return auto.select_stack(stack_name=name, project_name=project.pulumi_project, program=program,
+                                 opts=options), False
     except auto.StackNotFoundError:
         if not create:
             raise
     stack = auto.create_stack(stack_name=name, project_name=project.pulumi_project, program=program, opts=options)
     renew_incarnation(stack)
-    return stack
+    return stack, True
 
 
 def renew_incarnation(stack: auto.Stack) -> None:

@@ -218,10 +218,11 @@ def _view(status: EnvironmentStatus | None, name: str, checked: EnvironmentDrift
 
 
 def _state(status: EnvironmentStatus | None, latest: Mapping[str, Any]) -> str:
-    """The state ``report`` shows: an invalid file is an error, no stack is not deployed, else the last check's."""
+    """The state ``report`` shows: an invalid file is an error, no stack or an empty one (destroyed) is not deployed,
+    else the last check's."""
     if status is not None and status.error:
         return "error"
-    if status is not None and status.last_update is None:
+    if status is not None and not (status.last_update or {}).get("resources"):
         return "not_deployed"
     found = latest.get("status")
     return found if found in STATES else "unchecked"

@@ -24,10 +24,12 @@ def status(driver: Driver) -> list[EnvironmentStatus]:
     for env in environments:
         account = project.account_for(env)
         stack = stacks.get(env.name)
+        # A stack that holds nothing (destroyed, or made and never deployed) has nothing to drift from.
+        destroyed = stack is not None and not stack.error and not stack.resources
         statuses[env.name] = EnvironmentStatus(
             environment=env.name, cloud=account.cloud, account=env.account, region=env.resolved_region(account) or "-",
             last_update={"time": stack.last_update, "resources": stack.resources} if stack and not stack.error
-            else None, error=stack.error if stack else None, last_drift=drift.get(env.name),
+            else None, error=stack.error if stack else None, last_drift=None if destroyed else drift.get(env.name),
         )
     return [statuses[name] for name in sorted(statuses)]
 

@@ -45,10 +45,14 @@ def test_status_lists_every_stack_in_one_call(project: SampleProject, cloud: Tes
     table = cli("status").stdout
     assert datetime.fromisoformat(update["time"]).astimezone().strftime("%Y-%m-%d %H:%M") in table
     assert "drifted (" in table
-    assert "never deployed" in table and "never checked" in table
+    assert [line.split()[-1] for line in table.splitlines() if "never deployed" in line] == ["-", "-"]
 
     assert cli("destroy", "aws-dev", "--yes").code == 0
-    assert _statuses(cli)["aws-dev"]["last_update"]["resources"] == 0
+    destroyed = _statuses(cli)["aws-dev"]
+    # A destroyed environment has no drift state: the last check was of resources that are gone.
+    assert destroyed["last_update"]["resources"] == 0 and destroyed["last_drift"] is None
+    [row] = [line for line in cli("status").stdout.splitlines() if line.startswith("aws-dev")]
+    assert row.split()[-2:] == ["0", "-"], row
 
 
 def _processes_started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:

@@ -44,8 +44,8 @@ def main() -> None:
         env = project.environment("aws-dev")
         account = project.account_for(env)
         os.environ.update(allowed_environment(account, backend(project)))
-        stack = open_stack(project, env.name, program(env, account), secrets_provider="passphrase",
-                           pulumi_root=str(root))
+        stack, _ = open_stack(project, env.name, program(env, account), secrets_provider="passphrase",
+                              pulumi_root=str(root))
         stack.set_all_config({key: auto.ConfigValue(value.reveal() if isinstance(value, Secret) else value,
                                                     secret=isinstance(value, Secret))
                               for key, value in provider_config(env.account, account, env.resolved_region(account)).items()},

@@ -261,7 +261,7 @@ def _incarnation(project: Project) -> object:
 
 @pytest.mark.pulumi_cli
 def test_a_new_stack_gets_an_incarnation_and_keeps_it_until_renewed(on_real_cli: Project, pulumi_root: Path) -> None:
-    def open_stack(*, create: bool) -> auto.Stack:
+    def open_stack(*, create: bool) -> tuple[auto.Stack, bool]:
         return workspace.open_stack(on_real_cli, "aws-dev", lambda: None, secrets_provider="passphrase",
                                     pulumi_root=str(pulumi_root), create=create)
 
@@ -269,12 +269,13 @@ def test_a_new_stack_gets_an_incarnation_and_keeps_it_until_renewed(on_real_cli:
         open_stack(create=False)
     assert not (on_real_cli.root / "Pulumi.aws-dev.yaml").exists()
 
-    open_stack(create=True)
+    assert open_stack(create=True)[1] is True  # made by this call
     first = _incarnation(on_real_cli)
     assert isinstance(first, str) and re.fullmatch(r"[0-9a-f]{8}", first)
 
     # Opening the stack again and setting the account's config leave it alone; the digest ignores it.
-    stack = open_stack(create=True)
+    stack, created = open_stack(create=True)
+    assert created is False
     entries = {key: (value.value, value.secret) for key, value in WANTED.items()}
     digest = workspace.config_digest(on_real_cli, workspace.backend(on_real_cli, environ={}), entries, create=True)
     assert workspace.apply_config(stack, WANTED, digest=digest, read_only=False) is True
