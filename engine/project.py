@@ -12,21 +12,22 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
+from terrane.engine.strict_yaml import parse_yaml, written_as
 from terrane.engine.tfstate import read_state
 from terrane.stacks import rules
-from terrane.stacks.spec import matching
+from terrane.stacks.spec import matching, meant
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName, CloudAccount
 from terrane.stacks.spec.environments import Environment
+from terrane.stacks.spec.problems import Written, misspelt, unknown_field, validation_problems
 from terrane.stacks.spec.registries import REGISTRY_MODELS, Registry
 from terrane.stacks.spec.terraform_state import LocalState
 
@@ -114,7 +115,8 @@ class Project:
         path = self.root / ACCOUNTS_FILE
         if not path.is_file():
             return LinkedFile({}, {})
-        return parse_linked(read_yaml(path, ACCOUNTS_FILE))
+        text = read_text(path, ACCOUNTS_FILE)
+        return parse_linked(parse_yaml(text, ACCOUNTS_FILE), written=written_as(text))
 
     @property
     def accounts(self) -> dict[str, Account]:
@@ -131,13 +133,14 @@ class Project:
     def environment(self, name: str) -> Environment:
         """Load and fully validate one environment, including its account and cloud rules."""
         relative = self.environment_file(name)
-        raw = read_yaml(self.root / relative, relative)
+        text = read_text(self.root / relative, relative)
+        raw = parse_yaml(text, relative)
         problems: list[str] = []
         invalid: frozenset[str] = frozenset()
         try:
             env = Environment.model_validate(raw)
         except ValidationError as exc:
-            problems += _problems(exc, relative)
+            problems += _problems(exc, relative, Environment, written_as(text))
             env, invalid = _valid_part(raw, exc)
         if "name" not in invalid and env.name != name:
             problems.append(f"{relative}: name: '{env.name}' must equal the file name '{name}'")
@@ -204,7 +207,9 @@ def _valid_part(raw: Mapping[str, Any], exc: ValidationError) -> tuple[Environme
     The invalid fields are missing or at their defaults in it: only rules that
     do not read them may look at it.
     """
-    invalid = frozenset(str(error["loc"][0]) for error in exc.errors() if error["loc"])
+    invalid = frozenset(str(error["loc"][0]) for error in exc.errors() if error["loc"]) | {
+        names[0] for loc, names in misspelt(exc, Environment).items() if len(loc) == 1 and len(names) == 1
+    }  # a misspelt section (netwrok:) is the one problem of the section it was meant to be
     valid = {
         field: _field_adapter(field).validate_python(raw[field])
         for field in Environment.model_fields
@@ -230,18 +235,18 @@ def account_name_problem(name: object) -> str | None:
     return None
 
 
-def parse_account(name: object, entry: object) -> tuple[Account | None, list[str]]:
+def parse_account(name: object, entry: object, written: Written | None = None) -> tuple[Account | None, list[str]]:
     """One entry of accounts.yaml as the loader reads it: the account, or "accounts.NAME.field: message" lines."""
-    return _parse_entry("accounts", "account", ACCOUNT_MODELS, name, entry)
+    return _parse_entry("accounts", "account", ACCOUNT_MODELS, name, entry, written)
 
 
-def parse_registry(name: object, entry: object) -> tuple[Registry | None, list[str]]:
+def parse_registry(name: object, entry: object, written: Written | None = None) -> tuple[Registry | None, list[str]]:
     """One entry of accounts.yaml's registries: the registry, or "registries.NAME.field: message" lines."""
-    return _parse_entry("registries", "registry", REGISTRY_MODELS, name, entry)
+    return _parse_entry("registries", "registry", REGISTRY_MODELS, name, entry, written)
 
 
 def _parse_entry(section: str, what: str, models: Mapping[str, type[M]], name: object,
-                 entry: object) -> tuple[M | None, list[str]]:
+                 entry: object, written: Written | None) -> tuple[M | None, list[str]]:
     where = f"{section}.{name}"
     problem = account_name_problem(name)
     if problem is not None:
@@ -253,7 +258,7 @@ def _parse_entry(section: str, what: str, models: Mapping[str, type[M]], name: o
     try:
         return model.model_validate(entry), []
     except ValidationError as exc:
-        return None, validation_problems(exc, (section, str(name)))
+        return None, validation_problems(exc, (section, str(name)), model=model, written=written)
 
 
 class LinkedFile(NamedTuple):
@@ -263,11 +268,14 @@ class LinkedFile(NamedTuple):
     registries: dict[str, Registry]
 
 
-def parse_linked(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> LinkedFile:
-    """The accounts and registries of an accounts.yaml that holds ``raw``; ``SpecError`` lists every problem."""
-    problems = [f"{relative}: {key}: unknown field" for key in raw if key not in ("accounts", "registries")]
-    accounts: dict[str, Account] = _entries(raw, "accounts", "account", parse_account, problems, relative)
-    registries: dict[str, Registry] = _entries(raw, "registries", "registry", parse_registry, problems, relative)
+def parse_linked(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE, *, written: Written | None = None) -> LinkedFile:
+    """The accounts and registries of an accounts.yaml that holds ``raw`` (``written``: as its text wrote them);
+    ``SpecError`` lists every problem."""
+    sections = ("accounts", "registries")
+    problems = [f"{relative}: {key}: {unknown_field(meant(str(key), sections))}" for key in raw if key not in sections]
+    accounts: dict[str, Account] = _entries(raw, "accounts", "account", parse_account, problems, relative, written)
+    registries: dict[str, Registry] = _entries(raw, "registries", "registry", parse_registry, problems, relative,
+                                               written)
     problems += [f"{relative}: registries.{name}: '{name}' is an account's name too; give the registry another"
                  for name in registries if name in accounts]
     if problems:
@@ -276,15 +284,15 @@ def parse_linked(raw: Mapping[str, Any], relative: str = ACCOUNTS_FILE) -> Linke
 
 
 def _entries(raw: Mapping[str, Any], key: str, what: str,
-             parse: Callable[[object, object], tuple[T | None, list[str]]],
-             problems: list[str], relative: str) -> dict[str, T]:
+             parse: Callable[[object, object, Written | None], tuple[T | None, list[str]]],
+             problems: list[str], relative: str, written: Written | None) -> dict[str, T]:
     entries = raw.get(key) or {}
     if not isinstance(entries, dict):
         problems.append(f"{relative}: {key}: must be a mapping of {what} name to {what}")
         return {}
     parsed: dict[str, T] = {}
     for name, entry in entries.items():
-        value, lines = parse(name, entry)
+        value, lines = parse(name, entry, written)
         problems += [f"{relative}: {line}" for line in lines]
         if value is not None:
             parsed[name] = value
@@ -295,72 +303,11 @@ def _validate(model: type[M], raw: Any, relative: str) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_problems(exc, relative)) from None
+        raise SpecError(_problems(exc, relative, model)) from None
 
 
-def _problems(exc: ValidationError, relative: str) -> list[str]:
-    return [f"{relative}: {line}" for line in validation_problems(exc)]
-
-
-def validation_problems(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
-    """One "field.path: message" line per problem; never the rejected value."""
-    lines = []
-    for error in exc.errors(include_input=False, include_url=False):
-        path = _path((*prefix, *error["loc"]))
-        message = _message(error)
-        lines.append(f"{path}: {message}" if path else message)
-    return lines
-
-
-def _path(loc: tuple[str | int, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind == "missing":
-        return "is required"
-    if kind.startswith("date_"):
-        reason = error.get("ctx", {}).get("error")
-        return "must be a date like 2027-01-31" + (f" ({reason})" if reason else "")
-    return str(error["msg"]).replace("Input should be", "must be").replace("String should", "should")
-
-
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice instead of keeping the last one, and leaves dates as text.
-
-    YAML 1.1 turns a date-like scalar into a date, and an impossible one
-    (2027-13-01) into an error that names no field. Kept as text, it is parsed
-    by the field that wants a date, whose error names the field; any other
-    field keeps it as the string it looks like.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, Hashable):
-                continue  # SafeLoader refuses it below, with its line
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _problems(exc: ValidationError, relative: str, model: type[BaseModel], written: Written | None = None) -> list[str]:
+    return [f"{relative}: {line}" for line in validation_problems(exc, model=model, written=written)]
 
 
 def read_text(path: Path, relative: str) -> str:
@@ -388,28 +335,3 @@ def _os_problem(path: Path, exc: OSError) -> str:
 
 def read_yaml(path: Path, relative: str) -> dict[str, Any]:
     return parse_yaml(read_text(path, relative), relative)
-
-
-def parse_yaml(text: str, relative: str) -> dict[str, Any]:
-    """The mapping that ``text`` (the content of ``relative``) holds, read strictly."""
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader, stricter
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        # Only the parser's own words: its snippet of the line could hold a secret.
-        raise SpecError([f"{relative}: {where}invalid YAML: {exc.problem}"]) from None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        raise SpecError(
-            [f"{relative}: line {line}: invalid YAML: control character #x{exc.character:02x} is not allowed"]
-        ) from None
-    except yaml.YAMLError:
-        raise SpecError([f"{relative}: invalid YAML"]) from None
-    except RecursionError:
-        raise SpecError([f"{relative}: invalid YAML: nested too deeply"]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise SpecError([f"{relative}: must be a YAML mapping"])
-    return data

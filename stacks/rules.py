@@ -17,9 +17,10 @@ from itertools import combinations
 from terrane.stacks import existing_network_rules, network_rules, pool_rules, tag_rules
 from terrane.stacks.existing_network_rules import NETWORK_OUTPUTS, NetworkOutput, terraform_output_problems
 from terrane.stacks.problem import CLOUD_NAMES, Problem
-from terrane.stacks.spec import REGION, Cloud
+from terrane.stacks.spec import Cloud
 from terrane.stacks.spec.accounts import Account, CloudAccount
 from terrane.stacks.spec.environments import POD_SECURITY, Environment, label_key_problem, label_value_problem
+from terrane.stacks.spec.regions import region_problem
 from terrane.stacks.standard import SECRETS_READER, standard_kubernetes_labels
 
 __all__ = ["NETWORK_OUTPUTS", "NetworkOutput", "Rule", "check", "terraform_output_problems"]
@@ -74,10 +75,6 @@ _MACHINE_EXAMPLE = {"aws": "m6i.xlarge", "azure": "Standard_D4s_v5", "gcp": "e2-
 # nodes, as terrane's are (50 is the limit of a cluster whose nodes have public addresses).
 _AUTHORIZED_CIDRS_LIMIT = {"aws": 40, "azure": 200, "gcp": 100}
 
-_REGION = {cloud: re.compile(pattern, re.ASCII) for cloud, pattern in REGION.items()}
-_REGION_EXAMPLE = {"aws": "us-east-1", "azure": "westeurope", "gcp": "europe-west1"}
-
-
 def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
     if cloud != "gcp" and env.secrets and env.secrets.deletion_protection is not None:
         return [Problem("secrets.deletion_protection",
@@ -87,9 +84,9 @@ def _secrets(env: Environment, cloud: Cloud) -> list[Problem]:
 
 
 def _region(env: Environment, cloud: Cloud) -> list[Problem]:
-    if env.region is None or _REGION[cloud].fullmatch(env.region):
-        return []
-    return [Problem("region", f"'{env.region}' is not a region of {CLOUD_NAMES[cloud]} (like {_REGION_EXAMPLE[cloud]})")]
+    """One of the cloud's regions (``stacks.spec.regions``), as the account's own is."""
+    problem = None if env.region is None else region_problem(cloud, env.region)
+    return [Problem("region", problem)] if problem else []
 
 
 def _kubernetes_needs_cluster(env: Environment, cloud: Cloud) -> list[Problem]:

@@ -17,6 +17,7 @@ from terrane.engine.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from terrane.stacks.spec.references import Reference
+    from terrane.stacks.spec.regions import Where
 
 Entry = tuple[dict[str, Any], dict[str, str]]
 """An entry of accounts.yaml, and the option that gave each of its fields."""
@@ -114,7 +115,7 @@ class AwsLink:
     registry: ClassVar = False
 
     def entry(self) -> Entry:
-        region = default("--region", self.region, "AWS_REGION", "AWS_DEFAULT_REGION")
+        region = region_of("aws", "--region", self.region, "AWS_REGION", "AWS_DEFAULT_REGION")
         auth, boundary = self.auth, self.permissions_boundary
         if self.bootstrap_stack:
             from terrane.engine.clouds.aws.stack import bootstrap_outputs
@@ -144,7 +145,7 @@ class AzureLink:
     def entry(self) -> Entry:
         auth = self.auth.entry()
         raw = {"cloud": "azure", "tenant_id": self.tenant_id, "subscription_id": self.subscription_id,
-               "location": default("--location", self.location, "AZURE_LOCATION"), "auth": auth}
+               "location": region_of("azure", "--location", self.location, "AZURE_LOCATION"), "auth": auth}
         return raw, {"tenant_id": "--tenant-id", "subscription_id": "--subscription-id", "location": "--location",
                      **AzureAuth.FLAGS}
 
@@ -163,7 +164,7 @@ class GcpLink:
     def entry(self) -> Entry:
         auth = self.auth.entry()
         raw = {"cloud": "gcp", "project": self.project,
-               "region": default("--region", self.region, "CLOUDSDK_COMPUTE_REGION"), "auth": auth}
+               "region": region_of("gcp", "--region", self.region, "CLOUDSDK_COMPUTE_REGION"), "auth": auth}
         return raw, {"project": "--project", "region": "--region", **GcpAuth.FLAGS}
 
 
@@ -196,7 +197,7 @@ class EcrLink:
     registry: ClassVar = True
 
     def entry(self) -> Entry:
-        raw = {"cloud": "aws", "account_id": self.account_id, "region": self.region,
+        raw = {"cloud": "aws", "account_id": self.account_id, "region": region_of("aws", "--region", self.region),
                "repositories": list(self.repositories), "auth": self.auth.entry()}
         repository_flags = {f"repositories[{index}]": "--repository" for index in range(len(self.repositories))}
         return raw, {"account_id": "--account-id", "region": "--region", "repositories": "--repository",
@@ -234,8 +235,9 @@ class ArtifactRegistryLink:
     registry: ClassVar = True
 
     def entry(self) -> Entry:
-        raw = {"cloud": "gcp", "project": self.project, "location": self.location, "repository": self.repository,
-               "auth": self.auth.entry()}
+        raw = {"cloud": "gcp", "project": self.project,
+               "location": region_of("artifact-registry", "--location", self.location),
+               "repository": self.repository, "auth": self.auth.entry()}
         return raw, {"project": "--project", "location": "--location", "repository": "--repository",
                      **GcpAuth.FLAGS}
 
@@ -250,6 +252,19 @@ def default(flag: str, value: str | None, *variables: str) -> str:
     if not value:
         raise InvalidInputError(f"{flag} is required (or set {' or '.join(variables)})")
     return value
+
+
+def region_of(where: Where, flag: str, value: str | None, *variables: str) -> str:
+    """``default``'s value, refused unless it is one of ``where``'s regions: before anything asks a cloud about it,
+    in words that name the option or the variable it came from."""
+    from terrane.stacks.spec.regions import region_problem
+
+    chosen = default(flag, value, *variables)
+    problem = region_problem(where, chosen)
+    if problem:
+        given = flag if value else next((f"${name}" for name in variables if os.environ.get(name)), flag)
+        raise InvalidInputError(f"{given}: {problem}")
+    return chosen
 
 
 def _one_method(choices: dict[str, object]) -> None:

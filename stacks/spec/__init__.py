@@ -10,9 +10,10 @@ in a terminal or a CI log.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -79,9 +80,30 @@ def duplicates(values: list[str], what: str) -> str:
     return listed(f"duplicate {what} ", [value for value, count in Counter(values).items() if count > 1])
 
 
-def spoken(items: Sequence[str]) -> str:
-    """``items`` as a sentence lists them: "a", "a and b", "a, b and c"."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+def spoken(items: Sequence[str], conjunction: str = "and") -> str:
+    """``items`` as a sentence lists them: "a", "a and b", "a, b and c" (or "a, b or c")."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+_CLOSE_ENOUGH = 0.75
+"""How alike (difflib's ratio) a typo and what it was meant to be are, at least: netwrok and network (0.86)."""
+_MOST_ALIKE = 3
+"""More names as alike as the likeliest make no suggestion: a guess among them would not help."""
+
+
+def meant(word: str, known: Iterable[str]) -> list[str]:
+    """What of ``known`` ``word`` is likeliest a typo of: all of the likeliest, when several are as alike (eu-west-1,
+    eu-west-2 and eu-west-3 for eu-west-9); none when nothing is close, or too many are."""
+    alike = {name: difflib.SequenceMatcher(None, word, name).ratio() for name in known}
+    best = max(alike.values(), default=0.0)
+    close = sorted(name for name, ratio in alike.items() if ratio == best) if best >= _CLOSE_ENOUGH else []
+    return close if len(close) <= _MOST_ALIKE else []
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """"did you mean X?" naming what ``word`` is likeliest a typo of (``meant``); empty when nothing is close."""
+    close = meant(word, known)
+    return f"did you mean {spoken(close, 'or')}?" if close else ""
 
 
 def listed(prefix: str, values: list[str]) -> str:

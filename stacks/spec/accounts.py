@@ -10,8 +10,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import GCP_PROJECT, UUID, Region, Spec, matching
+from terrane.stacks.spec import GCP_PROJECT, UUID, Spec, matching
 from terrane.stacks.spec.references import SecretRef, ValueOrSecretRef
+from terrane.stacks.spec.regions import AwsRegion, AzureLocation, GcpRegion
 
 
 class _ExactlyOne(Spec):
@@ -93,7 +94,7 @@ class GcpAuth(_ExactlyOne):
 class AwsAccount(Spec):
     cloud: Literal["aws"]
     account_id: Annotated[str, matching(r"\d{12}", "must be the 12 digits of an AWS account id")]
-    region: Region
+    region: AwsRegion
     auth: AwsAuth
     permissions_boundary: Annotated[str, matching(r"arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]+",
                                                   "must be an IAM policy ARN: arn:aws:iam::ACCOUNT_ID:policy/NAME")] | None = None
@@ -125,8 +126,7 @@ class AzureAccount(Spec):
     cloud: Literal["azure"]
     tenant_id: Uuid
     subscription_id: Uuid
-    location: Annotated[str, matching(r"[a-z0-9]+", "must be an Azure location: lowercase letters and digits "
-                                                    "(like westeurope)")]
+    location: AzureLocation
     auth: AzureAuth
 
     @property
@@ -149,7 +149,7 @@ class GcpAccount(Spec):
     project: Annotated[str, matching(GCP_PROJECT,
                                      "must be a GCP project id: 6 to 30 lowercase letters, digits or '-', "
                                      "starting with a letter and not ending with '-'")]
-    region: Region
+    region: GcpRegion
     auth: GcpAuth
 
     @property

@@ -14,6 +14,8 @@ from pydantic import (
     BeforeValidator,
     Field,
     PrivateAttr,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -52,7 +54,7 @@ def _network(value: Any) -> Any:
 Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(_network)]
 
 
-Zones = Annotated[int, Field(ge=1, le=3)]
+Zones = Annotated[StrictInt, Field(ge=1, le=3)]
 Nat = Literal["none", "single", "per_zone"]
 
 
@@ -62,7 +64,7 @@ class NetworkSpec(Spec):
     cidr: Cidr
     zones: Zones = 3
     nat: Nat = "single"
-    flow_logs: bool = True
+    flow_logs: StrictBool = True
 
 
 # --- an existing network, from the outputs of a Terraform state ------------------------------------------------------
@@ -79,7 +81,7 @@ class ExistingNetworkSpec(Spec):
     leaves egress to a load balancer AKS makes (``stacks.rules`` refuses it on AWS and GCP)."""
     cidr: Annotated[Refused, refused("an existing network has its own ranges: remove cidr, or terraform_state for a "
                                      "new network")] = None
-    flow_logs: Annotated[bool | None, Field(exclude=True),
+    flow_logs: Annotated[StrictBool | None, Field(exclude=True),
                          refused("an existing network's flow logs are its owner's: remove flow_logs, or "
                                  "terraform_state for a new network")] = None
 
@@ -120,8 +122,8 @@ class NodePool(Spec):
     size: Annotated[str, matching(r"[A-Za-z0-9][A-Za-z0-9._-]*",
                                   "must be small, medium, large, xlarge or a machine type of the cloud "
                                   "(letters, digits, '.', '_' and '-')")] = "medium"
-    min: Annotated[int, Field(ge=0, le=1000)] = 1
-    max: Annotated[int, Field(ge=1, le=1000, validate_default=True)] = 3
+    min: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    max: Annotated[StrictInt, Field(ge=1, le=1000, validate_default=True)] = 3
 
     # A field validator, not a model validator: it runs even when another field of the pool is wrong
     # (and, as max's default is validated too, when only min is given).
@@ -147,7 +149,7 @@ class ClusterSpec(Spec):
     node_pools: Annotated[list[NodePool], Field(min_length=1)] = Field(
         default_factory=lambda: [NodePool(name="system")]
     )
-    deletion_protection: bool = True
+    deletion_protection: StrictBool = True
     # Ranges the cluster uses besides the network's; they must not overlap it.
     pod_cidr: Cidr = DEFAULT_POD_CIDR
     service_cidr: Cidr = DEFAULT_SERVICE_CIDR
@@ -185,8 +187,8 @@ SecretName = Annotated[
 class SecretsSpec(Spec):
     names: list[SecretName]
     """The secrets of the environment's store: a store holds at least one."""
-    recovery_days: Annotated[int, Field(ge=7, le=30)] = 7
-    deletion_protection: bool | None = None
+    recovery_days: Annotated[StrictInt, Field(ge=7, le=30)] = 7
+    deletion_protection: StrictBool | None = None
     """GCP only: Secret Manager's deletion protection (on unless false); turn it off, up, then destroy."""
 
     @field_validator("names")
@@ -318,7 +320,7 @@ class Environment(Spec):
     kubernetes: KubernetesSpec | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     """Tags (labels on GCP) for every resource; what each cloud accepts is checked by ``stacks.rules``."""
-    protect: bool = False
+    protect: StrictBool = False
     drift: DriftSpec = Field(default_factory=DriftSpec)
     _registries: dict[str, Registry] = PrivateAttr(default_factory=dict)
     _file: str | None = PrivateAttr(default=None)

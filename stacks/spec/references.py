@@ -10,7 +10,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from terrane.stacks.spec import Region, Spec, matching
+from terrane.stacks.spec import Spec, matching
+from terrane.stacks.spec.regions import AwsRegion
 
 
 class EnvRef(Spec):
@@ -34,7 +35,7 @@ class AwsSecretRef(Spec):
                                         "must be a secret's name or ARN: letters, digits and any of /_+=.@:-")]
     key: Annotated[str, StringConstraints(min_length=1)] | None = None
     """Selects one key of a JSON secret."""
-    region: Region | None = None
+    region: AwsRegion | None = None
 
     def __str__(self) -> str:
         return f"aws-secret:{self.aws_secret}" + (f"#{self.key}" if self.key else "")
@@ -66,6 +67,10 @@ Reference = EnvRef | FileRef | AwsSecretRef
 
 
 def _value_or_reference(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        # An unquoted value YAML read as a number or a boolean: not shown either, in case it is a secret.
+        raise PydanticCustomError("quote", "YAML read it as a number or true/false: write the value in quotes, or "
+                                           "give a reference; the value was not shown")
     return value if isinstance(value, str) else _secret_reference(value)
 
 

@@ -19,12 +19,12 @@ from terrane.stacks.spec import (
     AZURE_RESOURCE_GROUP,
     ECR_REPOSITORY,
     GCP_PROJECT,
-    Region,
     Spec,
     matching,
     no_duplicates,
 )
 from terrane.stacks.spec.accounts import AwsAuth, AzureAuth, GcpAuth, Uuid
+from terrane.stacks.spec.regions import ArtifactRegistryLocation, AwsRegion
 
 EcrRepository = Annotated[
     str,
@@ -39,7 +39,7 @@ class EcrRegistry(Spec):
 
     cloud: Literal["aws"]
     account_id: Annotated[str, matching(r"\d{12}", "must be the 12 digits of an AWS account id")]
-    region: Region
+    region: AwsRegion
     repositories: Annotated[list[EcrRepository], Field(min_length=1)]
     auth: AwsAuth
 
@@ -104,7 +104,7 @@ class ArtifactRegistry(Spec):
     project: Annotated[str, matching(GCP_PROJECT,
                                      "must be a GCP project id: 6 to 30 lowercase letters, digits or '-', "
                                      "starting with a letter and not ending with '-'")]
-    location: Region
+    location: ArtifactRegistryLocation
     repository: Annotated[str, matching(ARTIFACT_REPOSITORY,
                                         "must be a repository id: 1 to 63 lowercase letters, digits or '-', "
                                         "starting with a letter and not ending with '-'")]

@@ -10,10 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from terrane.stacks.spec import AZURE_RESOURCE_GROUP, UUID, Region, Spec, matching
+from terrane.stacks.spec.regions import region_problem
 
 
 def refused(words: str) -> BeforeValidator:
@@ -51,7 +61,7 @@ class S3StateConfig(Spec):
     role_arn: Setting | None = None
     external_id: Setting | None = None
     session_name: Setting | None = None
-    assume_role_duration_seconds: Annotated[int, Field(ge=900, le=43200)] | None = None
+    assume_role_duration_seconds: Annotated[StrictInt, Field(ge=900, le=43200)] | None = None
     assume_role_policy: Setting | None = None
     assume_role_policy_arns: list[Setting] | None = None
     assume_role_tags: dict[str, str] | None = None
@@ -61,17 +71,27 @@ class S3StateConfig(Spec):
     endpoint: Setting | None = None
     iam_endpoint: Setting | None = None
     sts_endpoint: Setting | None = None
-    force_path_style: bool | None = None
-    encrypt: bool | None = None
+    force_path_style: StrictBool | None = None
+    encrypt: StrictBool | None = None
     kms_key_id: Setting | None = None
-    max_retries: Annotated[int, Field(ge=0, le=100)] | None = None
-    skip_credentials_validation: bool | None = None
-    skip_metadata_api_check: bool | None = None
-    skip_region_validation: bool | None = None
+    max_retries: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
+    skip_credentials_validation: StrictBool | None = None
+    skip_metadata_api_check: StrictBool | None = None
+    skip_region_validation: StrictBool | None = None
     access_key: Annotated[Refused, refused(_AWS_CREDENTIALS)] = None
     secret_key: Annotated[Refused, refused(_AWS_CREDENTIALS)] = None
     token: Annotated[Refused, refused(_AWS_CREDENTIALS)] = None
     sse_customer_key: Annotated[Refused, refused(_AWS_CREDENTIALS)] = None
+
+    @model_validator(mode="after")
+    def _aws_region(self) -> S3StateConfig:
+        """An AWS region, as Terraform's S3 backend checks it: unless the bucket is elsewhere (endpoint, an S3-compatible
+        store) or skip_region_validation says so."""
+        problem = None if self.endpoint or self.skip_region_validation else region_problem("aws", self.region)
+        if problem:
+            raise PydanticCustomError("region", "region: {problem} (or set endpoint, for an S3-compatible store)",
+                                      {"problem": problem})
+        return self
 
     @property
     def where(self) -> str:
@@ -91,10 +111,10 @@ class AzurermStateConfig(Spec):
     subscription_id: Annotated[str, matching(UUID, "must be a subscription id (a UUID)")] | None = None
     tenant_id: Annotated[str, matching(UUID, "must be a tenant id (a UUID)")] | None = None
     client_id: Annotated[str, matching(UUID, "must be a client id (a UUID)")] | None = None
-    use_azuread_auth: bool | None = None
-    use_msi: bool | None = None
+    use_azuread_auth: StrictBool | None = None
+    use_msi: StrictBool | None = None
     msi_endpoint: Setting | None = None
-    use_oidc: bool | None = None
+    use_oidc: StrictBool | None = None
     oidc_token_file_path: StatePath | None = None
     oidc_request_url: Setting | None = None
     client_certificate_path: StatePath | None = None

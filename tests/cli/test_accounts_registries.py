@@ -220,7 +220,7 @@ def test_link_acr_and_artifact_registry_without_verification(sample: SampleProje
      "--account-id: must be the 12 digits of an AWS account id"),
     ([*ACR_ARGS[:-1], "acr!", "--cli"], "--name: must be a registry name"),
     (["acr", "x", "--tenant-id", "not-a-uuid", *ACR_ARGS[4:], "--cli"], "--tenant-id: must be a UUID"),
-    ([*GAR_ARGS[:5], "Europe West", *GAR_ARGS[6:], "--application-default"], "--location: must be a region"),
+    ([*GAR_ARGS[:5], "Europe West", *GAR_ARGS[6:], "--application-default"], "--location: 'Europe West' is not an Artifact Registry location"),
     ([*GAR_ARGS[:-1], "-images", "--application-default"], "--repository: must be a repository id"),
     (["ecr", "x", "--account-id", ACCOUNT, "--region", "us-east-1", "--repository", "web", "--profile", "p",
       "--role-arn", READER_ARN], "choose exactly one of --role-arn, --profile, --access-key/--secret-key"),

@@ -277,7 +277,7 @@ CLOUD_CASES = {
         ("cluster.node_pools[0].size: 'm6i.xlarge' is neither a neutral size (small, medium, large, xlarge) "
          "nor a machine type of Azure (like Standard_D4s_v5)"),
     ),
-    "aws region on azure": ("azure-dev", _set("region", "us-east-1"), "region: 'us-east-1' is not a region of Azure (like westeurope)"),
+    "aws region on azure": ("azure-dev", _set("region", "us-east-1"), "region: 'us-east-1' is an AWS region, not an Azure location (like westeurope)"),
     "gcp label key": ("gcp-dev", _set("tags.Team", "platform"), "tags.Team: a GCP label key must start with a lowercase letter"),
     "gcp label value": ("gcp-dev", _set("tags.team", "Platform"), "tags.team: a GCP label value may contain only lowercase"),
     "gcp label count": (
@@ -509,7 +509,7 @@ def test_every_problem_of_a_file_at_once(sample: SampleProject, cli) -> None:
         "secrets.recovery_days: must be greater than or equal to 7",
         "kubernetes.namespaces: duplicate namespace 'apps'; Kubernetes reserves 'kube-x', 'default'",
         "name: 'aws-prod' must equal the file name 'aws-dev'",
-        "region: 'westeurope' is not a region of AWS (like us-east-1)",
+        "region: 'westeurope' is an Azure location, not an AWS region (like us-east-1)",
         "tags.aws:owner: the aws: prefix is reserved for AWS's own tags",
     )]
 

@@ -105,6 +105,9 @@ def _scalar(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
 
 
 def _string(metadata: list[Any]) -> st.SearchStrategy[str]:
+    choices = _string_choices(metadata)
+    if choices is not None:
+        return st.sampled_from(sorted(choices))
     pattern = _string_pattern(metadata)
     if pattern is not None:
         return st.from_regex(pattern, fullmatch=True)
@@ -122,6 +125,16 @@ def _string_pattern(metadata: list[Any]) -> re.Pattern[str] | str | None:
             checked = [v for v in inspect.getclosurevars(item.func).nonlocals.values() if isinstance(v, re.Pattern)]
             if checked:
                 return checked[0]
+    return None
+
+
+def _string_choices(metadata: list[Any]) -> frozenset[str] | None:
+    """The values a string field is one of, when its validator checks a set of them (a cloud's regions)."""
+    for item in metadata:
+        if isinstance(item, AfterValidator):
+            sets = [v for v in inspect.getclosurevars(item.func).nonlocals.values() if isinstance(v, frozenset)]
+            if sets:
+                return sets[0]
     return None
 
 
