@@ -125,3 +125,13 @@ def test_state_list_after_an_up_lists_the_resources_with_their_ids(project: Samp
     assert rows["network"] == [DYNAMIC, "network", "network", "no"]
     assert rows["core"] == ["terrane:test:Group", "core", "-", "no"]
     assert table.stdout.splitlines()[0].split() == ["TYPE", "NAME", "ID", "PROTECTED"]
+
+
+def test_state_list_of_a_state_that_does_not_read_names_the_file(project: SampleProject, cli) -> None:
+    _ok(cli("up", "aws-dev", "--yes", "--json"))
+    state = project.root / ".terrane" / "state" / ".pulumi" / "stacks" / "terrane" / "aws-dev.json"
+    state.write_text('{"version": 3, "checkpoint": {')
+    for args in (("state", "aws-dev", "list"), ("destroy", "aws-dev", "--yes", "--target", "token")):
+        failed = cli(*args)
+        assert failed.code == 1
+        assert f"error: aws-dev: state unreadable: {state} (" in failed.stderr, failed.stderr
