@@ -21,10 +21,11 @@ from typing import Annotated, Any, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from terrane.engine.errors import InvalidInputError, SpecError
+from terrane.engine.files import RefusedFileError, read_regular
 from terrane.engine.strict_yaml import parse_yaml, written_as
 from terrane.engine.tfstate import read_state
 from terrane.stacks import rules
-from terrane.stacks.spec import matching, meant
+from terrane.stacks.spec import did_you_mean, matching, meant
 from terrane.stacks.spec.accounts import ACCOUNT_MODELS, Account, AccountName, CloudAccount
 from terrane.stacks.spec.environments import Environment
 from terrane.stacks.spec.problems import Written, misspelt, unknown_field, validation_problems
@@ -37,6 +38,8 @@ PULUMI_FILE = "Pulumi.yaml"
 PROJECT_ENV_VAR = "TERRANE_PROJECT"
 # An environment's file: environments/NAME.yaml, or .yml.
 ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
+PROJECT_FILE_LIMIT = 1 << 20
+"""The largest project file terrane reads (Pulumi.yaml, accounts.yaml, an environment, an ids file): 1 MiB."""
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -98,22 +101,29 @@ class Project:
         found = [
             f"{ENVIRONMENTS_DIR}/{name}{suffix}"
             for suffix in ENVIRONMENT_SUFFIXES
-            if os.path.lexists(self.root / ENVIRONMENTS_DIR / f"{name}{suffix}")
+            if "/" not in name and os.path.lexists(self.root / ENVIRONMENTS_DIR / f"{name}{suffix}")
         ]
         if not found:
-            known = ", ".join(self.environment_names()) or "none"
-            raise InvalidInputError(
-                f"unknown environment '{name}': there is no {ENVIRONMENTS_DIR}/{name}.yaml (known: {known})"
-            )
+            raise InvalidInputError(self._unknown_environment(name))
         if len(found) > 1:
             raise InvalidInputError(f"{' and '.join(found)} both describe environment '{name}': keep one of them")
         return found[0]
+
+    def _unknown_environment(self, name: str) -> str:
+        """Why ``name`` names no environment: the name it may mean (a file's path or a typo), and those there are."""
+        known = self.environment_names()
+        stem = _stem(name)
+        if stem != name and stem in known:
+            return f"unknown environment '{name}': an environment is named by its file's stem; did you mean {stem}?"
+        guess = did_you_mean(stem.lower(), known)  # environment names are lower case
+        return (f"unknown environment '{name}': there is no {ENVIRONMENTS_DIR}/{stem}.yaml{'; ' if guess else ''}"
+                f"{guess} (known: {', '.join(known) or 'none'})")
 
     @cached_property
     def _linked(self) -> LinkedFile:
         """accounts.yaml, read and validated once for both its sections."""
         path = self.root / ACCOUNTS_FILE
-        if not path.is_file():
+        if not os.path.lexists(path):  # anything else there is read, or refused, as accounts.yaml
             return LinkedFile({}, {})
         text = read_text(path, ACCOUNTS_FILE)
         return parse_linked(parse_yaml(text, ACCOUNTS_FILE), written=written_as(text))
@@ -176,6 +186,12 @@ class Project:
 
     def account_for(self, env: Environment) -> Account:
         return self.accounts[env.account]
+
+
+def _stem(name: str) -> str:
+    """An environment's name as a user may have typed it, a path to its file (environments/aws-dev.yaml), as the name."""
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    return next((base.removesuffix(suffix) for suffix in ENVIRONMENT_SUFFIXES if base.endswith(suffix)), base)
 
 
 def _state_problems(env: Environment, account: Account) -> list[str]:
@@ -311,9 +327,15 @@ def _problems(exc: ValidationError, relative: str, model: type[BaseModel], writt
 
 
 def read_text(path: Path, relative: str) -> str:
-    """The file's text; ``InvalidInputError`` naming ``relative`` when it cannot be read or is not UTF-8."""
+    """The file's text; ``InvalidInputError`` naming ``relative`` when it cannot be read or is not UTF-8.
+
+    Only a regular file (a symbolic link to one too) of at most ``PROJECT_FILE_LIMIT`` bytes is read: a
+    pipe, a device or a directory is refused before anything is read from it.
+    """
     try:
-        data = path.read_bytes()
+        data = read_regular(path, PROJECT_FILE_LIMIT)
+    except RefusedFileError as exc:
+        raise InvalidInputError(f"{relative}: cannot be read: {exc}") from None
     except OSError as exc:
         raise InvalidInputError(f"{relative}: cannot be read: {_os_problem(path, exc)}") from None
     try:
