@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,7 +25,20 @@ from terrane.engine.cli.context import Globals
 from terrane.engine.results import DEFAULT_PROGRAM, PROGRAM_ENV_VAR, check_program
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ClosedPipeError(Exception):
+    """The reader of stdout went away (``terrane plan ENV | head -1``): the command ends quietly."""
+
+
+class _Terrane(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # Click ends the process with exit code 1 on a closed pipe, as on a failure; ``main`` decides instead.
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise ClosedPipeError from exc
+
+
+@click.group(cls=_Terrane, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--project",
     type=click.Path(file_okay=False, path_type=Path),

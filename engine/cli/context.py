@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from terrane.engine.results import DEFAULT_PROGRAM, PROGRAM_ENV_VAR
+
 if TYPE_CHECKING:
     from terrane.engine.api import Engine
 
@@ -26,3 +28,12 @@ def engine(ctx: click.Context, *, runs_stacks: bool = False) -> Engine:
     options = ctx.find_object(Globals)
     assert options is not None, "the terrane group sets its global options before any command runs"
     return Engine(options.project_dir, program=options.program, start_workers=runs_stacks)
+
+
+def offline_program_note(ctx: click.Context) -> str | None:
+    """What an offline command, which renders terrane's own program, says when ``--program`` names another one."""
+    options = ctx.find_object(Globals)
+    if options is None or options.program == DEFAULT_PROGRAM:
+        return None
+    return (f"note: {ctx.command_path} renders terrane's own program, not {options.program} (--program or "
+            f"{PROGRAM_ENV_VAR}), which only the stack commands run: 'preview' shows what it would change")

@@ -5,7 +5,10 @@ rich loads with the first console asked for: ``--help`` and ``--json`` output ne
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -17,16 +20,24 @@ _UNBOUNDED = 1_000
 
 
 def stdout() -> Console:
-    from rich.console import Console
-
     width = None if sys.stdout.isatty() else _UNBOUNDED
-    return Console(highlight=False, emoji=False, soft_wrap=True, width=width)
+    return _console()(highlight=False, emoji=False, soft_wrap=True, width=width)
 
 
 def stderr() -> Console:
+    return _console()(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+
+@functools.cache
+def _console() -> type[Console]:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would end the process with exit code 1, a failure's: the reader went away, ``main`` says so.
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console
 
 
 def count(number: int, noun: str) -> str:

@@ -38,9 +38,13 @@ def command(ctx: click.Context, names: tuple[str, ...], all_: bool, as_json: boo
     component with the resources it owns and the settings a reviewer checks: who becomes
     cluster admin and who is granted what, traffic rules, routes, flow logs, then
     address ranges, zones, machine types and node counts, Kubernetes versions,
-    endpoint access, encryption, retention, deletion protection and tags.
+    endpoint access, encryption, retention, deletion protection and tags. It renders terrane's own
+    program: a program named with --program runs only in the stack commands (preview shows it).
     """
     plans = context.engine(ctx).plans(*names, all=all_)
+    note = context.offline_program_note(ctx)
+    if note:
+        output.stderr().print(note, markup=False)
     warnings = [warning for result in plans for warning in result.warnings]
     if warnings:
         console = output.stderr()
