@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -30,6 +29,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from terrane.engine.drift.report import ResourceDrift
+from terrane.engine.operations import pulumi_messages
 from terrane.engine.operations.protocol import (
     READ_ONLY,
     Diagnostic,
@@ -97,7 +97,7 @@ def _outcome(job: Job, emit: Emit, cancelled: threading.Event) -> Outcome:
     except StackLockedError as exc:
         return Failure("locked", str(exc))
     except auto.CommandError as exc:
-        return Failure("cancelled" if cancelled.is_set() else "failed", _error_lines(exc))
+        return Failure("cancelled" if cancelled.is_set() else "failed", pulumi_messages.error_lines(exc))
     except TerraneError as exc:
         return Failure("invalid" if exc.exit_code == ExitCode.INVALID_INPUT else "failed", str(exc))
 
@@ -269,11 +269,11 @@ class _Progress:
             self._diagnostic(event.diagnostic_event)
 
     def _diagnostic(self, diagnostic: Any) -> None:
-        interrupted = _INTERRUPTED.findall(diagnostic.message)
+        interrupted = pulumi_messages.INTERRUPTED.findall(diagnostic.message)
         if interrupted:
-            message = _interrupted_text(self.environment, interrupted)
+            message = pulumi_messages.interrupted(self.environment, interrupted)
         else:
-            message = _condensed(diagnostic.message)
+            message = pulumi_messages.condensed(diagnostic.message)
             if not message or message.endswith("context canceled"):
                 return  # a cancelled update's program, told to stop: the result says it was cancelled
         self.emit(Diagnostic(diagnostic.severity, diagnostic.urn, message))
@@ -346,19 +346,6 @@ class _Planned:
                      for step in self._steps.values())
 
 
-# The engine's warning that an earlier update was interrupted lists each operation it left pending.
-_INTERRUPTED = re.compile(r"^\s*\* (urn:\S+), interrupted while (\w+)$", re.MULTILINE)
-
-
-def _interrupted_text(environment: str, operations: list[tuple[str, str]]) -> str:
-    listed = ", ".join(f"{urn.rsplit('::', 1)[-1]} ({doing})" for urn, doing in operations)
-    creates = any(doing == "creating" for _, doing in operations)
-    fix = (f"terrane refresh {environment} --clear-pending-creates drops the unfinished creates from the state"
-           if creates else f"terrane refresh {environment} reads them back from the cloud")
-    return (f"an earlier run was killed while changing {listed}: they may exist in the cloud but not in the state. "
-            f"Check them in the cloud (delete or import what exists); then {fix}.")
-
-
 def _refuse_pending_creates(stack: Any, project: str, environment: str) -> None:
     """Stop an up over the creates a killed run left pending: it would make again what may exist already.
 
@@ -398,56 +385,12 @@ def _locked_text(exc: Exception) -> str:
     """Who holds the stack's Pulumi locks, as the CLI names them; else the CLI's own words."""
     from terrane.engine.operations.stack_locks import holders_in
 
-    return "; ".join(holder.describe() for holder in holders_in(str(exc))) or _error_lines(exc)
-
-
-def _condensed(message: str) -> str:
-    """An engine diagnostic without a program's Python traceback: what happened, then the exception."""
-    head, traceback, rest = message.partition("Traceback (most recent call last):")
-    if not traceback:
-        return message.strip()
-    last = [line.strip() for line in rest.splitlines() if line.strip()]
-    return " ".join(part for part in (head.strip(), last[-1] if last else "") if part)
+    return "; ".join(holder.describe() for holder in holders_in(str(exc))) or pulumi_messages.error_lines(exc)
 
 
 def _outputs(outputs: Any) -> dict[str, StackOutput]:
     # Secret outputs go back to the driver as secrets; it decides what to show.
     return {key: StackOutput(value.value, value.secret) for key, value in outputs.items()}
-
-
-def _error_lines(exc: Exception) -> str:
-    """The CLI's own error lines, without the stdout/stderr dump of the exception's text, as one message.
-
-    An error that gathers several (``2 errors occurred:``) lists them on the lines after it, one
-    ``1) reason`` (or ``* reason``) each: they name the file and the cause, and follow it, joined by ``; ``.
-    """
-    # The text is " code: N\n stdout: ...\n stderr: ...": the streams' first lines carry a label.
-    lines = [line.strip().removeprefix("stdout: ").removeprefix("stderr: ") for line in str(exc).splitlines()]
-    errors: list[list[str]] = []
-    gathering = False
-    for line in lines:
-        if line.startswith("error:"):
-            errors.append([line.removeprefix("error: ")])
-            gathering = bool(_GATHERED.search(line))
-        elif gathering and _REASON.match(line):
-            errors[-1].append(_REASON.sub("", line, count=1))
-        elif line:
-            gathering = False
-    texts = [_gathered(error) for error in errors]
-    return "; ".join(dict.fromkeys(texts)) or next((line for line in reversed(lines) if line), "the Pulumi CLI failed")
-
-
-# The heading of several errors, the CLI's ("    1) reason") or go-multierror's ("\t* reason").
-_GATHERED = re.compile(r"\d+ errors? occurred:$")
-_REASON = re.compile(r"^(\* |\d+\) )")
-
-
-def _gathered(error: list[str]) -> str:
-    """``ENV: 2 errors occurred:`` and its reasons as ``ENV: reason; reason``."""
-    head, reasons = error[0], list(dict.fromkeys(error[1:]))
-    if not reasons:
-        return head
-    return f"{_GATHERED.sub('', head).rstrip()} {'; '.join(reasons)}".strip()
 
 
 if __name__ == "__main__":

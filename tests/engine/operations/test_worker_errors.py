@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi.automation._cmd import CommandResult
 from pulumi.automation.errors import CommandError
 
-from terrane.engine.operations.worker import _error_lines
+from terrane.engine.operations.pulumi_messages import error_lines as _error_lines
 
 # What the real CLI (v3.274.1) printed for a refresh on a read-only file backend.
 READ_ONLY = ("error: 2 errors occurred:\n"
