@@ -424,7 +424,7 @@ class Engine:
         environments, invalid = select(self.project, names, all)
         if destroying:
             self._refuse_protected(environments)
-        chosen = {**(options or {}), **targeting(self.project, environments, all, *targets)}
+        chosen = {**(options or {}), **targeting(self.project, operation, environments, all, *targets)}
         results = self._with(on_progress).run(operation, environments, parallel=parallel, wait_seconds=wait,
                                               options=chosen, keep_going=all)
         return _with_invalid(operation, results, invalid)

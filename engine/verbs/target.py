@@ -2,7 +2,8 @@
 
 A target is looked up in the stack's state before anything runs: one the stack does not hold, a name several of
 its resources share, or a stack that does not exist yet is refused as invalid input, one line each. A URN names a
-resource of one stack, so targets go with exactly one environment.
+resource of one stack, so targets go with exactly one environment; and an up adopts an import plan whole, so
+targets do not go with one.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from typing import Any
 
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.operations import stack_state
+from terrane.engine.operations.protocol import Operation
 from terrane.engine.operations.stack_state import URN_PREFIX, StackResource, StackState
 from terrane.engine.project import Project
+from terrane.engine.store import imports as adopt_imports
 from terrane.stacks.spec.environments import Environment
 
 
-def targeting(project: Project, environments: Sequence[Environment], all: bool, targets: Sequence[str],
-              dependents: bool) -> dict[str, Any]:
-    """The options (``protocol.Options``) that limit an operation to ``targets``; none without targets."""
+def targeting(project: Project, operation: Operation, environments: Sequence[Environment], all: bool,
+              targets: Sequence[str], dependents: bool) -> dict[str, Any]:
+    """The options (``protocol.Options``) that limit ``operation`` to ``targets``; none without targets."""
     if not targets:
         if dependents:
             raise InvalidInputError("--target-dependents goes with --target: name the resources whose dependents "
@@ -28,7 +31,12 @@ def targeting(project: Project, environments: Sequence[Environment], all: bool, 
     if all or len(environments) != 1:
         raise InvalidInputError("--target names resources of one stack: name exactly one environment, not several "
                                 "or --all")
-    urns = resolve(stack_state.read(project, environments[0].name), targets)
+    name = environments[0].name
+    plan = adopt_imports.read(project.root, name) if operation in ("preview", "up") else None
+    if plan and plan.imports:  # a targeted up would adopt part of it, and nothing would say which part
+        raise InvalidInputError(f"--target: {name} has an import plan, {adopt_imports.relative_path(name)}, that an up "
+                                f"adopts whole: run terrane up {name} without --target first")
+    urns = resolve(stack_state.read(project, name), targets)
     return {"target": urns, "target_dependents": dependents}
 
 

@@ -8,6 +8,8 @@ cloud, and a targeted destroy (which the stand-in does not play), are proven on 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from terrane.engine.operations.protocol import Job, Options, ProtocolError, job_from_json, to_json
@@ -123,3 +125,20 @@ def test_the_job_carries_its_targets_and_refuses_them_where_they_do_not_belong()
             Job("/p", "aws-dev", operation, "m:f", {}, options=options)
     with pytest.raises(ProtocolError, match="target_dependents takes a target"):
         Options(target_dependents=True).check("up")
+
+
+def test_an_up_adopts_an_import_plan_whole_so_targets_wait_for_it(sample: SampleProject, aws_dev: StandIn,
+                                                                  cli) -> None:
+    plan = {"schema_version": 1, "environment": "aws-dev", "source": "ids.yaml",
+            "imports": [{"type": "aws:s3/bucket:Bucket", "name": "logs", "id": "acme-logs", "source": "ids.yaml: entry 1"}]}
+    (sample.root / "imports").mkdir()
+    (sample.root / "imports" / "aws-dev.json").write_text(json.dumps(plan))
+    for operation in ("preview", "up"):
+        done = cli(operation, "aws-dev", *(("--yes",) if operation == "up" else ()), "--target", "network")
+        assert done.code == 3
+        assert done.stderr.splitlines()[0] == (
+            "error: --target: aws-dev has an import plan, imports/aws-dev.json, that an up adopts whole: run terrane "
+            "up aws-dev without --target first")
+    assert len(aws_dev.calls_of("up")) == 1 and not aws_dev.calls_of("preview")  # the fixture's up alone
+    assert (sample.root / "imports" / "aws-dev.json").exists()
+    assert cli("refresh", "aws-dev", "--target", "network").code == 0  # a refresh adopts nothing
