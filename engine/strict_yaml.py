@@ -6,6 +6,7 @@ Errors name the file, the line and the column, and never show the line itself: i
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import cache
 from typing import Any
 
 import yaml
@@ -48,28 +49,36 @@ _StrictLoader.yaml_implicit_resolvers = {
 def written_as(text: str) -> Written:
     """How ``text`` (a YAML file that loads) wrote the scalar at a path: "1.30", which loads as 1.3.
 
-    The text is parsed again only when a message asks, and only along that path:
-    an alias is followed as a node, never expanded.
+    The text is composed again (into nodes, unconstructed) only when a message
+    first asks, once, and each lookup walks its path alone: an alias is followed
+    as a node, never expanded.
     """
 
-    def scalar(loc: Loc) -> str | None:
+    @cache
+    def root() -> yaml.Node | None:
         try:
-            node = yaml.compose(text, Loader=_StrictLoader)
-        except yaml.YAMLError:
+            return yaml.compose(text, Loader=_StrictLoader)
+        except (yaml.YAMLError, RecursionError):
             return None
+
+    @cache
+    def keys(node: yaml.MappingNode) -> dict[str, yaml.Node]:
+        return {key.value: value for key, value in reversed(node.value) if isinstance(key, yaml.ScalarNode)}
+
+    def scalar(loc: Loc) -> str | None:
+        node = root()
         for part in loc:
             if isinstance(node, yaml.MappingNode):
-                node = next((value for key, value in node.value
-                             if isinstance(key, yaml.ScalarNode) and key.value == str(part)), None)
+                node = keys(node).get(str(part))
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
                 node = node.value[part]
             else:
                 return None
-        plain = isinstance(node, yaml.ScalarNode) and node.style is None
-        return node.value if plain else None
+        if isinstance(node, yaml.ScalarNode) and node.style is None:  # unquoted: YAML chose its type
+            return str(node.value)
+        return None
 
     return scalar
-
 
 
 def parse_yaml(text: str, relative: str) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 ``accounts`` and ``environments`` model one file each, and ``references`` the
 secret references both may hold. They validate one file at a time (syntax,
-ranges, unknown keys, secret references). Rules that relate fields to each
-other, to the account or to its cloud live in ``stacks.rules``. Messages never
-repeat a rejected value: a plain string where a secret belongs must not end up
-in a terminal or a CI log.
+ranges, unknown keys, secret references, each cloud's ``regions``); booleans
+and integers are strict, as YAML is not. Rules that relate fields to each
+other, to the account or to its cloud live in ``stacks.rules``; ``problems``
+words the errors. Messages never repeat a rejected string, but a region short
+and plain enough to be one: a plain string where a secret belongs must not end
+up in a terminal or a CI log.
 """
 
 from __future__ import annotations

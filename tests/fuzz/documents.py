@@ -289,7 +289,10 @@ _BAD_DATES = st.sampled_from([
                              "2027-01-32", "12027-01-01", "2027-01-01T10:00:00Z", "1-1-1")
 ])
 OUT_OF_RANGE: dict[str, st.SearchStrategy[Any]] = {
-    "zones": st.sampled_from([0, 4, -1, 10**20, 2.5, "3"]),
+    "zones": st.sampled_from([0, 4, -1, 10**20, 2.5, "3", 3.0, True, Plain("yes")]),
+    # YAML's loose booleans, which strict fields refuse: only true and false, unquoted, are booleans.
+    **dict.fromkeys(["protect", "flow_logs", "deletion_protection"],
+                    st.sampled_from(["yes", "true", 1, 0, 1.0, Plain("1"), Plain("0x1")])),
     "recovery_days": st.sampled_from([6, 31, 0, -7, 10**30]),
     "min": st.sampled_from([-1, 1001, 10**20, 5000]),
     "max": st.sampled_from([0, 1001, -1, 10**20]),
@@ -298,8 +301,9 @@ OUT_OF_RANGE: dict[str, st.SearchStrategy[Any]] = {
     "until": _BAD_DATES,
     "name": st.sampled_from(["", "a", "A-b", "x" * 41, "default", "kube-system", "-a", "a-", "system pool"]),
     "account_id": st.sampled_from(["12345678901", "1234567890123", "١٢٣٤٥٦٧٨٩٠١٢", Plain("123456789012"), ""]),
-    "region": st.sampled_from(["", "US-EAST-1", "us_east_1", "us-east-", "x", "europe-west1\n"]),
-    "location": st.sampled_from(["", "West Europe", "west-europe"]),
+    "region": st.sampled_from(["", "US-EAST-1", "us_east_1", "us-east-", "x", "europe-west1\n", "us-east-1x", "eu-west-9",
+                               "westeurope", "europe-west-1", "x" * 100_000]),
+    "location": st.sampled_from(["", "West Europe", "west-europe", "westeurop", "us-east-1"]),
     "tenant_id": st.sampled_from(["", "not-a-uuid", "11111111-1111-1111-1111-11111111111"]),
     "role_arn": st.sampled_from(["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x", ""]),
     "env": st.sampled_from(["", "1ABC", "A-B", "A B"]),
@@ -358,7 +362,7 @@ def _out_of_range(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
 def _unknown_key(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     mappings = [path for path in _paths(data) if isinstance(_get(data, path), dict)]
     path = draw(st.sampled_from(mappings))
-    key = draw(st.text(min_size=1, max_size=12) | st.integers() | st.sampled_from(["<<", "names ", "Name", "zone"]))
+    key = draw(st.text(min_size=1, max_size=12) | st.integers() | st.sampled_from(["<<", "names ", "Name", "zone", "netwrok", "regoin"]))
     if key in _get(data, path):
         return data
     return _replace(data, path, {**_get(data, path), key: draw(_WRONG_TYPES)})

@@ -129,3 +129,16 @@ def test_a_quoted_or_aliased_value_is_not_mistaken_for_the_plain_one() -> None:
 ])
 def test_the_keys_known_at_a_path(path: tuple[str | int, ...], expected: list[str]) -> None:
     assert known_keys(Environment, path) == expected
+
+
+def test_the_text_is_composed_once_however_many_values_yaml_retyped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of thousands of unquoted numbers gets its messages without reading the file again for each one."""
+    import yaml
+
+    composed = []
+    compose = yaml.compose
+    monkeypatch.setattr(yaml, "compose", lambda *args, **kwargs: composed.append(1) or compose(*args, **kwargs))
+    text = BASE + "tags:\n" + "".join(f"  k{index}: {index}\n" for index in range(2000))
+    lines = _problems(text)
+    assert len(lines) == 2000 and lines[-1].endswith("write it in quotes: '1999'")
+    assert len(composed) == 1
