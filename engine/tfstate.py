@@ -20,8 +20,11 @@ from types import MappingProxyType
 from typing import Any
 
 from terrane.engine.errors import InvalidInputError
+from terrane.engine.files import RefusedFileError, read_regular
 
 STATE_VERSION = 4
+STATE_LIMIT = 256 << 20
+"""The largest Terraform state terrane reads: 256 MiB (a large state is tens of MB)."""
 MANAGED = "managed"
 DATA = "data"
 _PULL_HINT = "Terraform 0.12 and later write version 4: save one with `terraform state pull > FILE`"
@@ -87,9 +90,11 @@ def _version_found(version: object, present: bool) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = path.read_bytes()
+        data = read_regular(path, STATE_LIMIT)
     except FileNotFoundError:
         raise InvalidInputError(f"{path}: no such file; {_PULL_HINT}") from None
+    except RefusedFileError as exc:
+        raise InvalidInputError(f"{path}: cannot be read: {exc}") from None
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot be read: {exc.strerror or type(exc).__name__}") from None
     try:

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from terrane.engine.errors import EngineError, InvalidInputError
+from terrane.engine.files import RefusedFileError, read_regular
 from terrane.stacks.spec.references import AwsSecretRef, EnvRef, FileRef, Reference
 
 MASK = "[secret]"
+SECRET_FILE_LIMIT = 16 << 20
+"""The largest file a secret reference (a key, a kubeconfig) or a kubeconfig's certificate may be: 16 MiB."""
 
 
 class Secret:
@@ -75,9 +78,11 @@ def resolve(reference: Reference, *, region: str | None = None) -> Secret:
     if isinstance(reference, FileRef):
         path = Path(reference.file).expanduser()
         try:
-            return Secret(path.read_text(encoding="utf-8").strip())
+            return Secret(read_regular(path, SECRET_FILE_LIMIT).decode("utf-8").strip())
         except OSError as exc:
             raise InvalidInputError(f"secret reference {reference}: cannot read {path}: {exc.strerror}") from None
+        except RefusedFileError as exc:
+            raise InvalidInputError(f"secret reference {reference}: cannot read {path}: {exc}") from None
         except UnicodeDecodeError as exc:
             raise InvalidInputError(f"secret reference {reference}: {path} is not UTF-8 text "
                                     f"(byte {exc.start})") from None

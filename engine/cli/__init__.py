@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # now, not at exit, where a closed pipe could no longer be told apart
     except click.exceptions.Exit as done:
         return done.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # `terrane`, `terrane accounts`: what there is to run
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return ExitCode.OK
     except click.UsageError as exc:
         message = exc.format_message().rstrip()
         # The command's own --help, which lists the flags it takes: `terrane accounts bootstrap aws --help`.

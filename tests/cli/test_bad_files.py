@@ -174,3 +174,29 @@ def test_an_immutable_accounts_file_is_named_and_left_as_it_was(sample: SamplePr
     assert "partial" not in result.stderr
     assert accounts.read_bytes() == before
     assert not [path.name for path in sample.root.iterdir() if path.name.startswith(".accounts.yaml")]
+
+
+@pytest.mark.parametrize("kind", ["symlink to /dev/zero", "fifo"])
+def test_a_terraform_state_to_adopt_from_that_is_not_a_regular_file_is_refused(sample: SampleProject, tmp_path: Path,
+                                                                              kind: str) -> None:
+    make, words = SPECIAL[kind]
+    state = tmp_path / "terraform.tfstate"
+    make(state)
+    _one_line(_terrane("--project", sample.root, "adopt", "aws-dev", "--from-tfstate", state),
+              f"error: {state}: cannot be read: {words}")
+
+
+@pytest.mark.parametrize("kind", ["symlink to /dev/zero", "fifo"])
+def test_a_secret_reference_to_a_file_that_is_not_a_regular_file_is_refused(sample: SampleProject, tmp_path: Path,
+                                                                            pulumi_root: Path, kind: str) -> None:
+    make, words = SPECIAL[kind]
+    home = tmp_path / "home"
+    (home / ".config" / "terrane").mkdir(parents=True)
+    key = home / ".config" / "terrane" / "gcp-sa.json"  # the sample's gcp-sandbox key: {file: ~/.config/...}
+    make(key)
+    environ = {**os.environ, "HOME": str(home), "TERRANE_PULUMI_ROOT": str(pulumi_root),
+               "PULUMI_CONFIG_PASSPHRASE": "passphrase"}
+    done = subprocess.run([sys.executable, "-m", "terrane", "--project", str(sample.root), "preview", "gcp-dev"],
+                          capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False, env=environ)
+    _one_line(Result(done.returncode, done.stdout, done.stderr), f"cannot read {key}: {words}")
+    assert not (sample.root / ".terrane").exists()  # nothing was run

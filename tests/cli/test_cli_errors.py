@@ -58,6 +58,14 @@ def test_a_missing_flag_points_to_its_commands_help(cli, command: tuple[str, ...
     assert cli(*help_of.split()[1:], "--help").code == 0
 
 
+@pytest.mark.parametrize("command", [(), ("accounts",), ("envs",), ("state",)])
+def test_a_command_group_alone_shows_its_help(cli, command: tuple[str, ...]) -> None:
+    result = cli(*command)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"Usage: {' '.join(('terrane', *command))} [OPTIONS]")
+    assert result.stdout == cli(*command, "--help").stdout
+
+
 def test_plan_says_it_renders_terranes_own_program(cli) -> None:
     result = cli("--project", REPO, "--program", "nosuch:x", "plan", "aws-dev", "--json")
     assert result.code == 0

@@ -23,9 +23,10 @@ from typing import Any
 
 import yaml
 
-from terrane.engine.accounts.secrets import Secret, resolve
+from terrane.engine.accounts.secrets import SECRET_FILE_LIMIT, Secret, resolve
 from terrane.engine.clouds.base import naming_the_field
 from terrane.engine.errors import InvalidInputError
+from terrane.engine.files import RefusedFileError, read_regular
 from terrane.engine.project import ACCOUNTS_FILE
 from terrane.stacks.spec.accounts import KubernetesAccount
 from terrane.stacks.spec.references import FileRef, Reference
@@ -189,9 +190,11 @@ def _read(path: object, field: str, base_dir: Path | None, origin: str) -> bytes
                                    "could be relative to: make the path absolute")
         candidate = base_dir / candidate
     try:
-        return candidate.read_bytes()
+        return read_regular(candidate, SECRET_FILE_LIMIT)
     except OSError as exc:
         raise invalid(origin, f"{field}: cannot read {candidate}: {exc.strerror}") from None
+    except RefusedFileError as exc:
+        raise invalid(origin, f"{field}: cannot read {candidate}: {exc}") from None
 
 
 def _exec_resolved(user: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
