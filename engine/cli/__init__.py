@@ -32,6 +32,9 @@ __all__ = ["entry", "main"]
 # time and frees next to nothing; a command ends before memory would matter.
 _GC_THRESHOLD = (100_000, 50, 50)
 
+# A command group given nothing: click 8.2 raises this, where older ones printed the help and exited 0 themselves.
+_NO_ARGS_IS_HELP: type[click.UsageError] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
 CLOSED_PIPE = 128 + signal.SIGPIPE
 """The exit code when the reader of stdout went away: a shell's for a command that SIGPIPE ended (141), as git's."""
 
@@ -51,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # now, not at exit, where a closed pipe could no longer be told apart
     except click.exceptions.Exit as done:
         return done.exit_code
-    except click.exceptions.NoArgsIsHelpError as exc:  # `terrane`, `terrane accounts`: what there is to run
+    except _NO_ARGS_IS_HELP as exc:  # `terrane`, `terrane accounts`: what there is to run
         print(exc.ctx.get_help() if exc.ctx else exc.format_message())
         return ExitCode.OK
     except click.UsageError as exc:

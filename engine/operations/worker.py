@@ -214,13 +214,34 @@ def _up(job: Job, project: Project, stack: Any, progress: _Progress, started: fl
 def _destroy(job: Job, stack: Any, progress: _Progress, started: float) -> Result:
     from terrane.engine.operations.workspace import renew_incarnation
 
-    done = stack.destroy(on_event=progress, run_program=True, refresh=True, **job.options.targeting())
+    progress.unseen = _gone(stack, progress, job.options.targeting())
+    done = stack.destroy(on_event=progress, run_program=True, **job.options.targeting())
     if not job.options.target:  # an emptied stack starts a new incarnation; a targeted one keeps the rest as it is
         renew_incarnation(stack)
     # Its program's steps (each resource registered as it is, a provider brought to the current
-    # config) come before the deletes, and are gone with them: what a destroy did is what it deleted.
-    changes = {op: count for op, count in (done.summary.resource_changes or {}).items() if op == "delete"}
-    return Result(changes=changes, duration=_since(started), update=Update.of(done.summary))
+    # config) come before the deletes, and are gone with them: what a destroy did is what it deleted,
+    # and not what the cloud had lost already (the engine counts the provider's delete of those too).
+    deleted = (done.summary.resource_changes or {}).get("delete", 0) - len(progress.unseen)
+    return Result(changes={"delete": deleted} if deleted else {}, duration=_since(started),
+                  update=Update.of(done.summary))
+
+
+def _gone(stack: Any, progress: _Progress, targeting: dict[str, Any]) -> frozenset[str]:
+    """What the cloud no longer has, read as drift reads it: a preview-only refresh that runs the program, so the
+    providers take the account's current config (a linked cluster's new address). Each is reported as gone."""
+    from terrane.engine.drift.detect import RefreshReader
+
+    reader = RefreshReader()
+
+    def on_event(event: Any) -> None:
+        step = reader.read(event)
+        if step is not None and step.phase == "start":
+            progress.resource("start", "refresh", step.urn, step.type)
+        elif step is not None and step.drift and step.drift.change == "delete":
+            progress.resource("done", "gone", step.urn, step.type)
+
+    stack.preview_refresh(on_event=on_event, run_program=True, **targeting)
+    return frozenset(urn for urn, found in reader.found.items() if found.change == "delete")
 
 
 def _since(started: float) -> float:
@@ -257,6 +278,8 @@ class _Progress:
         self.environment = environment
         self._refreshing: set[str] = set()
         """Resources whose refresh step started: its end says whether the cloud still has them."""
+        self.unseen: frozenset[str] = frozenset()
+        """Resources whose steps are not reported: a destroy's deletes of what the cloud had lost already."""
 
     def __call__(self, event: Any) -> None:
         if event.resource_pre_event:
@@ -281,6 +304,8 @@ class _Progress:
     def _step(self, phase: Literal["start", "done", "failed"], metadata: Any) -> None:
         from terrane.engine.drift.detect import step_op
 
+        if metadata.urn in self.unseen:
+            return
         op = step_op(metadata)
         if op == "refresh" and phase == "start":
             self._refreshing.add(metadata.urn)

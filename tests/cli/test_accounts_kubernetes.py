@@ -144,4 +144,4 @@ def test_doctor_checks_that_the_kubeconfig_reference_resolves(sample: SampleProj
                        "detail": f"secret reference file:{kubeconfig}: cannot read {kubeconfig}: No such file or directory"}
     kubeconfig.write_text(kubeconfig_text("https://127.0.0.1:1", {"token": "t0ken-never-shown"}))
     assert check() == {"name": "account onprem", "status": "ok",
-                       "detail": f"kubernetes, kubeconfig: file:{kubeconfig} resolve"}
+                       "detail": f"kubernetes, kubeconfig: file:{kubeconfig} resolves"}

@@ -17,6 +17,11 @@ def test_a_destroy_shows_its_deletes_and_what_was_gone_already(project: SamplePr
     assert cli("up", "aws-dev", "--yes").code == 0
     cloud.delete("aws-dev", "bucket")
     assert cli("drift", "aws-dev").code == 2
+    # A refresh says so too, and takes it out of the state.
+    refresh = cli("refresh", "aws-dev", "--target", "bucket")
+    assert refresh.code == 0 and f"aws-dev: gone from the cloud already: {BUCKET}" in refresh.stderr.splitlines()
+    assert cli("up", "aws-dev", "--yes").code == 0  # made again
+    cloud.delete("aws-dev", "bucket")
 
     destroy = cli("destroy", "aws-dev", "--yes", "--json")
     assert destroy.code == 0, destroy.stderr

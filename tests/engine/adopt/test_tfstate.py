@@ -152,7 +152,7 @@ def test_a_missing_file_says_how_to_save_one(tmp_path: Path) -> None:
 def test_a_directory_cannot_be_read(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as raised:
         read_state(tmp_path)
-    assert str(raised.value) == f"{tmp_path}: cannot be read: Is a directory"
+    assert str(raised.value) == f"{tmp_path}: cannot be read: it is a directory, not a regular file"
 
 
 def test_not_utf8_and_not_json_name_the_place_never_the_content(tmp_path: Path) -> None:

@@ -218,7 +218,7 @@ def test_a_key_file_that_cannot_be_read_is_named_not_shown(kube_dir: Path) -> No
     document = _two_contexts(**{"client-certificate": "certs/prod.crt", "client-key": "certs"})
     with pytest.raises(InvalidInputError) as raised:
         flatten(yaml.safe_dump(document), context="prod", base_dir=kube_dir, origin=ORIGIN)
-    assert str(raised.value) == f"{ORIGIN}: user 'prod-admin': client-key: cannot read {kube_dir}/certs: Is a directory"
+    assert str(raised.value) == f"{ORIGIN}: user 'prod-admin': client-key: cannot read {kube_dir}/certs: it is a directory, not a regular file"
 
 
 # --- kubeconfig_of ----------------------------------------------------------------------------------------------------
