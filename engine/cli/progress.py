@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Self
 
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from terrane.engine.cli import output
+from terrane.engine.cli.tables import PlainTable
 
 if TYPE_CHECKING:
     from terrane.engine.results import OperationResult, Progress
@@ -140,8 +140,8 @@ class ProgressView:
             return f"warning: {progress.message}"
         return f"error: {progress.message}"
 
-    def table(self) -> Table:
-        table = Table("ENVIRONMENT", "DONE", "NOW", "ELAPSED", box=None, pad_edge=False, title=self.operation)
+    def table(self) -> PlainTable:
+        table = PlainTable("ENVIRONMENT", "DONE", "NOW", "ELAPSED", title=self.operation)
         for name, state in self._state.items():
             failed = f" [red]{state.failed} failed[/]" if state.failed else ""
             table.add_row(name, f"{state.count}{failed}", escape(state.current), _elapsed(state))
@@ -185,14 +185,14 @@ def changes(results: Sequence[OperationResult]) -> Text:
 _STYLES = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
 
 
-def summary(results: Sequence[OperationResult]) -> Table:
+def summary(results: Sequence[OperationResult]) -> PlainTable:
     previewed = all(result.operation == "preview" for result in results)
     done = ("TO CREATE", "TO UPDATE", "TO DELETE", "UNCHANGED") if previewed else ("CREATED", "UPDATED", "DELETED",
                                                                                   "SAME")
     # Adopting existing objects (terrane adopt) is rare: its column shows only when a result has some.
     imported = any(result.changes.get("import") for result in results)
     adopted = ("TO IMPORT" if previewed else "IMPORTED",) if imported else ()
-    table = Table("ENVIRONMENT", "RESULT", *done[:1], *adopted, *done[1:], "DURATION", box=None, pad_edge=False)
+    table = PlainTable("ENVIRONMENT", "RESULT", *done[:1], *adopted, *done[1:], "DURATION")
     for result in results:
         changes = result.changes
         replaced = changes.get("replace", 0)

@@ -62,6 +62,7 @@ def test_changes_list_each_resource_with_its_changed_paths() -> None:
     ]
     table = _text(summary(results))
     assert "TO UPDATE" in table and "CREATED" not in table
+    assert all(line == line.rstrip() for line in table.splitlines())  # no row padded to the widest
 
 
 def test_an_import_the_engine_would_replace_says_so_and_imports_get_a_column() -> None:
