@@ -19,8 +19,8 @@ from tests.helpers.real_kubernetes import ApiServer
 AFFECTED = (
     "tests/cli/test_linked_cluster_spec.py",
     "tests/engine/adopt/test_mapping.py",
-    "tests/engine/offline/test_schema.py::test_every_sample_environment_passes_each_custom_resource_checked"
-    "[local-cluster/local]",
+    ("tests/engine/offline/test_schema.py::test_every_sample_environment_passes_each_custom_resource_checked"
+     "[local-cluster/local]"),
     "tests/real_kubernetes/test_linked_cluster.py::test_preview_shows_what_up_would_make_and_makes_nothing",
 )
 
