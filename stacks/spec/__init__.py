@@ -31,12 +31,6 @@ ACR_NAME = r"[a-zA-Z0-9]{5,50}"
 AZURE_RESOURCE_GROUP = r"[-\w.()]{0,89}[-\w()]"
 """Letters and digits of any script (Char.IsLetterOrDigit), as Azure takes them: compile it without ``re.ASCII``."""
 ARTIFACT_REPOSITORY = r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
-REGION: dict[str, str] = {
-    "aws": r"[a-z]{2}(-[a-z]+)+-[0-9]",
-    "azure": r"[a-z][a-z0-9]+",
-    "gcp": r"[a-z]+-[a-z]+[0-9]+",
-}
-"""What each cloud's region names look like (us-east-1, westeurope, europe-west1)."""
 
 
 class Spec(BaseModel):

@@ -122,3 +122,19 @@ def test_a_value_that_is_no_region_is_not_repeated(sample: SampleProject, cli) -
     sample.write_accounts(data)
     line = _one_line(cli("--project", sample.root, "plan", "aws-dev"))
     assert line == "error: accounts.yaml: accounts.aws-sandbox.region: must be an AWS region (like us-east-1)"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("aws", "--trusted-principal", "arn:aws:iam::999999999999:role/ci", "--region", "us-east-1x"),
+     "error: --region: 'us-east-1x' is not an AWS region: did you mean us-east-1?"),
+    (("azure", "--principal-id", "11111111-1111-1111-1111-111111111111", "--region", "westeurop"),
+     "error: --region: 'westeurop' is not an Azure location: did you mean westeurope?"),
+    (("gcp", "--project", "sandbox-project-123", "--region", "us-east-1"),
+     "error: --region: 'us-east-1' is an AWS region, not a GCP region"),
+    (("gcp", "--project", "sandbox-project-123", "--region", "europe-west1", "--repository", "eu/images"),
+     "error: --repository: 'eu/images': 'eu' is not an Artifact Registry location"),
+])
+def test_bootstrap_checks_its_region_against_the_list(cli, args: tuple[str, ...], expected: str) -> None:
+    result = cli("accounts", "bootstrap", *args)
+    assert (result.code, result.stdout) == (3, ""), result.stderr
+    assert result.stderr.startswith(expected) and result.stderr.count("\n") == 1, result.stderr

@@ -79,7 +79,8 @@ from terrane.engine.clouds.aws.bootstrap_policies import (
 )
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.store.paths import BACKEND_ENV, SECRETS_PROVIDER_ENV
-from terrane.stacks.spec import ECR_REPOSITORY, REGION
+from terrane.stacks.spec import ECR_REPOSITORY
+from terrane.stacks.spec.regions import region_problem
 
 ROLE_NAMES = {
     "provisioner": "terrane-provisioner",
@@ -98,8 +99,6 @@ EXTERNAL_ID_ENV = "TERRANE_AWS_EXTERNAL_ID"
 _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)|\d{12}", re.ASCII)
 # What sts:AssumeRole accepts as an external id.
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
-# An AWS region: the rule environments' regions follow (stacks/rules.py), e.g. eu-west-1, us-gov-west-1.
-AWS_REGION = re.compile(REGION["aws"], re.ASCII)
 # ECR's rule for repository names (CreateRepository's repositoryName), 2 to 256 characters.
 _ECR_REPOSITORY = re.compile(ECR_REPOSITORY, re.ASCII)
 
@@ -215,8 +214,9 @@ def _check_external_id(external_id: str) -> None:
 
 
 def _check_region(region: str) -> None:
-    if not AWS_REGION.fullmatch(region):
-        raise InvalidInputError(f"--region: {region!r} is not an AWS region (like eu-west-1 or us-gov-west-1)")
+    problem = region_problem("aws", region)  # one of AWS's regions, as an environment's (stacks/spec/regions.py)
+    if problem:
+        raise InvalidInputError(f"--region: {problem}")
 
 
 def _checked_repositories(repositories: Sequence[str]) -> tuple[str, ...]:

@@ -107,7 +107,8 @@ from terrane.engine.clouds.azure.bootstrap_resources import (
 )
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.store.paths import BACKEND_ENV, SECRETS_PROVIDER_ENV
-from terrane.stacks.spec import ACR_NAME, AZURE_RESOURCE_GROUP, REGION, UUID
+from terrane.stacks.spec import ACR_NAME, AZURE_RESOURCE_GROUP, UUID
+from terrane.stacks.spec.regions import region_problem
 
 DEPLOYMENT_NAME = "terrane-bootstrap"
 TEMPLATE_FILE = "terrane-bootstrap.json"
@@ -118,8 +119,6 @@ STATE_REGION_ENV = "TERRANE_STATE_REGION"
 """Azure URLs name no region: this says where the state store is (``terrane doctor`` compares it)."""
 LOCATION_ENV = "AZURE_LOCATION"
 
-# A location's programmatic name (westeurope, eastus2), as stacks.rules checks an environment's region.
-_LOCATION = re.compile(REGION["azure"], re.ASCII)
 # An Entra ID object id.
 _OBJECT_ID = re.compile(UUID, re.ASCII)
 # Azure's rules for a container registry name and a resource group name.
@@ -173,10 +172,9 @@ class Bootstrap:
     registry: Registry | None = None
 
     def __post_init__(self) -> None:
-        if not _LOCATION.fullmatch(self.location):
-            raise InvalidInputError(
-                f"--region: {self.location!r} is not an Azure location's name (lowercase, like westeurope or eastus2)"
-            )
+        problem = region_problem("azure", self.location)  # one of Azure's locations, as an environment's
+        if problem:
+            raise InvalidInputError(f"--region: {problem}")
         _check_object_id("--principal-id", self.principal_id)
         if self.drift_principal_id is not None:
             _check_object_id("--drift-principal-id", self.drift_principal_id)

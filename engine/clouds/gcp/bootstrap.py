@@ -84,7 +84,8 @@ from typing import NamedTuple
 from terrane.engine.clouds.gcp.gcloud import command, ensure, project_binding, quiet
 from terrane.engine.errors import InvalidInputError
 from terrane.engine.store.paths import BACKEND_ENV, SECRETS_PROVIDER_ENV
-from terrane.stacks.spec import ARTIFACT_REPOSITORY, GCP_PROJECT, REGION
+from terrane.stacks.spec import ARTIFACT_REPOSITORY, GCP_PROJECT
+from terrane.stacks.spec.regions import region_problem
 
 SCRIPT_FILE = "terrane-bootstrap.sh"
 REGION_ENV = "CLOUDSDK_COMPUTE_REGION"
@@ -99,10 +100,6 @@ SERVICE_ACCOUNTS = {
 
 # Project ids: 6 to 30 lowercase letters, digits and hyphens, starting with a letter.
 _PROJECT = re.compile(GCP_PROJECT, re.ASCII)
-# A region (europe-west1, us-central1), as stacks.rules checks an environment's region.
-_REGION = re.compile(REGION["gcp"], re.ASCII)
-# An Artifact Registry location: a region, or a multi-region (us, europe, asia).
-_REPOSITORY_LOCATION = re.compile(REGION["gcp"] + "|us|europe|asia", re.ASCII)
 # An Artifact Registry repository id.
 _REPOSITORY = re.compile(ARTIFACT_REPOSITORY, re.ASCII)
 # An IAM principal: user:, group:, serviceAccount:, domain:, or a federated principal:// or principalSet://.
@@ -190,10 +187,9 @@ class Repository:
         project, location, name = parts
         if not _PROJECT.fullmatch(project):
             raise InvalidInputError(f"--repository: {text!r}: {project!r} is not a project id")
-        if not _REPOSITORY_LOCATION.fullmatch(location):
-            raise InvalidInputError(
-                f"--repository: {text!r}: {location!r} is not a location (a region like europe-west1, or us, europe, asia)"
-            )
+        problem = region_problem("artifact-registry", location)  # a region, or a multi-region (us, europe, asia)
+        if problem:
+            raise InvalidInputError(f"--repository: {text!r}: {problem}")
         if not _REPOSITORY.fullmatch(name):
             raise InvalidInputError(
                 f"--repository: {text!r}: {name!r} is not a repository id "
@@ -223,8 +219,9 @@ class Bootstrap:
                 f"--project: {self.project!r} is not a project id "
                 "(6 to 30 lowercase letters, digits and hyphens, starting with a letter)"
             )
-        if not _REGION.fullmatch(self.region):
-            raise InvalidInputError(f"--region: {self.region!r} is not a GCP region (like europe-west1)")
+        problem = region_problem("gcp", self.region)  # one of GCP's regions, as an environment's
+        if problem:
+            raise InvalidInputError(f"--region: {problem}")
         if self.member is not None and not _MEMBER.fullmatch(self.member):
             raise InvalidInputError(
                 f"--member: {self.member!r} is not an IAM principal "
